@@ -1,0 +1,14 @@
+"""upsamplekit: upsampling for neural-network decoders.
+
+The public surface is small: :func:`resize` reproduces every framework's resize in any
+dimension, :class:`Resampling` is the spec each framework preset resolves to, and
+:class:`UpsampleError` is the root of every error the library raises.
+"""
+
+from __future__ import annotations
+
+from .errors import UpsampleError
+from .resample import Resampling, resize
+
+__all__ = ["resize", "Resampling", "UpsampleError", "__version__"]
+__version__ = "0.1.0"

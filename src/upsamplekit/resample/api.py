@@ -1,0 +1,306 @@
+"""`resize`: one function that reproduces every framework's resize, in any dimension."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import InvalidArgumentError, InvalidTypeError, OutputTooLargeError
+from .apply import resample_axis
+from .coordinates import axis_plan
+from .fast import native_resize
+from .spec import Resampling
+from .tables import axis_table
+
+__all__ = ["resize", "DEFAULT_MAX_OUTPUT_BYTES"]
+
+DEFAULT_MAX_OUTPUT_BYTES = int(os.environ.get("UPSAMPLEKIT_MAX_OUTPUT_BYTES", 4 * 2**30))
+
+_FLOAT_TYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def resize(
+    x: Any,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+    *,
+    method: str = "linear",
+    convention: str = "torch",
+    antialias: bool | None = None,
+    align_corners: bool | None = None,
+    channels_last: bool = False,
+    recompute_scale_factor: bool | None = None,
+    spec: Resampling | None = None,
+    max_output_bytes: int | None = None,
+    **attributes: Any,
+) -> Any:
+    """Resize the spatial axes of ``x`` exactly as a framework does.
+
+    Args:
+        x: a torch tensor or NumPy array laid out (N, C, *spatial), or (N, *spatial, C)
+            with ``channels_last=True``; one or more spatial axes. NumPy in, NumPy out.
+        size: output length of every spatial axis (an int applies to all).
+        scale_factor: output/input scale per spatial axis (a number applies to all).
+            Give exactly one of ``size`` and ``scale_factor``.
+        method: ``nearest``, ``linear``, ``cubic``, ``area``, ``lanczos3``/``4``/``5``,
+            ``box``, or the convention's own names (``bilinear``, ``nearest-exact``,
+            ``mitchellcubic``, ``gaussian``, ``hamming``, ...).
+        convention: ``torch``, ``tf``, ``tf1``, ``keras``, ``jax``, ``onnx``, ``opencv``
+            or ``pillow``: whose semantics to reproduce (see :class:`Resampling`).
+        antialias, align_corners, recompute_scale_factor: the framework's own flags,
+            where that framework has them (None keeps its default).
+        spec: a :class:`Resampling` to use instead of ``method`` and ``convention``.
+        max_output_bytes: refuse outputs larger than this before allocating anything
+            (default 4 GiB, or ``UPSAMPLEKIT_MAX_OUTPUT_BYTES``).
+        **attributes: convention options, such as ONNX Resize attributes
+            (``coordinate_transformation_mode``, ``nearest_mode``, ``cubic_coeff_a``,
+            ``exclude_outside``, ``extrapolation_value``, ``keep_aspect_ratio_policy``,
+            ``axes``, ``roi``) or TF1's ``half_pixel_centers``.
+
+    Floating results keep the input dtype (float16 and bfloat16 are computed in float32);
+    integer images are rounded and saturated, or returned as float32 where the framework
+    does that (TF, Keras, JAX); nearest copies values of any dtype exactly.
+
+    >>> import torch
+    >>> x = torch.tensor([[[0.0, 1.0]]])
+    >>> resize(x, scale_factor=2, method="linear")
+    tensor([[[0.0000, 0.2500, 0.7500, 1.0000]]])
+    >>> resize(x, scale_factor=2, method="linear", align_corners=True)
+    tensor([[[0.0000, 0.3333, 0.6667, 1.0000]]])
+    >>> resize(torch.arange(5.0).view(1, 1, 5), size=3, method="area")  # torch: adaptive pooling
+    tensor([[[0.5000, 2.0000, 3.5000]]])
+    >>> resize(torch.arange(5.0).view(1, 1, 5), size=3, method="area", convention="tf")  # exact overlap
+    tensor([[[0.4000, 2.0000, 3.6000]]])
+    """
+    tensor, from_numpy = _as_tensor(x)
+    axes, roi = _call_axes(tensor, channels_last, convention, spec, attributes)
+    if spec is None:
+        options = {"antialias": antialias, "align_corners": align_corners,
+                   "recompute_scale_factor": recompute_scale_factor, **attributes}
+        spec = Resampling.preset(convention, method, **options)
+    elif not isinstance(spec, Resampling):
+        raise InvalidTypeError(f"spec must be an upsamplekit.Resampling, but got {type(spec).__name__}")
+    else:
+        given = {"antialias": antialias, "align_corners": align_corners,
+                 "recompute_scale_factor": recompute_scale_factor, **attributes}
+        extra = sorted(k for k, v in given.items() if v is not None)
+        if extra:
+            raise InvalidArgumentError(
+                f"spec= fixes every resampling knob, so {extra[0]}={given[extra[0]]!r} cannot be combined with it; "
+                f"change the spec instead (spec.replace(...))"
+            )
+    in_sizes = [tensor.shape[a] for a in axes]
+    out_sizes, scales = _plan(in_sizes, size, scale_factor, spec, roi)
+    out_dtype = _output_dtype(tensor.dtype, spec)
+    _guard(tensor, axes, out_sizes, out_dtype, max_output_bytes)
+    result = _resize_tensor(tensor, axes, in_sizes, out_sizes, scales, spec, roi, out_dtype)
+    if from_numpy:
+        return result.detach().numpy()
+    return result
+
+
+# ---------------------------------------------------------------------------- inputs
+def _as_tensor(x: Any) -> tuple[torch.Tensor, bool]:
+    if isinstance(x, torch.Tensor):
+        tensor, from_numpy = x, False
+    elif isinstance(x, np.ndarray):
+        tensor, from_numpy = torch.from_numpy(np.ascontiguousarray(x)), True
+    else:
+        raise InvalidTypeError(f"x must be a torch.Tensor or numpy.ndarray, but got {type(x).__name__}")
+    if tensor.dim() < 3:
+        raise InvalidArgumentError(
+            f"x must have a batch axis, a channel axis and at least one spatial axis, (N, C, *spatial), "
+            f"but got shape {tuple(tensor.shape)}"
+        )
+    if tensor.is_complex():
+        raise InvalidTypeError(f"x must be real-valued, but got dtype {tensor.dtype}")
+    return tensor, from_numpy
+
+
+def _call_axes(
+    tensor: torch.Tensor,
+    channels_last: bool,
+    convention: str,
+    spec: Resampling | None,
+    attributes: dict[str, Any],
+) -> tuple[list[int], list[tuple[float, float]] | None]:
+    """The axes to resize and, for tf_crop_and_resize, the (start, end) roi per axis."""
+    ndim = tensor.dim()
+    axes = list(range(1, ndim - 1)) if channels_last else list(range(2, ndim))
+    onnx_call = spec is not None or str(convention).lower() == "onnx"
+    raw_axes = attributes.pop("axes", None)
+    raw_roi = attributes.pop("roi", None)
+    for name, value in (("axes", raw_axes), ("roi", raw_roi)):
+        if value is not None and not onnx_call:
+            raise InvalidArgumentError(
+                f"{name}={value!r} is an ONNX Resize input; use it with convention='onnx' (or spec=), "
+                f"not convention={convention!r}"
+            )
+    if raw_axes is not None:
+        if channels_last:
+            raise InvalidArgumentError("axes= names the axes to resize itself, so channels_last=True cannot be combined with it")
+        axes = []
+        for a in raw_axes:
+            if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -ndim <= int(a) < ndim:
+                raise InvalidArgumentError(f"axes must hold integers in [{-ndim}, {ndim - 1}], but got {raw_axes!r}")
+            axes.append(int(a) % ndim)
+        if len(set(axes)) != len(axes):
+            raise InvalidArgumentError(f"axes must not repeat an axis, but got {raw_axes!r}")
+    roi = None
+    if raw_roi is not None:
+        values = [float(v) for v in raw_roi]
+        if len(values) != 2 * len(axes):
+            raise InvalidArgumentError(
+                f"roi must hold {2 * len(axes)} numbers (starts then ends of the {len(axes)} resized axes), "
+                f"but got {len(values)}: {raw_roi!r}"
+            )
+        roi = list(zip(values[: len(axes)], values[len(axes):]))
+    return axes, roi
+
+
+def _per_axis(name: str, value: Any, count: int) -> list[Any]:
+    if isinstance(value, (list, tuple, np.ndarray, torch.Size)):
+        items = list(value)
+        if len(items) != count:
+            raise InvalidArgumentError(
+                f"{name} must have one entry per resized axis ({count}), but got {len(items)}: {value!r}"
+            )
+        return items
+    return [value] * count
+
+
+def _plan(
+    in_sizes: list[int],
+    size: Any,
+    scale_factor: Any,
+    spec: Resampling,
+    roi: list[tuple[float, float]] | None,
+) -> tuple[list[int], list[float]]:
+    if (size is None) == (scale_factor is None):
+        given = "both" if size is not None else "neither"
+        raise InvalidArgumentError(f"exactly one of size and scale_factor must be given, but got {given}")
+    sizes = scales = None
+    if size is not None:
+        sizes = _per_axis("size", size, len(in_sizes))
+        for s in sizes:
+            if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s <= 0:
+                raise InvalidArgumentError(f"size must hold positive integers, but got {size!r}")
+        sizes = [int(s) for s in sizes]
+        if spec.keep_aspect_ratio_policy != "stretch" and scale_factor is not None:
+            raise InvalidArgumentError("keep_aspect_ratio_policy applies to size=, not scale_factor=")
+    else:
+        if spec.keep_aspect_ratio_policy != "stretch":
+            raise InvalidArgumentError(
+                f"keep_aspect_ratio_policy={spec.keep_aspect_ratio_policy!r} needs size=, but scale_factor= was given"
+            )
+        scales = _per_axis("scale_factor", scale_factor, len(in_sizes))
+        for s in scales:
+            if isinstance(s, bool) or not isinstance(s, (int, float, np.number)) or not math.isfinite(s) or s <= 0:
+                raise InvalidArgumentError(f"scale_factor must hold finite positive numbers, but got {scale_factor!r}")
+        scales = [float(s) for s in scales]
+    effective_in = list(in_sizes)
+    if roi is not None and spec.coordinates == "tf_crop_and_resize" and scales is not None:
+        # ONNX: output length floor(in * (end - start) * scale) for tf_crop_and_resize.
+        effective_in = [i * (end - start) for i, (start, end) in zip(in_sizes, roi)]
+    outs, coord_scales = axis_plan(effective_in, sizes, scales, rounding=spec.size_rounding,
+                                   recompute_scale=spec.recompute_scale,
+                                   keep_aspect_ratio_policy=spec.keep_aspect_ratio_policy)
+    for i, o, s in zip(in_sizes, outs, scales or []):
+        if o < 1:
+            raise InvalidArgumentError(
+                f"scale_factor {s!r} on an axis of length {i} gives an output length of {o}; it must be at least 1"
+            )
+    return outs, coord_scales
+
+
+def _output_dtype(dtype: torch.dtype, spec: Resampling) -> torch.dtype:
+    if dtype in _FLOAT_TYPES or spec.kernel == "nearest":
+        return dtype
+    if dtype == torch.bool:
+        raise InvalidTypeError(
+            f"bool images can only be resized with nearest, but the spec uses kernel {spec.kernel!r}"
+        )
+    return torch.float32 if spec.integer_output == "float32" else dtype
+
+
+def _guard(tensor: torch.Tensor, axes: list[int], out_sizes: list[int], dtype: torch.dtype, limit: int | None) -> None:
+    limit = DEFAULT_MAX_OUTPUT_BYTES if limit is None else limit
+    shape = list(tensor.shape)
+    for a, o in zip(axes, out_sizes):
+        shape[a] = o
+    nbytes = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
+    if nbytes > limit:
+        raise OutputTooLargeError(
+            f"the output of shape {tuple(shape)} ({dtype}) would take {nbytes / 2**30:.2f} GiB, more than "
+            f"max_output_bytes={limit} ({limit / 2**30:.2f} GiB); pass a larger max_output_bytes to allow it"
+        )
+
+
+# ------------------------------------------------------------------------ computing
+def _resize_tensor(
+    x: torch.Tensor,
+    axes: list[int],
+    in_sizes: list[int],
+    out_sizes: list[int],
+    scales: list[float],
+    spec: Resampling,
+    roi: list[tuple[float, float]] | None,
+    out_dtype: torch.dtype,
+) -> torch.Tensor:
+    if out_dtype.is_floating_point and not x.is_floating_point():
+        x = x.float()  # the framework returns float32 for integer images (TF, Keras, JAX)
+    native = _native(x, axes, out_sizes, scales, spec)
+    if native is not None:
+        return native
+    rois: list[tuple[float, float] | None] = list(roi) if roi is not None else [None] * len(axes)
+    tables = [axis_table(spec, i, o, s, r) for i, o, s, r in zip(in_sizes, out_sizes, scales, rois)]
+    exact_copy = all(t.is_selection and t.outside is None for t in tables)
+    if x.dtype in _FLOAT_TYPES:
+        work = x if x.dtype in (torch.float32, torch.float64) else x.float()
+    elif exact_copy:
+        work = x
+    else:
+        work = x.double() if x.dtype in (torch.int32, torch.int64) else x.float()
+    # Shrink first: later axes then work on fewer samples.
+    order = sorted(range(len(axes)), key=lambda k: out_sizes[k] / max(in_sizes[k], 1))
+    for k in order:
+        table = tables[k]
+        if table.is_identity:
+            continue
+        work = resample_axis(work, axes[k], table)
+        if table.outside is not None:
+            shape = [1] * work.dim()
+            shape[axes[k]] = table.out_len
+            mask = torch.from_numpy(table.outside).to(work.device).view(shape)
+            work = work.masked_fill(mask, spec.extrapolation_value)
+    return _finish(work, out_dtype, x.dtype)
+
+
+def _native(
+    x: torch.Tensor, axes: list[int], out_sizes: list[int], scales: list[float], spec: Resampling
+) -> torch.Tensor | None:
+    """F.interpolate's kernels, when the layout and spec allow them."""
+    ndim = x.dim()
+    if axes == list(range(2, ndim)):
+        return native_resize(x, spec, out_sizes, scales)
+    if axes == list(range(1, ndim - 1)):  # channels last: a permuted view is channels_last memory
+        perm = [0, ndim - 1, *range(1, ndim - 1)]
+        out = native_resize(x.permute(perm), spec, out_sizes, scales)
+        if out is None:
+            return None
+        return out.permute([0, *range(2, ndim), 1])
+    return None
+
+
+def _finish(work: torch.Tensor, out_dtype: torch.dtype, in_dtype: torch.dtype) -> torch.Tensor:
+    if work.dtype == out_dtype:
+        return work
+    if out_dtype.is_floating_point:
+        return work.to(out_dtype)
+    info = torch.iinfo(out_dtype)
+    return work.round().clamp_(info.min, info.max).to(out_dtype)

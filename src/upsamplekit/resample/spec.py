@@ -1,0 +1,251 @@
+"""`Resampling`: the frozen specification every framework preset resolves to.
+
+A resize is fully described by five knobs, each a field here:
+
+* where output samples land in input coordinates (``coordinates``, plus ``nearest_mode``
+  for nearest-neighbour rounding),
+* which kernel weighs the neighbours (``kernel``, ``cubic_a``, ``lanczos_a``),
+* what happens at the borders (``border``),
+* whether the kernel widens when shrinking (``antialias``),
+* how an output length is derived from a scale (``size_rounding``, ``recompute_scale``).
+
+Two more fields say how integer images are returned (``integer_output``) and what
+``tf_crop_and_resize`` writes outside the region (``extrapolation_value``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+from ..errors import InvalidArgumentError, unknown_choice
+
+__all__ = ["Resampling", "Kernel", "CoordinateMode", "NearestMode", "Border", "Rounding"]
+
+Kernel = Literal[
+    "nearest",
+    "linear",
+    "cubic",
+    "lanczos",
+    "area",
+    "adaptive_area",
+    "box",
+    "hamming",
+    "gaussian",
+    "mitchell",
+]
+CoordinateMode = Literal[
+    "half_pixel",
+    "pytorch_half_pixel",
+    "align_corners",
+    "asymmetric",
+    "half_pixel_symmetric",
+    "tf_half_pixel_for_nn",
+    "tf_crop_and_resize",
+    "pytorch_antialias_align_corners",
+]
+NearestMode = Literal["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
+Border = Literal["replicate", "renormalize", "zero"]
+Rounding = Literal["floor", "round", "round_half_up", "ceil"]
+IntegerOutput = Literal["round", "float32"]
+AspectPolicy = Literal["stretch", "not_larger", "not_smaller"]
+
+KERNELS: tuple[str, ...] = get_args(Kernel)
+COORDINATE_MODES: tuple[str, ...] = get_args(CoordinateMode)
+NEAREST_MODES: tuple[str, ...] = get_args(NearestMode)
+BORDERS: tuple[str, ...] = get_args(Border)
+ROUNDINGS: tuple[str, ...] = get_args(Rounding)
+INTEGER_OUTPUTS: tuple[str, ...] = get_args(IntegerOutput)
+ASPECT_POLICIES: tuple[str, ...] = get_args(AspectPolicy)
+
+# ONNX Resize attribute values <-> spec fields.
+_ONNX_MODES = {"nearest": "nearest", "linear": "linear", "cubic": "cubic"}
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """A complete, framework-neutral description of one resize.
+
+    Every ``convention`` of :func:`upsamplekit.resize` resolves to one of these
+    (see :meth:`preset`); pass one as ``spec=`` to resize exactly as described.
+
+    Coordinates are ONNX's ``coordinate_transformation_mode`` names, in input pixel
+    index units (pixel ``j`` has its centre at ``j``): ``half_pixel`` maps output ``i``
+    to ``(i + 0.5) / s - 0.5``, ``align_corners`` to ``i * (in - 1) / (out - 1)``,
+    ``asymmetric`` to ``i / s``; ``pytorch_antialias_align_corners`` is what torch's
+    antialiased path does with ``align_corners=True`` (half-pixel centres with the
+    corner-to-corner scale).
+
+    Borders: ``replicate`` clamps tap indices to the edge; ``renormalize`` drops taps
+    outside the input and rescales the rest to sum to one; ``zero`` treats the outside
+    as zeros.
+
+    >>> spec = Resampling.preset("torch", "bilinear", align_corners=True)
+    >>> spec.coordinates, spec.kernel, spec.border
+    ('align_corners', 'linear', 'replicate')
+    >>> Resampling.preset("pillow", "bicubic").cubic_a
+    -0.5
+    """
+
+    kernel: Kernel = "linear"
+    coordinates: CoordinateMode = "half_pixel"
+    nearest_mode: NearestMode = "round_prefer_floor"
+    cubic_a: float = -0.75
+    lanczos_a: int = 3
+    antialias: bool = False
+    border: Border = "replicate"
+    size_rounding: Rounding = "floor"
+    recompute_scale: bool = False
+    keep_aspect_ratio_policy: AspectPolicy = "stretch"
+    extrapolation_value: float = 0.0
+    integer_output: IntegerOutput = "round"
+
+    def __post_init__(self) -> None:
+        _check_choice("kernel", self.kernel, KERNELS)
+        _check_choice("coordinates", self.coordinates, COORDINATE_MODES)
+        _check_choice("nearest_mode", self.nearest_mode, NEAREST_MODES)
+        _check_choice("border", self.border, BORDERS)
+        _check_choice("size_rounding", self.size_rounding, ROUNDINGS)
+        _check_choice("integer_output", self.integer_output, INTEGER_OUTPUTS)
+        _check_choice("keep_aspect_ratio_policy", self.keep_aspect_ratio_policy, ASPECT_POLICIES)
+        if not (isinstance(self.cubic_a, (int, float)) and math.isfinite(self.cubic_a)):
+            raise InvalidArgumentError(f"cubic_a must be a finite number, but got {self.cubic_a!r}")
+        if isinstance(self.lanczos_a, bool) or not isinstance(self.lanczos_a, int) or self.lanczos_a < 1:
+            raise InvalidArgumentError(f"lanczos_a must be an integer >= 1, but got {self.lanczos_a!r}")
+        if not math.isfinite(float(self.extrapolation_value)) and not math.isnan(self.extrapolation_value):
+            raise InvalidArgumentError(
+                f"extrapolation_value must be a number, but got {self.extrapolation_value!r}"
+            )
+        if self.antialias and self.kernel in ("nearest", "area", "adaptive_area"):
+            raise InvalidArgumentError(
+                f"antialias applies to filter kernels only, not to kernel={self.kernel!r}; "
+                "area kernels already average every covered pixel and nearest has no filter to widen"
+            )
+
+    # ------------------------------------------------------------------ presets
+    @classmethod
+    def preset(cls, convention: str, method: str, **options: Any) -> Resampling:
+        """Resolve a framework's ``method`` and options into a spec.
+
+        ``convention`` is one of ``torch``, ``tf``, ``tf1``, ``keras``, ``jax``, ``onnx``,
+        ``opencv``, ``pillow``. ``options`` are that framework's own knobs (for example
+        ``align_corners=True`` for torch, ``half_pixel_centers=True`` for tf1, ONNX
+        Resize attributes for onnx); an option the convention does not have is an error.
+
+        >>> Resampling.preset("torch", "nearest")
+        Resampling(kernel='nearest', coordinates='asymmetric', nearest_mode='floor')
+        """
+        from .conventions import resolve
+
+        return resolve(convention, method, options)
+
+    # --------------------------------------------------------------------- ONNX
+    def to_onnx(self) -> dict[str, Any]:
+        """The ONNX ``Resize`` (opset 19) attributes that compute this spec.
+
+        Raises :class:`~upsamplekit.errors.InvalidArgumentError` when ONNX has no
+        equivalent (lanczos, area, edge-replicated antialiasing, ...).
+
+        >>> Resampling.preset("torch", "nearest-exact").to_onnx()["nearest_mode"]
+        'round_prefer_ceil'
+        """
+        problems = []
+        mode = _ONNX_MODES.get(self.kernel)
+        if mode is None:
+            problems.append(f"kernel={self.kernel!r} (ONNX has nearest, linear and cubic)")
+        if self.coordinates == "pytorch_antialias_align_corners":
+            problems.append("coordinates='pytorch_antialias_align_corners'")
+        if self.border == "zero":
+            problems.append("border='zero'")
+        if self.size_rounding not in ("floor",):
+            problems.append(f"size_rounding={self.size_rounding!r} (ONNX floors in * scale)")
+        if problems:
+            raise InvalidArgumentError(
+                "this Resampling has no ONNX Resize equivalent: " + "; ".join(problems) + f". Spec: {self!r}"
+            )
+        attrs: dict[str, Any] = {
+            "mode": mode,
+            "coordinate_transformation_mode": self.coordinates,
+            "nearest_mode": self.nearest_mode,
+            "cubic_coeff_a": float(self.cubic_a),
+            "exclude_outside": int(self.border == "renormalize"),
+            "antialias": int(self.antialias),
+            "extrapolation_value": float(self.extrapolation_value),
+            "keep_aspect_ratio_policy": self.keep_aspect_ratio_policy,
+        }
+        return attrs
+
+    @classmethod
+    def from_onnx(cls, attrs: Mapping[str, Any]) -> Resampling:
+        """Build the spec an ONNX ``Resize`` node with these attributes computes.
+
+        Missing attributes take ONNX's defaults; bytes values (as stored in a
+        ``NodeProto``) are decoded.
+
+        >>> Resampling.from_onnx({"mode": "linear"}).coordinates
+        'half_pixel'
+        """
+        from .conventions.onnx import onnx_spec
+
+        return onnx_spec(dict(attrs))
+
+    # ------------------------------------------------------------------- display
+    def replace(self, **changes: Any) -> Resampling:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        """Show only the fields that differ from the defaults, so specs read like calls."""
+        default = _DEFAULT
+        parts = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if f.name == "kernel" or getattr(self, f.name) != getattr(default, f.name)
+        ]
+        return f"Resampling({', '.join(parts)})"
+
+    def describe(self) -> str:
+        """A one-paragraph plain-English description of every knob.
+
+        >>> print(Resampling.preset("torch", "bilinear").describe())
+        kernel linear (triangle, 2 taps), coordinates half_pixel, borders replicate, no antialias, output length floor(in * scale)
+        """
+        kernel = {
+            "nearest": f"nearest ({self.nearest_mode})",
+            "linear": "linear (triangle, 2 taps)",
+            "cubic": f"cubic (Keys a={self.cubic_a:g}, 4 taps)",
+            "lanczos": f"lanczos{self.lanczos_a} ({2 * self.lanczos_a} taps)",
+            "area": "area (exact overlap average)",
+            "adaptive_area": "area (adaptive average pooling windows)",
+            "box": "box",
+            "hamming": "hamming-windowed sinc",
+            "gaussian": "gaussian (sigma 0.5, radius 1.5)",
+            "mitchell": "mitchell-netravali cubic (B=C=1/3)",
+        }[self.kernel]
+        rounding = {
+            "floor": "floor(in * scale)",
+            "round": "round(in * scale), ties to even",
+            "round_half_up": "floor(in * scale + 0.5)",
+            "ceil": "ceil(in * scale)",
+        }[self.size_rounding]
+        parts = [
+            f"kernel {kernel}",
+            f"coordinates {self.coordinates}",
+            f"borders {self.border}",
+            "antialias when shrinking" if self.antialias else "no antialias",
+            f"output length {rounding}",
+        ]
+        if self.recompute_scale:
+            parts.append("scale recomputed as out/in")
+        return ", ".join(parts)
+
+
+def _check_choice(argument: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise unknown_choice(f"Resampling.{argument}", value, choices)
+
+
+_DEFAULT = Resampling()

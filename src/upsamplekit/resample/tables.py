@@ -1,0 +1,191 @@
+"""Per-axis (index, weight) tables: the whole of a separable resize along one axis.
+
+Output sample ``i`` along an axis is ``sum_t weight[i, t] * x[index[i, t]]``. Tables are
+built once in float64 from a spec and the axis lengths, cached, and applied by
+:mod:`upsamplekit.resample.apply`. Their transpose (also a gather table) is the exact
+backward pass, so gradients are computed by gathers only: deterministic on every device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+
+import numpy as np
+
+from .coordinates import input_step, source_positions
+from .kernels import kernel_function
+from .spec import Resampling
+
+__all__ = ["AxisTable", "axis_table"]
+
+
+@dataclass(frozen=True, eq=False)
+class AxisTable:
+    """Gather table for one axis: ``y[i] = sum_t weight[i, t] * x[index[i, t]]``.
+
+    ``outside`` marks outputs that take the extrapolation value instead (ONNX
+    ``tf_crop_and_resize``); it is None when there are none.
+    """
+
+    index: np.ndarray
+    weight: np.ndarray
+    in_len: int
+    outside: np.ndarray | None = None
+
+    @property
+    def out_len(self) -> int:
+        return int(self.index.shape[0])
+
+    @property
+    def taps(self) -> int:
+        return int(self.index.shape[1])
+
+    @cached_property
+    def is_selection(self) -> bool:
+        """True when every output copies exactly one input (nearest): exact for any dtype."""
+        return self.taps == 1 and bool(np.all(self.weight == 1.0))
+
+    @cached_property
+    def is_identity(self) -> bool:
+        """True when the table copies the input unchanged (the axis can be skipped)."""
+        return (self.is_selection and self.outside is None and self.out_len == self.in_len
+                and bool(np.array_equal(self.index[:, 0], np.arange(self.in_len))))
+
+    @cached_property
+    def transposed(self) -> AxisTable:
+        """The adjoint as a gather table: ``gx[j] = sum_t weight[j, t] * gy[index[j, t]]``."""
+        rows = np.repeat(np.arange(self.out_len), self.taps)
+        cols = self.index.reshape(-1)
+        vals = self.weight.reshape(-1)
+        if self.outside is not None:
+            vals = np.where(np.repeat(self.outside, self.taps), 0.0, vals)
+        keep = vals != 0.0
+        rows, cols, vals = rows[keep], cols[keep], vals[keep]
+        order = np.argsort(cols, kind="stable")
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        counts = np.bincount(cols, minlength=self.in_len)
+        taps = max(int(counts.max(initial=0)), 1)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        slot = np.arange(cols.size) - starts[cols]
+        index = np.zeros((self.in_len, taps), dtype=np.int64)
+        weight = np.zeros((self.in_len, taps), dtype=np.float64)
+        index[cols, slot] = rows
+        weight[cols, slot] = vals
+        return AxisTable(index=index, weight=weight, in_len=self.out_len)
+
+    def dense(self) -> np.ndarray:
+        """The (out, in) matrix this table applies: for tests and small axes only."""
+        matrix = np.zeros((self.out_len, self.in_len))
+        np.add.at(matrix, (np.repeat(np.arange(self.out_len), self.taps), self.index.reshape(-1)),
+                  self.weight.reshape(-1))
+        if self.outside is not None:
+            matrix[self.outside] = 0.0
+        return matrix
+
+
+def axis_table(
+    spec: Resampling,
+    in_len: int,
+    out_len: int,
+    scale: float,
+    roi: tuple[float, float] | None = None,
+) -> AxisTable:
+    """The cached gather table for one axis of a resize.
+
+    >>> t = axis_table(Resampling(kernel="linear"), 2, 4, 2.0)
+    >>> t.index.tolist(), t.weight.tolist()
+    ([[0, 0], [0, 1], [0, 1], [1, 1]], [[0.25, 0.75], [0.75, 0.25], [0.25, 0.75], [0.75, 0.25]])
+    """
+    return _cached_table(_axis_key(spec), in_len, out_len, float(scale), roi)
+
+
+def _axis_key(spec: Resampling) -> Resampling:
+    """Drop the fields that do not affect one axis's table, so the cache is shared."""
+    return spec.replace(size_rounding="floor", recompute_scale=False, keep_aspect_ratio_policy="stretch",
+                        extrapolation_value=0.0, integer_output="round")
+
+
+@lru_cache(maxsize=1024)
+def _cached_table(
+    spec: Resampling, in_len: int, out_len: int, scale: float, roi: tuple[float, float] | None
+) -> AxisTable:
+    x = source_positions(spec.coordinates, in_len, out_len, scale, roi)
+    outside = None
+    if spec.coordinates == "tf_crop_and_resize":
+        flags = (x < 0) | (x > in_len - 1)
+        outside = flags if flags.any() else None
+    step = input_step(spec.coordinates, in_len, out_len, scale)
+    if spec.kernel == "nearest":
+        index, weight = _nearest(x, in_len, spec.nearest_mode)
+    elif spec.kernel == "area":
+        index, weight = _exact_area(x, step, in_len, spec.border)
+    elif spec.kernel == "adaptive_area":
+        index, weight = _adaptive_area(in_len, out_len)
+    else:
+        index, weight = _filter(spec, x, step, in_len)
+    for array in (index, weight):
+        array.setflags(write=False)
+    return AxisTable(index=index, weight=weight, in_len=in_len, outside=outside)
+
+
+_ROUNDERS = {
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "round_prefer_floor": lambda x: np.ceil(x - 0.5),
+    "round_prefer_ceil": lambda x: np.floor(x + 0.5),
+}
+
+
+def _nearest(x: np.ndarray, in_len: int, mode: str) -> tuple[np.ndarray, np.ndarray]:
+    index = np.clip(_ROUNDERS[mode](x), 0, in_len - 1).astype(np.int64)[:, None]
+    return index, np.ones(index.shape)
+
+
+def _filter(spec: Resampling, x: np.ndarray, step: float, in_len: int) -> tuple[np.ndarray, np.ndarray]:
+    kernel = kernel_function(spec.kernel, spec.cubic_a, spec.lanczos_a)
+    widen = max(step, 1.0) if spec.antialias else 1.0
+    support = kernel.radius * widen
+    # Taps j with x - support < j <= x + support: every j where the kernel can be non-zero.
+    first = np.floor(x - support) + 1
+    taps = max(int(np.max(np.floor(x + support) - first)) + 1, 1)
+    j = first[:, None] + np.arange(taps)[None, :]
+    weight = kernel.weight((j - x[:, None]) / widen)
+    return _apply_border(j, weight, in_len, spec.border)
+
+
+def _exact_area(x: np.ndarray, step: float, in_len: int, border: str) -> tuple[np.ndarray, np.ndarray]:
+    # Output cell i covers [c - step/2, c + step/2] with c = x + 0.5 in continuous
+    # coordinates, where input pixel j covers [j, j + 1).
+    low = x + 0.5 - step / 2
+    high = x + 0.5 + step / 2
+    first = np.floor(low)
+    taps = max(int(np.max(np.ceil(high) - first)), 1)
+    j = first[:, None] + np.arange(taps)[None, :]
+    overlap = np.minimum(high[:, None], j + 1) - np.maximum(low[:, None], j)
+    return _apply_border(j, np.clip(overlap, 0.0, None), in_len, border)
+
+
+def _adaptive_area(in_len: int, out_len: int) -> tuple[np.ndarray, np.ndarray]:
+    # torch's adaptive average pooling windows: [floor(i*in/out), ceil((i+1)*in/out)).
+    i = np.arange(out_len)
+    start = (i * in_len) // out_len
+    end = -((-(i + 1) * in_len) // out_len)
+    taps = int(np.max(end - start))
+    j = start[:, None] + np.arange(taps)[None, :]
+    inside = j < end[:, None]
+    weight = np.where(inside, 1.0 / (end - start)[:, None], 0.0)
+    return np.where(inside, j, start[:, None]).astype(np.int64), weight
+
+
+def _apply_border(j: np.ndarray, weight: np.ndarray, in_len: int, border: str) -> tuple[np.ndarray, np.ndarray]:
+    inside = (j >= 0) & (j < in_len)
+    total = weight.sum(axis=1, keepdims=True)
+    if border == "renormalize":
+        weight = np.where(inside, weight, 0.0)
+        total = weight.sum(axis=1, keepdims=True)
+    elif border == "zero":
+        weight = np.where(inside, weight, 0.0)
+    weight = np.divide(weight, total, out=np.zeros_like(weight), where=total != 0)
+    return np.clip(j, 0, in_len - 1).astype(np.int64), weight
+
