@@ -1,0 +1,5 @@
+"""``python -m upsamplekit``: the command line."""
+
+from .cli import main
+
+main()
