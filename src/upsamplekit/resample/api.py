@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..errors import InvalidArgumentError, InvalidTypeError, OutputTooLargeError
-from .apply import resample_axis
+from .apply import resample_axes
 from .coordinates import axis_plan
 from .fast import native_resize
 from .spec import Resampling
@@ -62,9 +62,10 @@ def resize(
             ``exclude_outside``, ``extrapolation_value``, ``keep_aspect_ratio_policy``,
             ``axes``, ``roi``) or TF1's ``half_pixel_centers``.
 
-    Floating results keep the input dtype (float16 and bfloat16 are computed in float32);
-    integer images are rounded and saturated, or returned as float32 where the framework
-    does that (TF, Keras, JAX); nearest copies values of any dtype exactly.
+    Floating results keep the input dtype (float16 and bfloat16 are computed in float32),
+    or are float32 where the framework returns that (TF, Keras); integer images are rounded
+    and saturated, or returned as float32 where the framework does that (TF, JAX); nearest
+    copies values of any dtype exactly.
 
     >>> import torch
     >>> x = torch.tensor([[[0.0, 1.0]]])
@@ -203,23 +204,25 @@ def _plan(
             if isinstance(s, bool) or not isinstance(s, (int, float, np.number)) or not math.isfinite(s) or s <= 0:
                 raise InvalidArgumentError(f"scale_factor must hold finite positive numbers, but got {scale_factor!r}")
         scales = [float(s) for s in scales]
-    effective_in = list(in_sizes)
-    if roi is not None and spec.coordinates == "tf_crop_and_resize" and scales is not None:
-        # ONNX: output length floor(in * (end - start) * scale) for tf_crop_and_resize.
-        effective_in = [i * (end - start) for i, (start, end) in zip(in_sizes, roi)]
-    outs, coord_scales = axis_plan(effective_in, sizes, scales, rounding=spec.size_rounding,
+    # ONNX's text says floor(in * (roi_end - roi_start) * scale) for tf_crop_and_resize, but its
+    # reference, shape inference and onnxruntime all give floor(in * scale): roi does not change lengths.
+    outs, coord_scales = axis_plan(list(in_sizes), sizes, scales, rounding=spec.size_rounding,
                                    recompute_scale=spec.recompute_scale,
                                    keep_aspect_ratio_policy=spec.keep_aspect_ratio_policy)
-    for i, o, s in zip(in_sizes, outs, scales or []):
+    for i, o, s in zip(in_sizes, outs, scales or coord_scales):
         if o < 1:
+            source = (f"scale_factor {s!r}" if scales is not None else
+                      f"keep_aspect_ratio_policy={spec.keep_aspect_ratio_policy!r} (common scale {s!r})")
             raise InvalidArgumentError(
-                f"scale_factor {s!r} on an axis of length {i} gives an output length of {o}; it must be at least 1"
+                f"{source} on an axis of length {i} gives an output length of {o}; it must be at least 1"
             )
     return outs, coord_scales
 
 
 def _output_dtype(dtype: torch.dtype, spec: Resampling) -> torch.dtype:
-    if dtype in _FLOAT_TYPES or spec.kernel == "nearest":
+    if dtype in _FLOAT_TYPES:
+        return torch.float32 if spec.float_output == "float32" else dtype
+    if spec.kernel == "nearest":
         return dtype
     if dtype == torch.bool:
         raise InvalidTypeError(
@@ -252,8 +255,8 @@ def _resize_tensor(
     roi: list[tuple[float, float]] | None,
     out_dtype: torch.dtype,
 ) -> torch.Tensor:
-    if out_dtype.is_floating_point and not x.is_floating_point():
-        x = x.float()  # the framework returns float32 for integer images (TF, Keras, JAX)
+    if out_dtype.is_floating_point and x.dtype != out_dtype:
+        x = x.to(out_dtype)  # the framework computes and returns float32 (TF, Keras, JAX)
     native = _native(x, axes, out_sizes, scales, spec)
     if native is not None:
         return native
@@ -265,19 +268,9 @@ def _resize_tensor(
     elif exact_copy:
         work = x
     else:
-        work = x.double() if x.dtype in (torch.int32, torch.int64) else x.float()
-    # Shrink first: later axes then work on fewer samples.
-    order = sorted(range(len(axes)), key=lambda k: out_sizes[k] / max(in_sizes[k], 1))
-    for k in order:
-        table = tables[k]
-        if table.is_identity:
-            continue
-        work = resample_axis(work, axes[k], table)
-        if table.outside is not None:
-            shape = [1] * work.dim()
-            shape[axes[k]] = table.out_len
-            mask = torch.from_numpy(table.outside).to(work.device).view(shape)
-            work = work.masked_fill(mask, spec.extrapolation_value)
+        work = x.double()  # integer results are rounded: float32 error would flip the .5 ties
+    # resample_axes skips identity tables, orders the axes by estimated cost, fills `outside`.
+    work = resample_axes(work, axes, tables, spec.extrapolation_value)
     return _finish(work, out_dtype, x.dtype)
 
 

@@ -22,11 +22,13 @@ def source_positions(
     out_len: int,
     scale: float,
     roi: tuple[float, float] | None = None,
+    precision: str = "float64",
 ) -> np.ndarray:
     """Input coordinate of every output sample along one axis (float64, length ``out_len``).
 
     ``scale`` is the output/input scale used by the mapping: the user's scale factor when
-    one was given and not recomputed, else ``out_len / in_len``.
+    one was given and not recomputed, else ``out_len / in_len``. ``precision="float32"``
+    computes the position as TensorFlow's kernels do (see :func:`_float32_positions`).
 
     >>> source_positions("half_pixel", 2, 4, 2.0).tolist()
     [-0.25, 0.25, 0.75, 1.25]
@@ -35,6 +37,8 @@ def source_positions(
     >>> source_positions("asymmetric", 5, 7, 1.5).tolist()[-1]
     4.0
     """
+    if precision == "float32":
+        return _float32_positions(mode, in_len, out_len, scale)
     i = np.arange(out_len, dtype=np.float64)
     if mode == "half_pixel":
         return (i + 0.5) / scale - 0.5
@@ -43,7 +47,8 @@ def source_positions(
     if mode == "align_corners":
         if out_len == 1:
             return np.zeros(1)
-        return i * ((in_len - 1) / (out_len - 1))
+        # Multiply first: an exact integer divided once is exact wherever the position is a pixel.
+        return i * (in_len - 1) / (out_len - 1)
     if mode == "asymmetric":
         return i / scale
     if mode == "half_pixel_symmetric":
@@ -56,11 +61,40 @@ def source_positions(
         start, end = roi if roi is not None else (0.0, 1.0)
         if out_len == 1:
             return np.full(1, 0.5 * (start + end) * (in_len - 1))
-        return start * (in_len - 1) + i * ((end - start) * (in_len - 1) / (out_len - 1))
+        return start * (in_len - 1) + i * (end - start) * (in_len - 1) / (out_len - 1)
     if mode == "pytorch_antialias_align_corners":
         step = (in_len - 1) / (out_len - 1) if out_len > 1 else 0.0
         return (i + 0.5) * step - 0.5
     raise InvalidArgumentError(f"unknown coordinate mode {mode!r}")
+
+
+def _float32_positions(mode: str, in_len: int, out_len: int, scale: float) -> np.ndarray:
+    """TensorFlow's float32 position arithmetic, each operation rounded to float32.
+
+    Nearest (``resize_nearest_neighbor``): ``(float(i) + 0.5f) * s`` (half-pixel) or
+    ``float(i) * s`` with ``s = float32(in / out)``, or ``s = float32(in - 1) / float32(out - 1)``
+    for ``align_corners``. Half-pixel filters (``scale_and_translate``): the sample point
+    ``(i + 0.5f) * float32(1.0 / float32(out / in))``, returned minus 0.5 (exactly, in float64),
+    so ``x + 0.5`` recovers TF's float32 sample point.
+
+    >>> float(_float32_positions("tf_half_pixel_for_nn", 2, 41, 41 / 2)[20])  # exactly 1 in real numbers
+    0.9999999403953552
+    """
+    f32 = np.float32
+    i = np.arange(out_len, dtype=f32)
+    if mode == "align_corners":
+        if out_len == 1:
+            return np.zeros(1)
+        return (i * (f32(in_len - 1) / f32(out_len - 1))).astype(np.float64)
+    if mode == "half_pixel":
+        inverse = f32(1.0 / float(f32(scale)))
+        return ((i + f32(0.5)) * inverse).astype(np.float64) - 0.5
+    step = f32(1.0 / scale)
+    if mode == "tf_half_pixel_for_nn":
+        return ((i + f32(0.5)) * step).astype(np.float64)
+    if mode == "asymmetric":
+        return (i * step).astype(np.float64)
+    raise InvalidArgumentError(f"coordinate mode {mode!r} has no float32 form")
 
 
 def input_step(mode: str, in_len: int, out_len: int, scale: float) -> float:

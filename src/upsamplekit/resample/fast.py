@@ -19,6 +19,8 @@ __all__ = ["native_resize"]
 
 _aten = torch.ops.aten
 _FLOATS = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+# uint8 only for nearest: aten's uint8 filters use fixed-point weights and round (and clip) between
+# passes, not the round(exact result) that integer_output="round" promises.
 _UINT8 = (torch.uint8,)
 
 NativeCall = Callable[[torch.Tensor, list[int], list[float]], torch.Tensor]
@@ -53,7 +55,9 @@ def _adaptive(nd: int) -> NativeCall:
     return lambda x, size, scales: pool(x, size)
 
 
-def _select(spec: Resampling, nd: int, shrinks: bool) -> tuple[NativeCall, tuple[torch.dtype, ...]] | None:
+def _select(
+    spec: Resampling, nd: int, shrinks: bool, width_one: bool = False
+) -> tuple[NativeCall, tuple[torch.dtype, ...]] | None:
     """The aten call computing ``spec`` on ``nd`` spatial dims, with the dtypes it accepts."""
     if nd > 3:
         return None
@@ -70,21 +74,23 @@ def _select(spec: Resampling, nd: int, shrinks: bool) -> tuple[NativeCall, tuple
     if kernel == "linear" and not antialias and spec.border in ("replicate", "renormalize"):
         # Linear taps fall outside only past the edge sample, where both borders give the edge.
         if coords in ("half_pixel", "align_corners"):
-            return _linear(nd, coords == "align_corners"), _FLOATS + _UINT8
+            return _linear(nd, coords == "align_corners"), _FLOATS
         return None
     if nd != 2:
         return None
     if kernel == "cubic" and not antialias and spec.border == "replicate" and spec.cubic_a == -0.75:
         if coords in ("half_pixel", "align_corners"):
-            return _bicubic(coords == "align_corners"), _FLOATS + _UINT8
+            return _bicubic(coords == "align_corners"), _FLOATS
         return None
     aa_coords = {"half_pixel": False, "pytorch_antialias_align_corners": True}
-    if spec.border == "renormalize" and coords in aa_coords:
+    # The _aa kernels widen the filter whenever shrinking, and (torch 2.13) skip the height pass when
+    # the output width is 1: use them only where neither changes the spec's result.
+    if spec.border == "renormalize" and coords in aa_coords and (spec.antialias or not shrinks) and not width_one:
         # torch's antialias path is Pillow's filter; enlarging, it is the plain filter with dropped taps.
         if kernel == "linear":
-            return _aa(_aten._upsample_bilinear2d_aa, aa_coords[coords]), (torch.float32, torch.float64) + _UINT8
+            return _aa(_aten._upsample_bilinear2d_aa, aa_coords[coords]), (torch.float32, torch.float64)
         if kernel == "cubic" and spec.cubic_a == -0.5:
-            return _aa(_aten._upsample_bicubic2d_aa, aa_coords[coords]), (torch.float32, torch.float64) + _UINT8
+            return _aa(_aten._upsample_bicubic2d_aa, aa_coords[coords]), (torch.float32, torch.float64)
     return None
 
 
@@ -101,10 +107,12 @@ def native_resize(
     in_sizes = x.shape[2:]
     if spec.coordinates == "tf_crop_and_resize":
         return None
+    if any(i == o and s != 1.0 for i, o, s in zip(in_sizes, out_sizes, scales)):
+        return None  # aten's linear kernels copy an axis whose length is unchanged, whatever its scale
     shrinks = any(
         input_step(spec.coordinates, i, o, s) > 1.0 for i, o, s in zip(in_sizes, out_sizes, scales)
     )
-    chosen = _select(spec, len(in_sizes), shrinks)
+    chosen = _select(spec, len(in_sizes), shrinks, width_one=out_sizes[-1] == 1)
     if chosen is None:
         return None
     call, dtypes = chosen

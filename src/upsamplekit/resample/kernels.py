@@ -78,18 +78,18 @@ def kernel_function(kernel: str, cubic_a: float = -0.75, lanczos_a: int = 3) -> 
     >>> k.radius, float(k.weight(np.array([0.0]))[0]), float(k.weight(np.array([1.0]))[0])
     (2.0, 1.0, 0.0)
     """
-    if kernel == "linear":
-        return KernelFunction(_triangle, 1.0)
-    if kernel == "cubic":
-        return KernelFunction(_keys_cubic(float(cubic_a)), 2.0)
-    if kernel == "lanczos":
-        return KernelFunction(_lanczos(int(lanczos_a)), float(lanczos_a))
-    if kernel == "box":
-        return KernelFunction(_box, 0.5)
-    if kernel == "hamming":
-        return KernelFunction(_hamming, 1.0)
-    if kernel == "gaussian":
-        return KernelFunction(_gaussian, 1.5)
-    if kernel == "mitchell":
-        return KernelFunction(_mitchell, 2.0)
-    raise ValueError(f"{kernel!r} is not a filter kernel")
+    factory = _FILTERS.get(kernel)
+    if factory is None:
+        raise ValueError(f"{kernel!r} is not a filter kernel; filters are {', '.join(_FILTERS)}")
+    return factory(float(cubic_a), int(lanczos_a))
+
+
+_FILTERS: dict[str, Callable[[float, int], KernelFunction]] = {
+    "linear": lambda a, lobes: KernelFunction(_triangle, 1.0),
+    "cubic": lambda a, lobes: KernelFunction(_keys_cubic(a), 2.0),
+    "lanczos": lambda a, lobes: KernelFunction(_lanczos(lobes), float(lobes)),
+    "box": lambda a, lobes: KernelFunction(_box, 0.5),
+    "hamming": lambda a, lobes: KernelFunction(_hamming, 1.0),
+    "gaussian": lambda a, lobes: KernelFunction(_gaussian, 1.5),
+    "mitchell": lambda a, lobes: KernelFunction(_mitchell, 2.0),
+}

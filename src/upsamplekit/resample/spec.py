@@ -10,7 +10,10 @@ A resize is fully described by five knobs, each a field here:
 * how an output length is derived from a scale (``size_rounding``, ``recompute_scale``).
 
 Two more fields say how integer images are returned (``integer_output``) and what
-``tf_crop_and_resize`` writes outside the region (``extrapolation_value``).
+``tf_crop_and_resize`` writes outside the region (``extrapolation_value``);
+``float_output`` says whether float16/bfloat16/float64 images come back as float32 (TF,
+Keras) and ``coordinate_precision`` whether positions are computed in float32 as
+TensorFlow's kernels do (which moves nearest indices and gaussian taps at exact ties).
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ NearestMode = Literal["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"
 Border = Literal["replicate", "renormalize", "zero"]
 Rounding = Literal["floor", "round", "round_half_up", "ceil"]
 IntegerOutput = Literal["round", "float32"]
+FloatOutput = Literal["keep", "float32"]
+Precision = Literal["float64", "float32"]
 AspectPolicy = Literal["stretch", "not_larger", "not_smaller"]
 
 KERNELS: tuple[str, ...] = get_args(Kernel)
@@ -60,6 +65,10 @@ BORDERS: tuple[str, ...] = get_args(Border)
 ROUNDINGS: tuple[str, ...] = get_args(Rounding)
 INTEGER_OUTPUTS: tuple[str, ...] = get_args(IntegerOutput)
 ASPECT_POLICIES: tuple[str, ...] = get_args(AspectPolicy)
+FLOAT_OUTPUTS: tuple[str, ...] = get_args(FloatOutput)
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+# The coordinate modes whose float32 arithmetic is defined (TensorFlow's resize kernels).
+FLOAT32_MODES = ("half_pixel", "tf_half_pixel_for_nn", "asymmetric", "align_corners")
 
 # ONNX Resize attribute values <-> spec fields.
 _ONNX_MODES = {"nearest": "nearest", "linear": "linear", "cubic": "cubic"}
@@ -102,6 +111,8 @@ class Resampling:
     keep_aspect_ratio_policy: AspectPolicy = "stretch"
     extrapolation_value: float = 0.0
     integer_output: IntegerOutput = "round"
+    float_output: FloatOutput = "keep"
+    coordinate_precision: Precision = "float64"
 
     def __post_init__(self) -> None:
         _check_choice("kernel", self.kernel, KERNELS)
@@ -111,11 +122,18 @@ class Resampling:
         _check_choice("size_rounding", self.size_rounding, ROUNDINGS)
         _check_choice("integer_output", self.integer_output, INTEGER_OUTPUTS)
         _check_choice("keep_aspect_ratio_policy", self.keep_aspect_ratio_policy, ASPECT_POLICIES)
+        _check_choice("float_output", self.float_output, FLOAT_OUTPUTS)
+        _check_choice("coordinate_precision", self.coordinate_precision, PRECISIONS)
+        if self.coordinate_precision == "float32" and self.coordinates not in FLOAT32_MODES:
+            raise InvalidArgumentError(
+                f"coordinate_precision='float32' is defined for coordinates {', '.join(map(repr, FLOAT32_MODES))}, "
+                f"but got coordinates={self.coordinates!r}; use coordinate_precision='float64'"
+            )
         if not (isinstance(self.cubic_a, (int, float)) and math.isfinite(self.cubic_a)):
             raise InvalidArgumentError(f"cubic_a must be a finite number, but got {self.cubic_a!r}")
         if isinstance(self.lanczos_a, bool) or not isinstance(self.lanczos_a, int) or self.lanczos_a < 1:
             raise InvalidArgumentError(f"lanczos_a must be an integer >= 1, but got {self.lanczos_a!r}")
-        if not math.isfinite(float(self.extrapolation_value)) and not math.isnan(self.extrapolation_value):
+        if isinstance(self.extrapolation_value, bool) or not isinstance(self.extrapolation_value, (int, float)):
             raise InvalidArgumentError(
                 f"extrapolation_value must be a number, but got {self.extrapolation_value!r}"
             )
@@ -144,53 +162,46 @@ class Resampling:
 
     # --------------------------------------------------------------------- ONNX
     def to_onnx(self) -> dict[str, Any]:
-        """The ONNX ``Resize`` (opset 19) attributes that compute this spec.
+        """The ONNX ``Resize`` (opset 19) attributes that compute this spec, ``mode`` included.
+
+        Feed the node ``scales`` equal to ``resize``'s ``scale_factor`` (with 1 on the axes
+        not resized), or ``sizes``: with ``recompute_scale=True``, feed the output ``sizes``,
+        since ONNX maps coordinates with ``sizes / in`` only then. Output dtypes are not
+        attributes: ONNX returns the input dtype (``integer_output='float32'`` specs match
+        for float inputs only), and runtimes use their own float arithmetic. Two
+        equivalences are applied: ``tf_half_pixel_for_nn`` (gone in opset 13) with
+        ``floor`` / ``round_prefer_floor`` becomes ``half_pixel`` with ``round_prefer_ceil``
+        / ``ceil``, and ``exclude_outside`` is set only where it changes the result (cubic,
+        antialiased linear), so that onnxruntime accepts the model.
 
         Raises :class:`~upsamplekit.errors.InvalidArgumentError` when ONNX has no
-        equivalent (lanczos, area, edge-replicated antialiasing, ...).
+        equivalent (lanczos, area, zero borders, torch's antialias with align_corners, ...).
 
         >>> Resampling.preset("torch", "nearest-exact").to_onnx()["nearest_mode"]
         'round_prefer_ceil'
+        >>> Resampling.from_onnx(Resampling.preset("torch", "bicubic").to_onnx()) == Resampling.preset("torch", "bicubic")
+        True
         """
-        problems = []
-        mode = _ONNX_MODES.get(self.kernel)
-        if mode is None:
-            problems.append(f"kernel={self.kernel!r} (ONNX has nearest, linear and cubic)")
-        if self.coordinates == "pytorch_antialias_align_corners":
-            problems.append("coordinates='pytorch_antialias_align_corners'")
-        if self.border == "zero":
-            problems.append("border='zero'")
-        if self.size_rounding not in ("floor",):
-            problems.append(f"size_rounding={self.size_rounding!r} (ONNX floors in * scale)")
-        if problems:
-            raise InvalidArgumentError(
-                "this Resampling has no ONNX Resize equivalent: " + "; ".join(problems) + f". Spec: {self!r}"
-            )
-        attrs: dict[str, Any] = {
-            "mode": mode,
-            "coordinate_transformation_mode": self.coordinates,
-            "nearest_mode": self.nearest_mode,
-            "cubic_coeff_a": float(self.cubic_a),
-            "exclude_outside": int(self.border == "renormalize"),
-            "antialias": int(self.antialias),
-            "extrapolation_value": float(self.extrapolation_value),
-            "keep_aspect_ratio_policy": self.keep_aspect_ratio_policy,
-        }
-        return attrs
+        from .conventions.onnx import onnx_attributes
+
+        return onnx_attributes(self)
 
     @classmethod
     def from_onnx(cls, attrs: Mapping[str, Any]) -> Resampling:
         """Build the spec an ONNX ``Resize`` node with these attributes computes.
 
-        Missing attributes take ONNX's defaults; bytes values (as stored in a
-        ``NodeProto``) are decoded.
+        Missing attributes take ONNX's defaults (``mode`` is ``nearest``); bytes values (as
+        stored in a ``NodeProto``) are decoded; ``axes`` is accepted but belongs to each
+        call (``resize(..., axes=...)``). Unknown attributes and values are errors.
 
         >>> Resampling.from_onnx({"mode": "linear"}).coordinates
         'half_pixel'
+        >>> Resampling.from_onnx({"mode": b"cubic", "exclude_outside": 1}).border
+        'renormalize'
         """
         from .conventions.onnx import onnx_spec
 
-        return onnx_spec(dict(attrs))
+        return onnx_spec(attrs)
 
     # ------------------------------------------------------------------- display
     def replace(self, **changes: Any) -> Resampling:

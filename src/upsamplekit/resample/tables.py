@@ -103,14 +103,14 @@ def axis_table(
 def _axis_key(spec: Resampling) -> Resampling:
     """Drop the fields that do not affect one axis's table, so the cache is shared."""
     return spec.replace(size_rounding="floor", recompute_scale=False, keep_aspect_ratio_policy="stretch",
-                        extrapolation_value=0.0, integer_output="round")
+                        extrapolation_value=0.0, integer_output="round", float_output="keep")
 
 
 @lru_cache(maxsize=1024)
 def _cached_table(
     spec: Resampling, in_len: int, out_len: int, scale: float, roi: tuple[float, float] | None
 ) -> AxisTable:
-    x = source_positions(spec.coordinates, in_len, out_len, scale, roi)
+    x = source_positions(spec.coordinates, in_len, out_len, scale, roi, spec.coordinate_precision)
     outside = None
     if spec.coordinates == "tf_crop_and_resize":
         flags = (x < 0) | (x > in_len - 1)
@@ -119,7 +119,14 @@ def _cached_table(
     if spec.kernel == "nearest":
         index, weight = _nearest(x, in_len, spec.nearest_mode)
     elif spec.kernel == "area":
+        if spec.coordinates == "align_corners":
+            # TF1 resize_area(align_corners=True): cell i is [i*s, (i+1)*s) with s = (in-1)/(out-1)
+            # (s = in when out == 1), past the last pixel edge-replicated.
+            step = (in_len - 1) / (out_len - 1) if out_len > 1 else float(in_len)
+            x = (np.arange(out_len) + 0.5) * step - 0.5
         index, weight = _exact_area(x, step, in_len, spec.border)
+    elif spec.coordinate_precision == "float32" and spec.coordinates == "half_pixel":
+        index, weight = _filter_float32(spec, x, scale, in_len)
     elif spec.kernel == "adaptive_area":
         index, weight = _adaptive_area(in_len, out_len)
     else:
@@ -154,9 +161,33 @@ def _filter(spec: Resampling, x: np.ndarray, step: float, in_len: int) -> tuple[
     return _apply_border(j, weight, in_len, spec.border)
 
 
+def _filter_float32(spec: Resampling, x: np.ndarray, scale: float, in_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """TF's scale_and_translate arithmetic: spans and kernel arguments rounded to float32.
+
+    Only the tap set and the kernel arguments matter (the weights are evaluated in float64):
+    they decide on which side of a kernel's jump (gaussian's at 1.5) a tap at a tie falls.
+    """
+    f32 = np.float32
+    kernel = kernel_function(spec.kernel, spec.cubic_a, spec.lanczos_a)
+    inverse = f32(1.0 / float(f32(scale)))
+    widen = max(inverse, f32(1.0)) if spec.antialias else f32(1.0)
+    reach = f32(kernel.radius) * widen
+    sample = (x + 0.5).astype(f32)  # exact: float32 positions are stored minus 0.5
+    first = np.ceil(sample - reach - f32(0.5)).astype(np.int64)
+    last = np.floor(sample + reach - f32(0.5)).astype(np.int64)
+    taps = max(int(np.max(last - first)) + 1, 1)
+    j = first[:, None] + np.arange(taps)[None, :]
+    argument = ((j.astype(f32) + f32(0.5)) - sample[:, None]) * (f32(1.0) / widen)
+    weight = np.where(j <= last[:, None], kernel.weight(argument.astype(np.float64)), 0.0)
+    return _apply_border(j, weight, in_len, spec.border)
+
+
 def _exact_area(x: np.ndarray, step: float, in_len: int, border: str) -> tuple[np.ndarray, np.ndarray]:
     # Output cell i covers [c - step/2, c + step/2] with c = x + 0.5 in continuous
     # coordinates, where input pixel j covers [j, j + 1).
+    if step == 0.0:  # zero-width cells (align_corners from a length-1 axis): the pixel under the point
+        index = np.clip(np.floor(x + 0.5), 0, in_len - 1).astype(np.int64)[:, None]
+        return index, np.ones(index.shape)
     low = x + 0.5 - step / 2
     high = x + 0.5 + step / 2
     first = np.floor(low)

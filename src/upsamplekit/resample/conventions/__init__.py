@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ...errors import InvalidArgumentError, unknown_choice
+from ...errors import InvalidArgumentError, closest, unknown_choice
 from ..spec import Resampling
 
 __all__ = ["resolve", "convention", "CONVENTIONS", "convention_options"]
@@ -58,9 +58,11 @@ def resolve(convention_name: str, method: str, options: dict[str, Any]) -> Resam
     unknown = sorted(set(given) - set(entry.options))
     if unknown:
         valid = ", ".join(entry.options) or "none"
+        suggestion = closest(unknown[0], entry.options)
+        hint = f"; did you mean {suggestion!r}?" if suggestion else ""
         raise InvalidArgumentError(
             f"{unknown[0]}={given[unknown[0]]!r} is not an option of convention {convention_name.lower()!r} "
-            f"(its options: {valid})"
+            f"(its options: {valid}){hint}"
         )
     return entry.function(method.lower(), given)
 

@@ -1,17 +1,59 @@
-"""TensorFlow ``tf.image.resize`` (v2), the TF1 compat flags, and Keras 3 (TensorFlow backend).
+"""TensorFlow ``tf.image.resize`` (v2), the TF1 ``tf.compat.v1.image.resize_*`` ops, and Keras 3 layers.
 
-tf (v2): half-pixel centres; nearest samples ``floor((i + 0.5) * in / out)``; bilinear
-replicates edges; bicubic is Keys with ``a = -0.5`` dropping taps outside and
-renormalising; lanczos3/5, gaussian and mitchellcubic go through ``scale_and_translate``
-(taps outside dropped); ``area`` averages the exact overlap; ``antialias=True`` widens
-the filter when shrinking. Non-nearest results are float32, as TF returns them.
+Every TF resize kernel computes positions in float32 (``coordinate_precision="float32"``):
+the scale is ``float32(in) / float32(out)``, so a nearest index or a gaussian tap that sits
+exactly on a boundary in real numbers falls where float32 rounding puts it (2 -> 41 nearest
+takes input 0 for output 20, not input 1). TF takes sizes, never scale factors: a
+``scale_factor`` here gives ``floor(in * scale)`` and the coordinates use ``out / in``.
 
-tf1: ``align_corners`` and ``half_pixel_centers`` flags of ``tf.compat.v1.image.resize_*``;
-with neither, coordinates are asymmetric (``i * in / out``) and cubic uses ``a = -0.75``.
+tf (``tf.image.resize``, 2-D NHWC: pass ``channels_last=True`` for that layout):
 
-keras: ``UpSampling2D`` / ``Resizing`` as the TensorFlow backend computes them: the layer
-casts to float32, nearest repeats pixels (identical to half-pixel nearest at integer
-factors), every other method is ``tf.image.resize`` with ``antialias=False``.
+* ``nearest``: ``min(floor((i + 0.5) * in / out), in - 1)``; keeps the input dtype.
+* ``bilinear``: half-pixel centres, edge replicated (``resize_bilinear``).
+* ``bicubic``: Keys ``a = -0.5``, half-pixel, taps outside dropped and the rest renormalised
+  (``resize_bicubic(half_pixel_centers=True)``). TF looks the weights up in a table of 1024
+  fractional offsets, so it differs from the exact kernel by up to about 1e-3 of the range.
+* ``area``: the exact-overlap average of cell ``[i * in/out, (i + 1) * in/out)``
+  (``resize_area``); ``antialias`` has no effect on it.
+* ``lanczos3``, ``lanczos5``, ``gaussian`` (sigma 0.5, zero from ``|t| >= 1.5``),
+  ``mitchellcubic`` (Mitchell-Netravali B = C = 1/3), and bilinear / bicubic with
+  ``antialias=True``: ``scale_and_translate`` with the triangle / Keys kernels. Half-pixel
+  centres; taps outside the image are dropped and the weights renormalised; with
+  ``antialias=True`` the kernel widens by ``in / out`` when shrinking. Enlarging,
+  ``antialias`` changes nothing.
+* ``antialias=True`` is accepted for ``nearest`` and ignored, as TF does.
+* Every method but nearest returns float32 for every input dtype (float16, float64 and
+  integers included), computed from the input converted to float32.
+
+tf1 (``tf.compat.v1.image.resize_nearest_neighbor / resize_bilinear / resize_bicubic /
+resize_area`` with ``align_corners`` and ``half_pixel_centers``; both True is an error, as in TF):
+
+* neither flag: asymmetric ``x = i * in / out``; nearest floors; bicubic is Keys ``a = -0.75``
+  with edge-replicated taps (the same table quantisation as above).
+* ``align_corners=True``: ``x = i * (in - 1) / (out - 1)`` (0 when out is 1); nearest rounds
+  half away from zero (``roundf``); ``resize_area`` averages cell ``[i * s, (i + 1) * s)`` with
+  ``s = (in - 1) / (out - 1)``, the part past the last pixel replicating it (so 5 -> 3 gives
+  ``[0.5, 2.5, 4]``).
+* ``half_pixel_centers=True``: nearest ``floor((i + 0.5) * in / out)``; bilinear half-pixel;
+  bicubic switches to TF2's Keys ``a = -0.5`` with dropped, renormalised taps. ``resize_area``
+  has no such flag.
+* Outputs are float32 except nearest, which keeps the dtype.
+
+keras (Keras 3 ``layers.UpSampling2D(size, interpolation)`` and ``layers.Resizing(height,
+width, interpolation, antialias)`` on the TensorFlow backend, default float32 dtype policy):
+
+* UpSampling2D ``nearest`` repeats pixels, which is ``tf``'s nearest at integer factors; its
+  other interpolations, and Resizing, call ``tf.image.resize``. The TensorFlow backend accepts
+  ``bilinear``, ``nearest``, ``bicubic``, ``area``, ``lanczos3`` and ``lanczos5`` (not gaussian
+  or mitchellcubic).
+* Floating inputs are cast to float32 by the layer, so every method (nearest too) returns
+  float32; integer inputs keep their dtype: the float32 result is rounded half to even and
+  saturated (nearest copies).
+* Not reproduced: Resizing's ``crop_to_aspect_ratio`` / ``pad_to_aspect_ratio`` (crop or pad,
+  then resize), and ``keras.ops.image.resize``, which casts float results back to the input
+  dtype instead of float32.
+
+``linear`` and ``cubic`` are accepted as aliases of ``bilinear`` and ``bicubic``.
 """
 
 from __future__ import annotations
@@ -20,26 +62,35 @@ from typing import Any
 
 from ..spec import Resampling
 from . import convention
-from ._common import GENERIC_METHODS, flag, not_for
+from ._common import flag, not_for
 
-_TF_METHODS = {
-    **GENERIC_METHODS,
+_TF_METHODS: dict[str, tuple[str, dict[str, Any]]] = {
+    "nearest": ("nearest", {}),
+    "bilinear": ("linear", {}),
+    "linear": ("linear", {}),
+    "bicubic": ("cubic", {}),
+    "cubic": ("cubic", {}),
+    "area": ("area", {}),
+    "lanczos3": ("lanczos", {"lanczos_a": 3}),
+    "lanczos5": ("lanczos", {"lanczos_a": 5}),
     "gaussian": ("gaussian", {}),
     "mitchellcubic": ("mitchell", {}),
 }
+_KERAS_METHODS = ("nearest", "bilinear", "linear", "bicubic", "cubic", "area", "lanczos3", "lanczos5")
+_TF1_METHODS = ("nearest", "bilinear", "linear", "bicubic", "cubic", "area")
+
+# TF derives every scale from the sizes, in float32.
+_COMMON: dict[str, Any] = {"recompute_scale": True, "coordinate_precision": "float32"}
 
 
-def _v2(method: str, antialias: bool, integer_output: str) -> Resampling:
+def _v2(method: str, antialias: bool, outputs: dict[str, Any]) -> Resampling:
     kernel, extra = _TF_METHODS[method]
     if kernel == "nearest":
-        if antialias:
-            raise not_for("antialias", True, method, "nearest has no filter to widen")
-        return Resampling(kernel="nearest", coordinates="half_pixel", nearest_mode="round_prefer_ceil",
-                          recompute_scale=True, integer_output=integer_output)  # type: ignore[arg-type]
+        return Resampling(kernel="nearest", coordinates="tf_half_pixel_for_nn", nearest_mode="floor",
+                          **_COMMON, **outputs)
     if kernel == "area":
         # TF: "antialias has no effect when used with area interpolation; it always anti-aliases".
-        return Resampling(kernel="area", coordinates="half_pixel", border="renormalize", recompute_scale=True,
-                          integer_output="float32")
+        return Resampling(kernel="area", coordinates="half_pixel", border="renormalize", **_COMMON, **outputs)
     border = "replicate" if kernel == "linear" and not antialias else "renormalize"
     return Resampling(
         kernel=kernel,  # type: ignore[arg-type]
@@ -47,49 +98,46 @@ def _v2(method: str, antialias: bool, integer_output: str) -> Resampling:
         cubic_a=-0.5,
         antialias=antialias,
         border=border,  # type: ignore[arg-type]
-        recompute_scale=True,
-        integer_output="float32",
+        **_COMMON,
+        **outputs,
         **extra,
     )
 
 
 @convention("tf", options=("antialias",), methods=tuple(_TF_METHODS))
 def tf_preset(method: str, options: dict[str, Any]) -> Resampling:
-    return _v2(method, flag(options, "antialias", False), "round")
-
-
-_KERAS_METHODS = ("nearest", "bilinear", "linear", "bicubic", "cubic", "lanczos3", "lanczos5", "area",
-                  "gaussian", "mitchellcubic")
+    """``tf.image.resize``: float32 out, except nearest, which keeps the dtype."""
+    outputs = {} if method == "nearest" else {"integer_output": "float32", "float_output": "float32"}
+    return _v2(method, flag(options, "antialias", False), outputs)
 
 
 @convention("keras", options=("antialias",), methods=_KERAS_METHODS)
 def keras_preset(method: str, options: dict[str, Any]) -> Resampling:
-    return _v2(method, flag(options, "antialias", False), "float32")
-
-
-_TF1_METHODS = ("nearest", "bilinear", "linear", "bicubic", "cubic", "area")
+    """Keras layers: floats cast to float32 first; integer results rounded back to the dtype."""
+    return _v2(method, flag(options, "antialias", False), {"integer_output": "round", "float_output": "float32"})
 
 
 @convention("tf1", options=("align_corners", "half_pixel_centers"), methods=_TF1_METHODS)
 def tf1_preset(method: str, options: dict[str, Any]) -> Resampling:
+    """``tf.compat.v1.image.resize_*``: the pixel grid is chosen by the two flags."""
     align_corners = flag(options, "align_corners", False)
     half_pixel = flag(options, "half_pixel_centers", False)
     if align_corners and half_pixel:
         raise not_for("half_pixel_centers", True, method,
                       "TF1 rejects align_corners=True together with half_pixel_centers=True")
-    kernel = GENERIC_METHODS[method][0]
-    common: dict[str, Any] = {"recompute_scale": True}
+    kernel = _TF_METHODS[method][0]
     if kernel == "nearest":
-        if align_corners:
-            return Resampling(kernel="nearest", coordinates="align_corners", nearest_mode="round_prefer_ceil", **common)
-        if half_pixel:
-            return Resampling(kernel="nearest", coordinates="tf_half_pixel_for_nn", nearest_mode="floor", **common)
-        return Resampling(kernel="nearest", coordinates="asymmetric", nearest_mode="floor", **common)
-    common["integer_output"] = "float32"
+        if align_corners:  # roundf: half away from zero, which is round_prefer_ceil for x >= 0
+            return Resampling(kernel="nearest", coordinates="align_corners", nearest_mode="round_prefer_ceil",
+                              **_COMMON)
+        coordinates = "tf_half_pixel_for_nn" if half_pixel else "asymmetric"
+        return Resampling(kernel="nearest", coordinates=coordinates, nearest_mode="floor", **_COMMON)
+    common: dict[str, Any] = {**_COMMON, "integer_output": "float32", "float_output": "float32"}
     if kernel == "area":
         if half_pixel:
             raise not_for("half_pixel_centers", True, method, "TF1 resize_area has no half_pixel_centers flag")
-        return Resampling(kernel="area", coordinates="half_pixel", border="renormalize", **common)
+        coordinates = "align_corners" if align_corners else "half_pixel"
+        return Resampling(kernel="area", coordinates=coordinates, border="replicate", **common)
     coordinates = "align_corners" if align_corners else "half_pixel" if half_pixel else "asymmetric"
     if kernel == "cubic" and half_pixel:
         return Resampling(kernel="cubic", coordinates="half_pixel", cubic_a=-0.5, border="renormalize", **common)
