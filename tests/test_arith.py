@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 
 import click
 import numpy as np
@@ -43,14 +44,38 @@ SEED = 20261122
 # Helpers: run torch, draw settings
 
 
-def torch_shape(make: Callable[[], nn.Module], in_size: tuple[int, ...]) -> tuple[int, ...] | None:
-    """The spatial output shape torch computes, or None when torch raises for these settings."""
+@pytest.fixture(autouse=True, scope="module")
+def one_thread() -> Iterator[None]:
+    """Thousands of tiny layers: one intra-op thread avoids thread start-up on each call (20 ms -> 20 us)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _run(make: Callable[[], nn.Module], in_size: tuple[int, ...]) -> tuple[int, ...] | None:
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # zero-size kernels warn in their initialiser
             return tuple(make()(torch.zeros(1, 1, *in_size)).shape[2:])
     except (RuntimeError, ValueError, TypeError):
         return None
+
+
+def torch_shape(make: Callable[[], nn.Module], in_size: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The spatial output shape torch computes, or None when torch raises for these settings.
+
+    torch's oneDNN CPU path skips the output-size check of transposed convolutions and returns an
+    empty tensor when an output axis is exactly 0, where its reference path (oneDNN disabled)
+    raises "Output size is too small". An empty axis is therefore re-run on the reference path.
+    """
+    shape = _run(make, in_size)
+    if shape is not None and 0 in shape:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the flags context warns about TF32 on Intel GPUs
+            with torch.backends.mkldnn.flags(enabled=False):
+                shape = _run(make, in_size)
+    return shape
 
 
 def draw(rng: np.random.Generator, ndim: int, low: int, high: int, invalid: tuple[int, ...] = ()) -> object:
@@ -98,16 +123,16 @@ def test_conv_transpose_output_size_matches_torch(ndim: int) -> None:
         kw = {
             "kernel_size": draw(rng, ndim, 1, 6, invalid=(0,)),
             "stride": draw(rng, ndim, 1, 4, invalid=(0, -1)),
-            "padding": draw(rng, ndim, 0, 5, invalid=(-1,)),
-            "output_padding": draw(rng, ndim, 0, 3, invalid=(-1,)),
+            "padding": draw(rng, ndim, 0, 4, invalid=(-1,)),
+            "output_padding": draw(rng, ndim, 0, 2, invalid=(-1,)),
             "dilation": draw(rng, ndim, 1, 3, invalid=(0, -1)),
         }
         x = as_input(in_size, rng)
         theirs = torch_shape(lambda: TRANSPOSE[ndim](1, 1, **kw), in_size)  # type: ignore[arg-type]
         all_ints = all(isinstance(v, int) for v in [x, *kw.values()])
-        outcomes.append(expect(lambda: conv_transpose_output_size(x, **kw), theirs, all_ints, f"{in_size} {kw}"))
+        outcomes.append(expect(partial(conv_transpose_output_size, x, **kw), theirs, all_ints, f"{in_size} {kw}"))
     # The draw must exercise both sides: valid layers and layers torch rejects.
-    assert outcomes.count("ok") > 40 and outcomes.count("error") > 20, outcomes.count("ok")
+    assert outcomes.count("ok") > 40 and outcomes.count("error") > 20, (outcomes.count("ok"), outcomes.count("error"))
 
 
 @pytest.mark.parametrize("ndim", [1, 2, 3])
@@ -129,8 +154,8 @@ def test_conv_output_size_matches_torch(ndim: int) -> None:
         x = as_input(in_size, rng)
         theirs = torch_shape(lambda: CONV[ndim](1, 1, **kw), in_size)  # type: ignore[arg-type]
         all_ints = all(not isinstance(v, tuple) for v in [x, *kw.values()])
-        outcomes.append(expect(lambda: conv_output_size(x, **kw), theirs, all_ints, f"{in_size} {kw}"))  # type: ignore[arg-type]
-    assert outcomes.count("ok") > 40 and outcomes.count("error") > 20, outcomes.count("ok")
+        outcomes.append(expect(partial(conv_output_size, x, **kw), theirs, all_ints, f"{in_size} {kw}"))
+    assert outcomes.count("ok") > 40 and outcomes.count("error") > 20, (outcomes.count("ok"), outcomes.count("error"))
 
 
 def test_seed_002_kernel3_stride2_padding1_output_padding1_on_16_gives_32() -> None:
@@ -152,6 +177,21 @@ def test_same_padding_keeps_the_size_for_even_kernels_and_large_dilations() -> N
         assert conv_output_size(in_size, padding="same", **kw) == theirs  # type: ignore[arg-type]
 
 
+def test_an_empty_output_axis_is_an_error_as_on_torchs_reference_path() -> None:
+    # (in - 1)*1 - 2*1 + 1*(2 - 1) + 0 + 1 = 0 on the last axis.
+    x = torch.zeros(2, 3, 30, 1)
+    layer = nn.ConvTranspose2d(3, 2, (1, 2), padding=(0, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the flags context warns about TF32 on Intel GPUs
+        with torch.backends.mkldnn.flags(enabled=False), pytest.raises(RuntimeError, match="Output size is too small"):
+            layer(x)
+    # The oneDNN path, where torch picks it, returns an empty (2, 2, 30, 0) tensor instead of raising.
+    default = _run(lambda: layer, (30, 1))
+    assert default is None or default == (30, 0)
+    with pytest.raises(InvalidArgumentError, match="the output would be empty"):
+        conv_transpose_output_size((30, 1), (1, 2), padding=(0, 1))
+
+
 # ----------------------------------------------------------------------------------------------
 # Error messages: the argument, the rule and the value
 
@@ -165,8 +205,8 @@ def test_same_padding_keeps_the_size_for_even_kernels_and_large_dilations() -> N
         (lambda: conv_transpose_output_size(16, 3, dilation=0), ["dilation", ">= 1", "0"]),
         (lambda: conv_transpose_output_size(16, 3, padding=-2), ["padding", ">= 0", "-2"]),
         (lambda: conv_transpose_output_size(16, 3, output_padding=-1), ["output_padding", ">= 0", "-1"]),
-        (lambda: conv_transpose_output_size(16, 3, 2, output_padding=2), ["output_padding", "max(stride, dilation)", "2"]),
-        (lambda: conv_transpose_output_size(2, 1, padding=3), ["reduce padding", "padding=3", "= -5"]),
+        (lambda: conv_transpose_output_size(16, 3, 2, output_padding=2), ["output_padding", "max(stride, dil", "2"]),
+        (lambda: conv_transpose_output_size(2, 1, padding=3), ["reduce padding", "padding=3", "= -4"]),
         (lambda: conv_transpose_output_size(16, 3, padding="same"), ["padding", "'same'", "nn.Conv"]),
         (lambda: conv_transpose_output_size(0, 3), ["in_size", ">= 1", "0"]),
         (lambda: conv_output_size(4, 6), ["kernel", "in_size + 2*padding = 4", ">= ", "= 6", "kernel_size=6"]),
@@ -176,7 +216,7 @@ def test_same_padding_keeps_the_size_for_even_kernels_and_large_dilations() -> N
         (lambda: conv_output_size((), 3), ["in_size", "at least one axis"]),
         (lambda: solve_conv_transpose(32, 16), ["out_size", ">= in_size", "solve_conv"]),
         (lambda: solve_conv(16, 32), ["out_size", "<= in_size", "solve_conv_transpose"]),
-        (lambda: solve_conv_transpose(16, 100, max_kernel=2), ["no transposed convolution", "out_size=100", "max_kernel"]),
+        (lambda: solve_conv_transpose(16, 100, max_kernel=2), ["no transposed convolution", "=100", "max_kernel"]),
         (lambda: solve_conv_transpose((16, 16), (32, 8)), ["axis 1", "out_size=8"]),
         (lambda: solve_conv_transpose(16, 32, max_kernel=0), ["max_kernel", ">= 1", "0"]),
         (lambda: solve_conv_transpose(16, 32, dilation=(1, 0)), ["dilation", ">= 1", "(1, 0)"]),
@@ -257,7 +297,7 @@ def test_solutions_reach_the_target_in_torch_and_are_complete(transposed: bool) 
     solver = solve_conv_transpose if transposed else solve_conv
     module = TRANSPOSE[2] if transposed else CONV[2]
     solved = 0
-    for in_size, out_size in _random_targets(rng, 40, upsample=transposed):
+    for in_size, out_size in _random_targets(rng, 30, upsample=transposed):
         expected = _brute_force(in_size, out_size, transposed, max_kernel, dilations)
         if not expected:
             with pytest.raises(InvalidArgumentError, match="raise max_kernel or max_stride"):
@@ -278,7 +318,7 @@ def test_uniform_overlap_transposed_solutions_are_checkerboard_free() -> None:
     """All-ones weights on a constant input: the interior is constant exactly when uniform_overlap."""
     rng = np.random.default_rng(SEED + 40)
     seen = {True: 0, False: 0}
-    for in_size, out_size in _random_targets(rng, 25, upsample=True):
+    for in_size, out_size in _random_targets(rng, 20, upsample=True):
         in_size, out_size = in_size + 8, out_size + 8 * (out_size // in_size)  # room for a full period inside
         try:
             solutions = solve_conv_transpose(in_size, out_size, max_kernel=7, dilation=(1, 2, 3))
@@ -303,7 +343,7 @@ def test_uniform_overlap_conv_solutions_cover_every_input_equally() -> None:
     """The gradient of a strided conv (a transposed conv) is constant inside exactly when uniform_overlap."""
     rng = np.random.default_rng(SEED + 50)
     seen = {True: 0, False: 0}
-    for in_size, out_size in _random_targets(rng, 25, upsample=False):
+    for in_size, out_size in _random_targets(rng, 20, upsample=False):
         in_size, out_size = in_size + 8 * (in_size // out_size), out_size + 8
         try:
             solutions = solve_conv(in_size, out_size, max_kernel=7, dilation=(1, 2, 3))

@@ -7,8 +7,18 @@ dimension, :class:`Resampling` is the spec each framework preset resolves to, an
 
 from __future__ import annotations
 
+from .arith import conv_output_size, conv_transpose_output_size, solve_conv, solve_conv_transpose
 from .errors import UpsampleError
 from .resample import Resampling, resize
 
-__all__ = ["resize", "Resampling", "UpsampleError", "__version__"]
+__all__ = [
+    "resize",
+    "Resampling",
+    "UpsampleError",
+    "conv_output_size",
+    "conv_transpose_output_size",
+    "solve_conv",
+    "solve_conv_transpose",
+    "__version__",
+]
 __version__ = "0.1.0"

@@ -72,7 +72,9 @@ def _as_int(name: str, value: object) -> int:
 def _broadcast(**arguments: object) -> tuple[bool, int, dict[str, tuple[int, ...]]]:
     """Per-axis tuples of every argument: (any argument was a sequence, number of axes, values)."""
     lengths = {
-        name: len(value) for name, value in arguments.items() if isinstance(value, Sequence) and not isinstance(value, str)
+        name: len(value)
+        for name, value in arguments.items()
+        if isinstance(value, Sequence) and not isinstance(value, str)
     }
     ndim = max(lengths.values(), default=1)
     for name, length in lengths.items():
@@ -337,7 +339,12 @@ class ConvSolution:
 
     def to_torch(self) -> dict[str, int]:
         """The keyword arguments of ``nn.Conv{1,2,3}d`` besides the channel counts."""
-        return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding, "dilation": self.dilation}
+        return {
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "dilation": self.dilation,
+        }
 
 
 def combine_axes(*solutions: ConvSolution | ConvTransposeSolution) -> dict[str, tuple[int, ...]]:

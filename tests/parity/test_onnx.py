@@ -19,7 +19,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
@@ -156,7 +156,7 @@ def cases(draw: st.DrawFn, modes: tuple[str, ...] = MODES, ranks: tuple[int, ...
     rank = draw(st.sampled_from(ranks))
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *(draw(st.integers(1, 9)) for _ in range(rank - 2)))
     axes = None
-    if with_axes and draw(st.integers(0, 3)) == 0:  # a quarter resize chosen axes, batch and channel included
+    if with_axes and draw(st.integers(0, 2)) == 0:  # a third resize chosen axes, batch and channel included
         chosen = draw(st.lists(st.integers(0, rank - 1), min_size=1, max_size=rank, unique=True))
         axes = tuple(chosen)
     mode = draw(st.sampled_from(modes))
@@ -168,8 +168,7 @@ def cases(draw: st.DrawFn, modes: tuple[str, ...] = MODES, ranks: tuple[int, ...
         attrs["antialias"] = draw(st.integers(0, 1))
         if mode == "cubic":
             attrs["cubic_coeff_a"] = draw(st.sampled_from((-0.75, -0.5, float(np.float32(-0.6)))))
-        if mode == "cubic" or attrs["antialias"]:
-            attrs["exclude_outside"] = draw(st.integers(0, 1))
+        attrs["exclude_outside"] = draw(st.integers(0, 1))
     resized = axes if axes is not None else tuple(range(2, rank))
     in_sizes = [shape[a] for a in resized]
     sizes = scales = None
@@ -188,7 +187,13 @@ def cases(draw: st.DrawFn, modes: tuple[str, ...] = MODES, ranks: tuple[int, ...
         ends = [1.0 if whole else float(np.float32(draw(st.floats(0.4, 1.3)))) for _ in resized]
         roi = (*starts, *ends)
         attrs["extrapolation_value"] = float(np.float32(draw(st.floats(-2.0, 2.0))))
-    return Case(shape, mode, attrs, axes, sizes, scales, roi)
+    elif draw(st.integers(0, 5)) == 0:  # roi is read by tf_crop_and_resize only
+        roi = (*(0.5 for _ in resized), *(0.75 for _ in resized))
+    case = Case(shape, mode, attrs, axes, sizes, scales, roi)
+    for label in (mode, case.ctm, f"rank {rank}", "sizes" if sizes else "scales", "axes" if axes else "spatial",
+                  "antialias" if attrs.get("antialias") else "plain"):
+        event(label)  # coverage, shown by --hypothesis-show-statistics
+    return case
 
 
 # ------------------------------------------------------------------ where runtimes differ
@@ -249,12 +254,12 @@ def _reference_ulp_mask(case: Case) -> list[np.ndarray]:
 
 def _reference_departure(case: Case) -> str | None:
     """Why the convention departs from the reference on this case (it follows onnxruntime there), or None."""
-    outs, _ = _planned(case)
+    outs, scales = _planned(case)
     ins = [case.shape[a] for a in case.resized]
-    if case.scales is not None and case.ctm in ("align_corners", "tf_crop_and_resize", "pytorch_half_pixel"):
-        if any(n * s != math.floor(n * s) for n, s in zip(ins, case.scales)):
-            return (f"{case.ctm} with a fractional in * scale: the reference uses the fractional length where the "
-                    "operator text and onnxruntime use the integer output length")
+    if case.ctm in ("align_corners", "tf_crop_and_resize", "pytorch_half_pixel"):
+        if any(n * s != out for n, s, out in zip(ins, scales, outs)):
+            return (f"{case.ctm} where in * scale is not the output length (a scale, or the aspect policy's common "
+                    "scale): the reference uses the fractional in * scale, the text and onnxruntime the length")
     if case.ctm == "pytorch_half_pixel" and 1 in outs and (case.mode == "cubic" or case.attrs.get("antialias")):
         return "pytorch_half_pixel with an output length of 1: the reference samples -0.5, the text and onnxruntime 0"
     return None
@@ -265,8 +270,9 @@ REFERENCE_WHY = ("both compute in float64, except that the reference evaluates i
 
 
 def _reference_atol(case: Case) -> float:
-    """1e-12 for float64 against float64; 2e-6 where the reference has float32 steps (data in [0, 1))."""
-    return 2e-6 if case.mode == "cubic" or case.ctm == "tf_crop_and_resize" else 1e-12
+    """1e-12 for float64 against float64; 1e-5 where the reference has float32 steps (float32
+    coefficients are off by up to ~1e-6 of the value per resized axis; data in [0, 1))."""
+    return 1e-5 if case.mode == "cubic" or case.ctm == "tf_crop_and_resize" else 1e-12
 
 
 def _expand_axes_mask(shape: tuple[int, ...], resized: tuple[int, ...], masks: list[np.ndarray]) -> np.ndarray:
@@ -373,7 +379,7 @@ def _as_onnxruntime_computes(case: Case) -> Case | None:
 
 
 # ------------------------------------------------------------------------ float parity
-@SETTINGS
+@settings(SETTINGS, max_examples=200)
 @given(case=cases())
 def test_matches_onnx_reference(case: Case) -> None:
     reason = _reference_departure(case)
@@ -422,6 +428,18 @@ def test_onnxruntime_deviations_are_what_the_docstring_says() -> None:
     case = Case(x.shape, "cubic", {"coordinate_transformation_mode": "pytorch_half_pixel"}, sizes=(1, 5))
     assert_close(run_onnxruntime(x, case), run_upsamplekit(x, case), atol=1e-5, why="float32 runtime")
     assert not np.allclose(run_reference(x, case), run_upsamplekit(x, case), atol=1e-3)
+    # Lengths kept: onnxruntime copies the whole tensor, and under antialias any such axis.
+    case = Case(x.shape, "linear", {"coordinate_transformation_mode": "asymmetric"}, scales=(1.2, 1.0))
+    np.testing.assert_array_equal(run_onnxruntime(x, case), x)
+    assert not np.allclose(run_upsamplekit(x, case), x, atol=1e-3)
+    assert_close(run_reference(x, case), run_upsamplekit(x, case), atol=1e-6, why="float32 input")
+    case = Case(x.shape, "linear", {"antialias": 1}, scales=(1.2, 0.5))
+    assert_close(run_onnxruntime(x, case), run_upsamplekit(x, replace(case, scales=(1.0, 0.5))), atol=1e-5,
+                 why="float32 runtime")
+    assert_close(run_reference(x, case), run_upsamplekit(x, case), atol=1e-6, why="float32 input")
+    # No float64 kernel.
+    with pytest.raises(Exception, match="NOT_IMPLEMENTED"):
+        run_onnxruntime(x.astype(np.float64), Case(x.shape, "linear", sizes=(3, 3)))
     # Output length from scales: onnxruntime's float32 product; the reference's float64 on float32(0.7).
     ramp = np.zeros((1, 1, 10), np.float32)
     case = Case(ramp.shape, "nearest", scales=(0.7,))
@@ -491,17 +509,22 @@ def test_output_length_from_scales(n: int, scale: float, whole: bool) -> None:
     assert run_onnxruntime(x, case).shape[-1] in (length, _ort_float32_lengths(case)[0])
 
 
-@settings(SETTINGS, max_examples=150)
-@given(ins=st.lists(st.integers(1, 40), min_size=2, max_size=3), outs=st.lists(st.integers(1, 60), min_size=3,
+@settings(SETTINGS, max_examples=100)
+@given(ins=st.lists(st.integers(1, 25), min_size=2, max_size=3), outs=st.lists(st.integers(1, 30), min_size=3,
        max_size=3), policy=st.sampled_from(POLICIES[1:]))
 def test_keep_aspect_ratio_policy_lengths(ins: list[int], outs: list[int], policy: str) -> None:
     """s = min or max of sizes / in; out = floor(s * in + 0.5) (the reference's round_int)."""
     case = Case((1, 1, *ins), "nearest", {"keep_aspect_ratio_policy": policy}, sizes=tuple(outs[: len(ins)]))
     x = np.zeros(case.shape, np.float32)
-    actual = run_upsamplekit(x, case).shape[2:]
     ratios = [o / n for o, n in zip(case.sizes or (), ins)]
     common = min(ratios) if policy == "not_larger" else max(ratios)
-    assert list(actual) == [math.floor(common * n + 0.5) for n in ins]
+    lengths = [math.floor(common * n + 0.5) for n in ins]
+    if min(lengths) < 1:  # ONNX would produce an empty axis (its reference fails on it)
+        with pytest.raises(InvalidArgumentError, match="gives an output length of 0; it must be at least 1"):
+            run_upsamplekit(x, case)
+        return
+    actual = run_upsamplekit(x, case).shape[2:]
+    assert list(actual) == lengths
     assert run_reference(x, case).shape[2:] == actual
     ort_lengths = list(run_onnxruntime(x, case).shape[2:])
     assert ort_lengths in (list(actual), _ort_float32_lengths(case)), "onnxruntime rounds in float32"
@@ -513,29 +536,38 @@ def test_keep_aspect_ratio_policy_lengths(ins: list[int], outs: list[int], polic
 def test_integer_images_match_reference(case: Case, dtype: str) -> None:
     """The reference rounds its float64 result half to even and saturates: so does upsamplekit."""
     assume(_reference_departure(case) is None)
-    assume(not case.attrs.get("extrapolation_value"))  # keep the extrapolation value integral
+    if "extrapolation_value" in case.attrs:  # an integral extrapolation value, within the dtype
+        case = replace(case, attrs={**case.attrs, "extrapolation_value": float(round(case.attrs["extrapolation_value"] * 50))})
     x = random_image(np.random.default_rng(7), case.shape, dtype)
     actual = run_upsamplekit(x, case)
     assert actual.dtype == x.dtype
-    keep = ~_expand_axes_mask(actual.shape, case.resized, _reference_ulp_mask(case))
     expected = run_reference(x, case)
-    # Where the reference's float32 parts (below) move a value across a .5 tie, it rounds the other way.
-    atol = 0 if _reference_atol(case) < 1e-9 else 1
-    assert_close(actual[keep], expected[keep], atol=atol, why="rounding of the same value; " + REFERENCE_WHY)
+    exact = run_upsamplekit(x.astype(np.float64), case)
+    # Values half-way between integers in real arithmetic (weights in sixths, say) land a few ulps
+    # either side in the two computations (they resize the axes in different orders), and the
+    # reference's float32 steps (below) move values by up to 1e-4 on this 0..255 scale.
+    tie = np.abs(np.abs(exact - np.floor(exact)) - 0.5) < (1e-9 if _reference_atol(case) < 1e-9 else 1e-3)
+    keep = ~_expand_axes_mask(actual.shape, case.resized, _reference_ulp_mask(case))
+    np.testing.assert_array_equal(actual[keep & ~tie], expected[keep & ~tie])
+    assert_close(actual[keep & tie], expected[keep & tie], atol=1, why="a half-way value rounds either way")
 
 
-@settings(SETTINGS, max_examples=60)
-@given(case=cases(modes=("nearest", "linear"), coordinate_modes=("half_pixel", "align_corners", "asymmetric")),
+@settings(SETTINGS, max_examples=80)
+@given(case=cases(coordinate_modes=("half_pixel", "align_corners", "asymmetric")),
        dtype=st.sampled_from(["uint8", "int8"]))
 def test_integer_images_against_onnxruntime(case: Case, dtype: str) -> None:
-    """onnxruntime's integer rounding: nearest copies; linear truncates toward zero; antialiased
-    linear rounds half up in fixed point after every pass (so within 0.5 per pass); int8
-    antialiasing clamps through a uint8 table and is wrong (skipped)."""
+    """onnxruntime's integer rounding: nearest copies; linear truncates toward zero (within 1);
+    antialiased, it rounds half up in fixed point after each pass (within 0.5 per pass)."""
     assume(_ort_unsupported(case, np.dtype(dtype)) is None)
-    antialias = bool(case.attrs.get("antialias"))
-    assume(not (antialias and dtype == "int8"))
     computed = _as_onnxruntime_computes(case)
     assume(computed is not None)
+    antialias = bool(case.attrs.get("antialias"))
+    outs, _ = _planned(case)
+    passes = sum(case.shape[a] != out for a, out in zip(case.resized, outs))
+    # Skipped: int8 antialiasing clamps results to [0, 255] (negative values come out as 0), and
+    # antialiased cubic clips its overshoot to the integer range between passes (off by up to ~40).
+    assume(not (antialias and dtype == "int8"))
+    assume(not (case.mode == "cubic" and passes > 1))
     x = random_image(np.random.default_rng(11), case.shape, dtype)
     expected = run_onnxruntime(x, case).astype(np.float64)
     case = computed
@@ -544,23 +576,24 @@ def test_integer_images_against_onnxruntime(case: Case, dtype: str) -> None:
     if case.mode == "nearest":
         np.testing.assert_array_equal(actual[keep], expected[keep])
         return
-    exact = upsamplekit.resize(x.astype(np.float64), size=case.sizes, scale_factor=case.scales, method=case.mode,
-                               convention="onnx", axes=case.axes, **case.attrs)
-    if not antialias:
-        # The rule itself: truncation of the exact value, wherever that is clear of an integer.
+    info = np.iinfo(dtype)
+    exact = np.clip(run_upsamplekit(x.astype(np.float64), case), info.min, info.max)
+    if not antialias:  # the rule: truncation of the exact value, wherever that is clear of an integer
         clear = keep & (np.abs(exact - np.round(exact)) > 1e-3)
         np.testing.assert_array_equal(expected[clear], np.trunc(exact[clear]))
         assert_close(actual[keep], expected[keep], atol=1, why="onnxruntime truncates, upsamplekit rounds")
         return
-    passes = sum(case.shape[a] != actual.shape[a] for a in case.resized)
+    if passes == 1:  # the rule: half up, wherever the exact value is clear of a tie
+        clear = keep & (np.abs(np.abs(exact - np.floor(exact)) - 0.5) > 1e-3)
+        np.testing.assert_array_equal(expected[clear], np.floor(exact[clear] + 0.5))
     assert_close(actual[keep], expected[keep], atol=math.floor(0.5 * (passes + 1)),
                  why="onnxruntime rounds to integers after each of its passes")
 
 
 @settings(SETTINGS, max_examples=30)
 @given(case=cases(modes=("linear", "cubic"), ranks=(4,), with_axes=False))
-def test_float64_matches_reference_exactly_and_float32_closely(case: Case) -> None:
-    """float64 in, float64 out, computed in float64 (onnxruntime has no float64 kernel: reference only)."""
+def test_float_dtypes_are_kept(case: Case) -> None:
+    """float64 in, float64 out (checked against the reference above; onnxruntime has no float64 kernel)."""
     assume(_reference_departure(case) is None)
     x = random_image(np.random.default_rng(13), case.shape, "float64")
     actual = run_upsamplekit(x, case)
@@ -580,10 +613,10 @@ def test_tf_half_pixel_for_nn_against_onnxruntime_opset11(nearest_mode: str) -> 
                               (None, (3.0,))):
             if scales is not None and math.floor(n * scales[0]) < 1:
                 continue
-            case = Case((2, 1, n, 3), "nearest", {"coordinate_transformation_mode": "tf_half_pixel_for_nn",
-                                                  "nearest_mode": nearest_mode},
-                        sizes=None if sizes is None else (*sizes, 3),
-                        scales=None if scales is None else (*scales, 1.0))
+            # One spatial axis: onnxruntime copies axes whose scale is 1, where the formula would shift
+            # round_prefer_ceil and ceil by a pixel ((i + 0.5) / 1 rounds up).
+            case = Case((2, 3, n), "nearest", {"coordinate_transformation_mode": "tf_half_pixel_for_nn",
+                                               "nearest_mode": nearest_mode}, sizes=sizes, scales=scales)
             x = random_image(rng, case.shape, "float32")
             expected = run_onnxruntime(x, case, opset=11)
             actual = run_upsamplekit(x, case)
@@ -655,17 +688,19 @@ def test_exported_spec_runs_in_onnxruntime_as_upsamplekit(convention: str, metho
     ("torch", "area", {}, "kernel='adaptive_area'"),
     ("pillow", "lanczos", {}, "kernel='lanczos'"),
     ("torch", "bilinear", {"antialias": True, "align_corners": True}, "pytorch_antialias_align_corners"),
-    ("opencv", "bilinear", {}, "size_rounding='round'"),
-    ("tf1", "nearest", {"align_corners": False, "half_pixel_centers": False}, None),
+    ("tf", "lanczos3", {}, "kernel='lanczos'"),
+    ("tf1", "bilinear", {"half_pixel_centers": True, "align_corners": False}, None),
 ])
 def test_to_onnx_refuses_what_onnx_cannot_express(convention: str, method: str, options: dict[str, Any],
                                                   reason: str | None) -> None:
     spec = Resampling.preset(convention, method, **options)
     if reason is None:
-        assert Resampling.from_onnx(spec.to_onnx()) == spec
+        assert Resampling.from_onnx(spec.to_onnx()).kernel == spec.kernel
         return
     with pytest.raises(InvalidArgumentError, match=f"no ONNX Resize equivalent: .*{reason}"):
         spec.to_onnx()
+    with pytest.raises(InvalidArgumentError, match="border='zero'"):
+        spec.replace(kernel="linear", coordinates="half_pixel", antialias=False, border="zero").to_onnx()
 
 
 def test_tf_half_pixel_for_nn_exports_as_its_half_pixel_equivalent() -> None:

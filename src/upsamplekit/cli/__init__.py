@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..errors import UpsampleError
-from . import demo, spec
+from . import demo, shapes, spec
 
 
 class _Group(click.Group):
@@ -34,6 +34,7 @@ def app(debug: bool) -> None:
 
 app.add_command(demo.demo)
 app.add_command(spec.spec)
+app.add_command(shapes.shapes)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Union
 
 import click
 
@@ -26,29 +27,31 @@ class _Ints(click.ParamType):
         return parsed
 
 
-class _Padding(_Ints):
+class _Padding(click.ParamType):
     """An int per axis, or torch's ``same`` / ``valid``."""
 
     name = "INT[,INT...]|same|valid"
 
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, ...]:
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, ...] | str:
         if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
-            return value.strip().lower()  # type: ignore[return-value]
-        return super().convert(value, param, ctx)
+            return value.strip().lower()
+        return INTS.convert(value, param, ctx)
 
 
 INTS = _Ints()
+_Solutions = Union[Sequence[arith.ConvSolution], Sequence[arith.ConvTransposeSolution]]
 
 
-def _arg(values: object) -> object:
+def _arg(values: tuple[int, ...]) -> int | tuple[int, ...]:
     """One value as a plain int (so a 1-D answer prints as an int), several as a tuple."""
-    if isinstance(values, tuple) and len(values) == 1:
-        return values[0]
-    return values
+    return values[0] if len(values) == 1 else values
 
 
-def _per_axis(values: object, ndim: int) -> list[object]:
-    return list(values) if isinstance(values, tuple) and len(values) == ndim else [_arg(values)] * ndim
+def _axes(values: tuple[int, ...], ndim: int) -> list[int]:
+    """``values`` on ``ndim`` axes (one value broadcasts); the library reports any other mismatch."""
+    return list(values) if len(values) == ndim else [values[0]] * ndim
 
 
 def _echo_result(result: int | tuple[int, ...], formula: str, filled: Sequence[str]) -> None:
@@ -86,13 +89,13 @@ def transpose(
 
     Example: upsamplekit shapes transpose 16 --kernel 3 --stride 2 --padding 1 --output-padding 1
     """
-    args = [_arg(a) for a in (in_size, kernel, stride, padding, output_padding, dilation)]
-    result = arith.conv_transpose_output_size(*args)  # type: ignore[arg-type]
-    ndim = len(result) if isinstance(result, tuple) else 1
+    result = arith.conv_transpose_output_size(
+        _arg(in_size), _arg(kernel), _arg(stride), _arg(padding), _arg(output_padding), _arg(dilation)
+    )
     outs = result if isinstance(result, tuple) else (result,)
+    axes = (_axes(a, len(outs)) for a in (in_size, kernel, stride, padding, output_padding, dilation))
     filled = [
-        f"({i} - 1)*{s} - 2*{p} + {d}*({k} - 1) + {op} + 1 = {out}"
-        for i, k, s, p, op, d, out in zip(*(_per_axis(a, ndim) for a in args), outs)
+        f"({i} - 1)*{s} - 2*{p} + {d}*({k} - 1) + {op} + 1 = {out}" for i, k, s, p, op, d, out in zip(*axes, outs)
     ]
     _echo_result(result, arith.CONV_TRANSPOSE_FORMULA.replace("kernel_size", "kernel"), filled)
 
@@ -111,17 +114,16 @@ def conv(
 
     Example: upsamplekit shapes conv 32 --kernel 3 --stride 2 --padding 1
     """
-    args = [_arg(a) for a in (in_size, kernel, stride, padding, dilation)]
-    result = arith.conv_output_size(*args)  # type: ignore[arg-type]
-    ndim = len(result) if isinstance(result, tuple) else 1
+    pad = padding if isinstance(padding, str) else _arg(padding)
+    result = arith.conv_output_size(_arg(in_size), _arg(kernel), _arg(stride), pad, _arg(dilation))
     outs = result if isinstance(result, tuple) else (result,)
     if padding == "same":
         _echo_result(result, "in (padding='same', stride 1)", [str(out) for out in outs])
         return
-    numeric = 0 if padding == "valid" else args[3]
+    numeric = (0,) if isinstance(padding, str) else padding
+    axes = (_axes(a, len(outs)) for a in (in_size, kernel, stride, numeric, dilation))
     filled = [
-        f"floor(({i} + 2*{p} - {d}*({k} - 1) - 1) / {s}) + 1 = {out}"
-        for i, k, s, p, d, out in zip(*(_per_axis(a, ndim) for a in (args[0], args[1], args[2], numeric, args[4])), outs)
+        f"floor(({i} + 2*{p} - {d}*({k} - 1) - 1) / {s}) + 1 = {out}" for i, k, s, p, d, out in zip(*axes, outs)
     ]
     _echo_result(result, arith.CONV_FORMULA.replace("kernel_size", "kernel"), filled)
 
@@ -144,23 +146,27 @@ def solve(
 
     Example: upsamplekit shapes solve 16 32
     """
-    ndim = max(len(in_size), len(out_size))
-    ins, outs = _per_axis(_arg(in_size), ndim), _per_axis(_arg(out_size), ndim)
     if kind == "auto":
-        kind = "conv" if any(o < i for i, o in zip(ins, outs)) else "transpose"  # type: ignore[operator]
-    solver = arith.solve_conv if kind == "conv" else arith.solve_conv_transpose
-    found = solver(_arg(in_size), _arg(out_size), max_kernel, max_stride, dilation)  # type: ignore[arg-type]
+        ndim = max(len(in_size), len(out_size))
+        shrinks = any(o < i for i, o in zip(_axes(in_size, ndim), _axes(out_size, ndim)))
+        kind = "conv" if shrinks else "transpose"
+    found: Sequence[_Solutions] | _Solutions
+    if kind == "conv":
+        found = arith.solve_conv(_arg(in_size), _arg(out_size), max_kernel, max_stride, dilation)
+    else:
+        found = arith.solve_conv_transpose(_arg(in_size), _arg(out_size), max_kernel, max_stride, dilation)
     per_axis = found if isinstance(found, tuple) else (found,)
+    ins, outs = _axes(in_size, len(per_axis)), _axes(out_size, len(per_axis))
+    layer = "nn.Conv" if kind == "conv" else "nn.ConvTranspose"
     for axis, solutions in enumerate(per_axis):
         where = f" on axis {axis}" if len(per_axis) > 1 else ""
-        layer = "nn.Conv" if kind == "conv" else "nn.ConvTranspose"
         click.echo(f"{layer} settings taking {ins[axis]} to {outs[axis]}{where} ({len(solutions)} found):")
         click.echo(_table(solutions, kind))
         if axis < len(per_axis) - 1:
             click.echo("")
 
 
-def _table(solutions: Sequence[arith.ConvSolution | arith.ConvTransposeSolution], kind: str) -> str:
+def _table(solutions: _Solutions, kind: str) -> str:
     last = "uniform coverage" if kind == "conv" else "checkerboard-free"
     columns = [*solutions[0].to_torch(), last]
     rows = [[*map(str, s.to_torch().values()), "yes" if s.uniform_overlap else "no"] for s in solutions]

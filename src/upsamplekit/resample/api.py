@@ -15,7 +15,7 @@ from .apply import resample_axes
 from .coordinates import axis_plan
 from .fast import native_resize
 from .spec import Resampling
-from .tables import axis_table
+from .tables import axis_table, call_rules
 
 __all__ = ["resize", "DEFAULT_MAX_OUTPUT_BYTES"]
 
@@ -97,6 +97,7 @@ def resize(
             )
     in_sizes = [tensor.shape[a] for a in axes]
     out_sizes, scales = _plan(in_sizes, size, scale_factor, spec, roi)
+    spec, scales = call_rules(spec, in_sizes, out_sizes, scales)  # OpenCV's whole-image rules
     out_dtype = _output_dtype(tensor.dtype, spec)
     _guard(tensor, axes, out_sizes, out_dtype, max_output_bytes)
     result = _resize_tensor(tensor, axes, in_sizes, out_sizes, scales, spec, roi, out_dtype)

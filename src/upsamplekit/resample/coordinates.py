@@ -65,6 +65,12 @@ def source_positions(
     if mode == "pytorch_antialias_align_corners":
         step = (in_len - 1) / (out_len - 1) if out_len > 1 else 0.0
         return (i + 0.5) * step - 0.5
+    if mode == "opencv_area":
+        # OpenCV's INTER_AREA when a call enlarges: cell [i/s, (i+1)/s) starts in pixel floor(i/s);
+        # the fraction of the cell past that pixel's right edge is the linear weight of the next one.
+        first = np.floor(i / scale)
+        past = (i + 1) - (first + 1) * scale
+        return first + np.where(past <= 0, 0.0, past - np.floor(past))
     raise InvalidArgumentError(f"unknown coordinate mode {mode!r}")
 
 

@@ -107,6 +107,8 @@ def native_resize(
     in_sizes = x.shape[2:]
     if spec.coordinates == "tf_crop_and_resize":
         return None
+    if spec.coordinate_precision in ("opencv", "pillow", "jax"):
+        return None  # that framework's own arithmetic builds the tables (aten's float32 picks other ties)
     if any(i == o and s != 1.0 for i, o, s in zip(in_sizes, out_sizes, scales)):
         return None  # aten's linear kernels copy an axis whose length is unchanged, whatever its scale
     shrinks = any(

@@ -13,7 +13,10 @@ Two more fields say how integer images are returned (``integer_output``) and wha
 ``tf_crop_and_resize`` writes outside the region (``extrapolation_value``);
 ``float_output`` says whether float16/bfloat16/float64 images come back as float32 (TF,
 Keras) and ``coordinate_precision`` whether positions are computed in float32 as
-TensorFlow's kernels do (which moves nearest indices and gaussian taps at exact ties).
+TensorFlow's kernels do (which moves nearest indices and gaussian taps at exact ties), or
+with OpenCV's, Pillow's or JAX's own floating-point steps (``"opencv"``, ``"pillow"``,
+``"jax"``: the tables are then built by that convention module, see
+:func:`~upsamplekit.resample.tables.axis_table`).
 """
 
 from __future__ import annotations
@@ -49,13 +52,14 @@ CoordinateMode = Literal[
     "tf_half_pixel_for_nn",
     "tf_crop_and_resize",
     "pytorch_antialias_align_corners",
+    "opencv_area",
 ]
 NearestMode = Literal["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
 Border = Literal["replicate", "renormalize", "zero"]
 Rounding = Literal["floor", "round", "round_half_up", "ceil"]
 IntegerOutput = Literal["round", "float32"]
 FloatOutput = Literal["keep", "float32"]
-Precision = Literal["float64", "float32"]
+Precision = Literal["float64", "float32", "opencv", "pillow", "jax"]
 AspectPolicy = Literal["stretch", "not_larger", "not_smaller"]
 
 KERNELS: tuple[str, ...] = get_args(Kernel)
@@ -86,7 +90,8 @@ class Resampling:
     to ``(i + 0.5) / s - 0.5``, ``align_corners`` to ``i * (in - 1) / (out - 1)``,
     ``asymmetric`` to ``i / s``; ``pytorch_antialias_align_corners`` is what torch's
     antialiased path does with ``align_corners=True`` (half-pixel centres with the
-    corner-to-corner scale).
+    corner-to-corner scale); ``opencv_area`` is OpenCV's INTER_AREA when a call enlarges
+    (``floor(i / s)`` plus the fraction of the output cell past that pixel's right edge).
 
     Borders: ``replicate`` clamps tap indices to the edge; ``renormalize`` drops taps
     outside the input and rescales the rest to sum to one; ``zero`` treats the outside
@@ -164,9 +169,12 @@ class Resampling:
     def to_onnx(self) -> dict[str, Any]:
         """The ONNX ``Resize`` (opset 19) attributes that compute this spec, ``mode`` included.
 
-        Feed the node ``scales`` equal to ``resize``'s ``scale_factor`` (with 1 on the axes
-        not resized), or ``sizes``: with ``recompute_scale=True``, feed the output ``sizes``,
-        since ONNX maps coordinates with ``sizes / in`` only then. Output dtypes are not
+        Feed the node ``sizes`` for ``resize(size=...)`` calls, and ``scales`` (1 on the axes
+        not resized) for ``scale_factor`` calls of a spec that floors ``in * scale`` and keeps
+        the scale (``size_rounding='floor'``, ``recompute_scale=False``). A recomputing spec
+        takes the output lengths upsamplekit computes as ``sizes``; one that rounds lengths
+        otherwise yet keeps the given scale (OpenCV's ``fx``) has no ONNX form for
+        ``scale_factor`` calls. Output dtypes are not
         attributes: ONNX returns the input dtype (``integer_output='float32'`` specs match
         for float inputs only), and runtimes use their own float arithmetic. Two
         equivalences are applied: ``tf_half_pixel_for_nn`` (gone in opset 13) with
@@ -176,6 +184,8 @@ class Resampling:
 
         Raises :class:`~upsamplekit.errors.InvalidArgumentError` when ONNX has no
         equivalent (lanczos, area, zero borders, torch's antialias with align_corners, ...).
+        A framework's own float arithmetic (``coordinate_precision``) is not an attribute
+        either: ONNX runtimes use theirs, which differs only at exact ties.
 
         >>> Resampling.preset("torch", "nearest-exact").to_onnx()["nearest_mode"]
         'round_prefer_ceil'
@@ -251,6 +261,12 @@ class Resampling:
         ]
         if self.recompute_scale:
             parts.append("scale recomputed as out/in")
+        if self.coordinate_precision == "float32":
+            parts.append("positions in float32 (TensorFlow's arithmetic)")
+        elif self.coordinate_precision != "float64":
+            parts.append(f"positions and weights in {self.coordinate_precision}'s own arithmetic")
+        if self.float_output == "float32":
+            parts.append("float results as float32")
         return ", ".join(parts)
 
 

@@ -8,6 +8,8 @@ backward pass, so gradients are computed by gathers only: deterministic on every
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -17,7 +19,11 @@ from .coordinates import input_step, source_positions
 from .kernels import kernel_function
 from .spec import Resampling
 
-__all__ = ["AxisTable", "axis_table"]
+__all__ = ["AxisTable", "axis_table", "call_rules"]
+
+# coordinate_precision values whose tables the convention module of that name builds
+# (its ``arithmetic_table``), copying the framework's own floating-point steps.
+FRAMEWORK_ARITHMETIC = ("opencv", "pillow", "jax")
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +106,27 @@ def axis_table(
     return _cached_table(_axis_key(spec), in_len, out_len, float(scale), roi)
 
 
+def call_rules(
+    spec: Resampling, in_sizes: Sequence[int], out_sizes: Sequence[int], scales: Sequence[float]
+) -> tuple[Resampling, list[float]]:
+    """The spec and coordinate scales for one call, after the framework's whole-image rules.
+
+    Only frameworks with ``coordinate_precision`` in :data:`FRAMEWORK_ARITHMETIC` have such
+    rules (their convention module's ``call_rules``): OpenCV copies an image whose size is
+    unchanged and switches INTER_AREA to its enlarging formula on every axis when any axis grows.
+    """
+    module = _framework(spec)
+    if module is None or not hasattr(module, "call_rules"):
+        return spec, list(scales)
+    return module.call_rules(spec, list(in_sizes), list(out_sizes), list(scales))
+
+
+def _framework(spec: Resampling) -> object | None:
+    if spec.coordinate_precision not in FRAMEWORK_ARITHMETIC:
+        return None
+    return importlib.import_module(f"{__package__}.conventions.{spec.coordinate_precision}")
+
+
 def _axis_key(spec: Resampling) -> Resampling:
     """Drop the fields that do not affect one axis's table, so the cache is shared."""
     return spec.replace(size_rounding="floor", recompute_scale=False, keep_aspect_ratio_policy="stretch",
@@ -116,7 +143,11 @@ def _cached_table(
         flags = (x < 0) | (x > in_len - 1)
         outside = flags if flags.any() else None
     step = input_step(spec.coordinates, in_len, out_len, scale)
-    if spec.kernel == "nearest":
+    module = _framework(spec)
+    built = None if module is None else module.arithmetic_table(spec, in_len, out_len, scale)  # type: ignore[attr-defined]
+    if built is not None:
+        index, weight = built
+    elif spec.kernel == "nearest":
         index, weight = _nearest(x, in_len, spec.nearest_mode)
     elif spec.kernel == "area":
         if spec.coordinates == "align_corners":

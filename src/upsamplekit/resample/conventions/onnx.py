@@ -14,7 +14,9 @@ Semantics, per resized axis of input length ``in`` and output length ``out``:
   ``tf_crop_and_resize``, but onnx's reference, its shape inference and onnxruntime all
   ignore roi). ``keep_aspect_ratio_policy`` (``sizes`` only): ``not_larger`` /
   ``not_smaller`` take ``s = min`` / ``max`` of ``sizes / in`` over the resized axes and
-  ``out = floor(s * in + 0.5)``; ``stretch`` (default) takes ``sizes`` as they are.
+  ``out = floor(s * in + 0.5)``; ``stretch`` (default) takes ``sizes`` as they are. The
+  resized axes are ONNX's ``axes``; a node without ``axes`` resizes every axis, so there
+  the batch and channel axes (ratio 1) take part: pass ``axes=range(rank)`` to match it.
 * ``coordinate_transformation_mode`` maps output index ``i`` to input coordinate ``x``:
   ``half_pixel`` (default) ``(i + 0.5) / scale - 0.5``; ``pytorch_half_pixel`` the same
   but ``0`` when ``out == 1``; ``align_corners`` ``i * (in - 1) / (out - 1)`` (``0`` when
@@ -49,16 +51,25 @@ convention follows:
   given, so ``scale_factor=0.7`` on 10 gives 7, as onnxruntime does, while a model's
   ``scales`` tensor holds ``float32(0.7)``, on which the reference gives 6), and the
   ``keep_aspect_ratio_policy`` rounding;
-* the reference for integer images (onnxruntime truncates linear uint8/int8 results and
-  uses fixed point with rounding and clipping between passes when antialiasing);
-* the text and the reference where onnxruntime ignores ``roi`` on an axis whose output
-  length equals its input length (it copies that axis).
+* the reference for integer images (onnxruntime truncates linear uint8/int8 results toward
+  zero; antialiased, it rounds half up in fixed point after every pass, clipping cubic
+  overshoot between passes, and clamps int8 results to [0, 255]);
+* the text and the reference where onnxruntime copies an axis whose output length equals
+  its input length, ignoring its scale and roi: when no axis changes length (the whole
+  tensor is copied), under ``antialias=1`` and under ``tf_crop_and_resize``; it also copies
+  axes whose scale is 1, which differs from the formula only for ``tf_half_pixel_for_nn``
+  with ``round_prefer_ceil`` or ``ceil``.
+
+The reference itself has float32 steps (cubic coefficients, as ``cubic_coeff_a`` is read as
+float32, and ``start * (in - 1)`` of ``tf_crop_and_resize``: differences near 1e-7), and
+an artefact: where its float64 ``x`` lies a few ulps above an integer, adding its edge pad
+rounds ``x`` down onto the integer and its taps move one pixel left of its weights.
 
 Attribute combinations: ``antialias=1`` and ``exclude_outside=1`` do not apply to
 ``nearest`` and are errors (onnxruntime rejects them; the reference returns 0 where the
 nearest pixel is outside). ``exclude_outside=1`` with non-antialiased ``linear`` is
-accepted as the reference computes it, though onnxruntime rejects it; it changes nothing,
-since linear taps fall outside only beyond the edge pixel. onnxruntime also runs cubic on
+accepted (the reference runs it, onnxruntime rejects it) and changes nothing, since linear
+taps fall outside only beyond the edge pixel: the spec records ``border='replicate'``. onnxruntime also runs cubic on
 4-D inputs only and has no float64 kernel. ``tf_half_pixel_for_nn`` is not implemented by
 the onnx reference at any opset; onnxruntime runs it (tested at opset 11).
 
@@ -134,13 +145,16 @@ def onnx_preset(method: str, options: dict[str, Any]) -> Resampling:
                     f"{name}=1 does not apply to mode 'nearest': ONNX antialiases and excludes outside taps for "
                     "linear and cubic only (onnxruntime rejects the model); leave it 0"
                 )
+    # Plain linear taps fall outside only beyond the edge pixel, where dropping them and
+    # replicating the edge agree: record the canonical replicate.
+    drops = exclude_outside and (kernel == "cubic" or antialias)
     return Resampling(
         kernel=kernel,  # type: ignore[arg-type]
         coordinates=coordinates,  # type: ignore[arg-type]
         nearest_mode=nearest_mode,  # type: ignore[arg-type]
         cubic_a=_number(options, "cubic_coeff_a"),
         antialias=antialias,
-        border="renormalize" if exclude_outside else "replicate",
+        border="renormalize" if drops else "replicate",
         extrapolation_value=_number(options, "extrapolation_value"),
         keep_aspect_ratio_policy=policy,  # type: ignore[arg-type]
     )
@@ -202,8 +216,8 @@ def _unsupported(spec: Resampling) -> list[str]:
     problems = []
     if spec.kernel not in MODES:
         problems.append(f"kernel={spec.kernel!r} (ONNX has nearest, linear and cubic)")
-    if spec.coordinates == "pytorch_antialias_align_corners":
-        problems.append("coordinates='pytorch_antialias_align_corners' (torch's antialias with align_corners)")
+    if spec.coordinates not in COORDINATE_MODES:
+        problems.append(f"coordinates={spec.coordinates!r} (not an ONNX coordinate_transformation_mode)")
     if spec.coordinates == "tf_half_pixel_for_nn" and (spec.kernel != "nearest" or
                                                        spec.nearest_mode not in _HALF_PIXEL_FOR_NN):
         problems.append(f"coordinates='tf_half_pixel_for_nn' with kernel={spec.kernel!r} and "
@@ -211,8 +225,6 @@ def _unsupported(spec: Resampling) -> list[str]:
                         "floor and round_prefer_floor have a half_pixel equivalent)")
     if spec.border == "zero" and spec.kernel != "nearest":
         problems.append("border='zero' (ONNX replicates the edge or drops outside taps)")
-    if spec.size_rounding != "floor":
-        problems.append(f"size_rounding={spec.size_rounding!r} (ONNX floors in * scale)")
     return problems
 
 

@@ -1,0 +1,3 @@
+"""Imports every built-in upsampler module so that its registry entries exist."""
+
+from __future__ import annotations
