@@ -149,7 +149,7 @@ def test_spec_is_frozen_printable_and_replaceable() -> None:
     spec = Resampling.preset("torch", "bicubic", align_corners=True)
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.kernel = "linear"  # type: ignore[misc]
-    assert repr(spec) == "Resampling(kernel='cubic', coordinates='align_corners')"
+    assert repr(spec) == "Resampling(kernel='cubic', coordinates='align_corners', coordinate_precision='torch')"
     assert eval(repr(spec), {"Resampling": Resampling}) == spec
     assert spec.replace(cubic_a=-0.5).cubic_a == -0.5
     assert "Keys a=-0.75" in spec.describe()

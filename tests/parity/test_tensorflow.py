@@ -200,7 +200,7 @@ def test_nearest_ties_follow_tf_float32_positions(flags: tuple[bool, bool] | str
     assert sizes, f"no float32 tie found for {kind}"
     float64_differs = False
     for n_in, n_out in sizes:
-        x = (np.arange(n_in * 2, dtype=dtype).reshape(1, n_in, 2, 1))
+        x = np.arange(n_in * 2, dtype=dtype).reshape(1, n_in, 2, 1)
         if flags == "tf":
             expected = tf.image.resize(x, (n_out, 2), method="nearest").numpy()
             spec = Resampling.preset("tf", "nearest")

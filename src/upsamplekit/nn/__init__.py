@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from .interpolate import Interpolate
 from .registry import UpsamplerInfo, build_upsampler, list_upsamplers, register_alias, register_upsampler, upsampler_info
+from .resizeconv import ResizeConv
+from .subpixel import SubPixelConv
+from .transposed import TransposedConv
 
-__all__ = ["UpsamplerInfo", "build_upsampler", "list_upsamplers", "register_alias", "register_upsampler",
-           "upsampler_info"]
+__all__ = ["Interpolate", "TransposedConv", "SubPixelConv", "ResizeConv", "UpsamplerInfo", "build_upsampler",
+           "list_upsamplers", "register_alias", "register_upsampler", "upsampler_info"]

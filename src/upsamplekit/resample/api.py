@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -83,7 +84,7 @@ def resize(
     if spec is None:
         options = {"antialias": antialias, "align_corners": align_corners,
                    "recompute_scale_factor": recompute_scale_factor, **attributes}
-        spec = Resampling.preset(convention, method, **options)
+        spec = _preset(convention, method, options)
     elif not isinstance(spec, Resampling):
         raise InvalidTypeError(f"spec must be an upsamplekit.Resampling, but got {type(spec).__name__}")
     else:
@@ -107,6 +108,26 @@ def resize(
 
 
 # ---------------------------------------------------------------------------- inputs
+def _preset(convention: Any, method: Any, options: dict[str, Any]) -> Resampling:
+    """``Resampling.preset``, cached: a preset is a pure function of its arguments.
+
+    The key holds each option's type, so ``antialias=1.0`` is still validated (and refused)
+    after ``antialias=1`` was cached; unhashable options are resolved uncached.
+    """
+    key = (convention, method, tuple((k, type(v), v) for k, v in sorted(options.items(), key=lambda kv: kv[0])))
+    try:
+        hash(key)
+    except TypeError:
+        return Resampling.preset(convention, method, **options)
+    return _cached_preset(key)
+
+
+@lru_cache(maxsize=512)
+def _cached_preset(key: tuple[Any, Any, tuple[tuple[str, type, Any], ...]]) -> Resampling:
+    convention, method, options = key
+    return Resampling.preset(convention, method, **{k: v for k, _, v in options})
+
+
 def _as_tensor(x: Any) -> tuple[torch.Tensor, bool]:
     if isinstance(x, torch.Tensor):
         tensor, from_numpy = x, False
@@ -237,7 +258,7 @@ def _guard(tensor: torch.Tensor, axes: list[int], out_sizes: list[int], dtype: t
     shape = list(tensor.shape)
     for a, o in zip(axes, out_sizes):
         shape[a] = o
-    nbytes = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
+    nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > limit:
         raise OutputTooLargeError(
             f"the output of shape {tuple(shape)} ({dtype}) would take {nbytes / 2**30:.2f} GiB, more than "

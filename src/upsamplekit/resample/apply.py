@@ -195,7 +195,9 @@ def resample_axes(
 
     Tables that copy their axis unchanged are skipped; outputs a table marks ``outside``
     (``tf_crop_and_resize``) are set to ``extrapolation_value``. The result has ``x``'s
-    memory layout (channels-last in, channels-last out).
+    memory layout (channels-last in, channels-last out). Axes stored outside every resized
+    axis (N and C of NCHW) are cut into chunks of a few MiB that are resized one after the
+    other, so intermediates stay in cache and large buffers are not faulted in twice.
 
     >>> import torch
     >>> from upsamplekit.resample.spec import Resampling
@@ -208,29 +210,80 @@ def resample_axes(
     if not steps:
         return x
     x, order = _memory_order(x)
-    for k in _axis_order(tuple(x.shape), order, steps):
-        dim, table = steps[k]
-        x = resample_axis(x, dim, table)
-        if table.outside is not None:
-            shape = [1] * x.dim()
-            shape[dim] = table.out_len
-            mask = torch.from_numpy(table.outside).to(x.device).view(shape)
-            x = x.masked_fill(mask, extrapolation_value)
-    return _in_order(x, order)
+    dense = x.permute(order)  # contiguous
+    plan = _plan(tuple(dense.shape), tuple((order.index(d), t) for d, t in steps), x.element_size())
+    batched = dense.reshape(plan.batch, *dense.shape[plan.prefix:])
+    starts = range(0, max(plan.batch, 1), plan.chunk)
+    pieces = [_run(batched[start:start + plan.chunk], plan, extrapolation_value) for start in starts]
+    if len(pieces) == 1:
+        out = pieces[0].contiguous()
+    else:
+        out = pieces[0].new_empty((plan.batch, *pieces[0].shape[1:]))
+        for start, piece in zip(starts, pieces):
+            out[start:start + plan.chunk].copy_(piece)  # restores the memory order as it copies
+    out = out.reshape(*dense.shape[:plan.prefix], *out.shape[1:])
+    return out.permute([order.index(d) for d in range(len(order))])
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How :func:`resample_axes` runs: on ``x`` in memory order, viewed as (batch, *rest)."""
+
+    prefix: int  # leading memory axes that are not resized, flattened into `batch`
+    batch: int
+    chunk: int  # batch entries per piece
+    steps: tuple[tuple[int, AxisTable], ...]  # (dim of the batched view, table), in run order
+
+
+# Chunk when an intermediate would exceed _CHUNK_ABOVE_BYTES (buffers that large are fresh,
+# page-faulted memory each call), into pieces of about _CHUNK_BYTES (which malloc reuses).
+_CHUNK_ABOVE_BYTES = 16 * 2**20
+_CHUNK_BYTES = 4 * 2**20
 
 
 @lru_cache(maxsize=1024)
-def _axis_order(shape: tuple[int, ...], order: Order, steps: tuple[tuple[int, AxisTable], ...]) -> tuple[int, ...]:
-    """The order of ``steps`` (dim, table) with the least estimated time, copies included."""
+def _plan(shape: tuple[int, ...], steps: tuple[tuple[int, AxisTable], ...], element_size: int) -> _Plan:
+    """Plan ``steps`` (memory position, table) on a contiguous tensor of ``shape``."""
+    resized = {position for position, _ in steps}
+    prefix = 0
+    while prefix < len(shape) and prefix not in resized:
+        prefix += 1
+    batch = math.prod(shape[:prefix])
+    rest = (1, *shape[prefix:])  # one batch entry
+    moved = tuple((position - prefix + 1, table) for position, table in steps)
+    ordered = tuple(moved[k] for k in _axis_order(rest, moved))
+    # Intermediates: the input (copied when its first axis is moved) and every step's output but the last.
+    sizes, intermediate = list(rest), math.prod(rest)
+    for dim, table in ordered[:-1]:
+        sizes[dim] = table.out_len
+        intermediate = max(intermediate, math.prod(sizes))
+    sizes[ordered[-1][0]] = ordered[-1][1].out_len
+    largest = max(intermediate, math.prod(sizes))
+    if batch * intermediate * element_size <= _CHUNK_ABOVE_BYTES:
+        return _Plan(prefix, batch, max(batch, 1), ordered)
+    chunk = max(1, min(batch, _CHUNK_BYTES // max(largest * element_size, 1)))
+    return _Plan(prefix, batch, chunk, ordered)
+
+
+def _run(piece: torch.Tensor, plan: _Plan, extrapolation_value: float) -> torch.Tensor:
+    for dim, table in plan.steps:
+        piece = resample_axis(piece, dim, table)
+        if table.outside is not None:
+            shape = [1] * piece.dim()
+            shape[dim] = table.out_len
+            mask = torch.from_numpy(table.outside).to(piece.device).view(shape)
+            piece = piece.masked_fill(mask, extrapolation_value)
+    return piece
+
+
+def _axis_order(shape: tuple[int, ...], steps: tuple[tuple[int, AxisTable], ...]) -> tuple[int, ...]:
+    """The order of ``steps`` (dim, table) on a contiguous tensor with the least estimated time."""
     if len(steps) > 4:  # too many orders to try: shrink first, so later axes work on fewer samples
         return tuple(sorted(range(len(steps)), key=lambda k: steps[k][1].out_len / steps[k][1].in_len))
-    best: tuple[float, tuple[int, ...]] | None = None
-    for perm in itertools.permutations(range(len(steps))):
-        cost = _plan_cost(shape, order, [steps[k] for k in perm])
-        if best is None or cost < best[0]:
-            best = (cost, perm)
-    assert best is not None  # permutations of a non-empty range
-    return best[1]
+    order = tuple(range(len(shape)))
+    costs = {perm: _plan_cost(shape, order, [steps[k] for k in perm])
+             for perm in itertools.permutations(range(len(steps)))}
+    return min(costs, key=costs.__getitem__)
 
 
 def _plan_cost(shape: Sequence[int], order: Order, steps: Sequence[tuple[int, AxisTable]]) -> float:

@@ -3,11 +3,19 @@
 ``native_resize`` returns None when no aten kernel computes the requested spec; the
 caller then applies gather tables. The aten overloads used take both the output size and
 the scale, so the coordinate scale can differ from ``out / in`` as the spec requires.
+
+A torch-convention spec (``coordinate_precision='torch'``) takes the kernel ``F.interpolate``
+itself calls wherever torch has one (uint8 bilinear, bicubic and antialias included, and axes
+whose length is unchanged, which torch's linear kernels copy), so the result is torch's,
+bit for bit; the one exception is torch 2.13's antialias bug for an output width of 1 (see
+:func:`_width_one`). The private ``_tables_only()`` context turns this path off for tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -17,13 +25,27 @@ from .spec import Resampling
 
 __all__ = ["native_resize"]
 
-_aten = torch.ops.aten
+_aten = torch._C._nn  # the aten upsampling ops as F.interpolate calls them (torch.ops.aten adds ~2 us a call)
 _FLOATS = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
-# uint8 only for nearest: aten's uint8 filters use fixed-point weights and round (and clip) between
-# passes, not the round(exact result) that integer_output="round" promises.
+# uint8 filters only for torch's own specs: aten's uint8 filters use fixed-point weights and round
+# (and clip) between passes, not the round(exact result) that integer_output="round" promises.
 _UINT8 = (torch.uint8,)
 
 NativeCall = Callable[[torch.Tensor, list[int], list[float]], torch.Tensor]
+
+# Private switch: False runs the gather tables alone, with no aten kernel (see _tables_only).
+_USE_NATIVE = True
+
+
+@contextmanager
+def _tables_only() -> Iterator[None]:
+    """Within this block ``native_resize`` declines every call: for tests of the table engine."""
+    global _USE_NATIVE
+    previous, _USE_NATIVE = _USE_NATIVE, False
+    try:
+        yield
+    finally:
+        _USE_NATIVE = previous
 
 
 def _nearest(nd: int) -> NativeCall:
@@ -55,14 +77,23 @@ def _adaptive(nd: int) -> NativeCall:
     return lambda x, size, scales: pool(x, size)
 
 
+@lru_cache(maxsize=512)  # a pure function of hashable arguments, on every call's path
 def _select(
     spec: Resampling, nd: int, shrinks: bool, width_one: bool = False
 ) -> tuple[NativeCall, tuple[torch.dtype, ...]] | None:
-    """The aten call computing ``spec`` on ``nd`` spatial dims, with the dtypes it accepts."""
+    """The aten call computing ``spec`` on ``nd`` spatial dims, with the dtypes it accepts.
+
+    A torch-convention spec (``coordinate_precision='torch'``) takes the very kernel
+    ``F.interpolate`` calls, uint8 included (fixed-point weights, rounded and clamped after
+    each pass); other specs take a kernel only where it computes the spec's exact result.
+    """
     if nd > 3:
         return None
+    own = spec.coordinate_precision == "torch"
+    own_uint8 = _UINT8 if own else ()
     kernel, coords = spec.kernel, spec.coordinates
-    antialias = spec.antialias and shrinks  # widening by max(step, 1) is a no-op when enlarging
+    # Widening by max(step, 1) is a no-op when enlarging; torch itself still calls its _aa kernel.
+    antialias = spec.antialias and (shrinks or own)
     if kernel == "nearest":
         if coords == "asymmetric" and spec.nearest_mode == "floor":
             return _nearest(nd), _FLOATS + _UINT8
@@ -74,24 +105,60 @@ def _select(
     if kernel == "linear" and not antialias and spec.border in ("replicate", "renormalize"):
         # Linear taps fall outside only past the edge sample, where both borders give the edge.
         if coords in ("half_pixel", "align_corners"):
-            return _linear(nd, coords == "align_corners"), _FLOATS
+            call = _linear(nd, coords == "align_corners")
+            if nd == 2 and own:
+                return (_width_one(call, uint8_only=True) if width_one else call), _FLOATS + _UINT8
+            return call, _FLOATS
         return None
     if nd != 2:
         return None
     if kernel == "cubic" and not antialias and spec.border == "replicate" and spec.cubic_a == -0.75:
         if coords in ("half_pixel", "align_corners"):
-            return _bicubic(coords == "align_corners"), _FLOATS
+            call = _bicubic(coords == "align_corners")
+            return (_width_one(call, uint8_only=True) if width_one and own else call), _FLOATS + own_uint8
         return None
     aa_coords = {"half_pixel": False, "pytorch_antialias_align_corners": True}
     # The _aa kernels widen the filter whenever shrinking, and (torch 2.13) skip the height pass when
     # the output width is 1: use them only where neither changes the spec's result.
-    if spec.border == "renormalize" and coords in aa_coords and (spec.antialias or not shrinks) and not width_one:
+    if spec.border == "renormalize" and coords in aa_coords and (spec.antialias or not shrinks) and (
+            own or not width_one):
         # torch's antialias path is Pillow's filter; enlarging, it is the plain filter with dropped taps.
         if kernel == "linear":
-            return _aa(_aten._upsample_bilinear2d_aa, aa_coords[coords]), (torch.float32, torch.float64)
-        if kernel == "cubic" and spec.cubic_a == -0.5:
-            return _aa(_aten._upsample_bicubic2d_aa, aa_coords[coords]), (torch.float32, torch.float64)
+            op = _aten._upsample_bilinear2d_aa
+        elif kernel == "cubic" and spec.cubic_a == -0.5:
+            op = _aten._upsample_bicubic2d_aa
+        else:
+            return None
+        call = _aa(op, aa_coords[coords])
+        return (_width_one(call) if width_one else call), (torch.float32, torch.float64) + own_uint8
     return None
+
+
+def _width_one(call: NativeCall, uint8_only: bool = False) -> NativeCall:
+    """A 2-D call for an output width of 1, as two width passes.
+
+    torch 2.13's separable kernels (every _aa call; uint8 bilinear and bicubic) give every output
+    row the first row's value when the output width is 1 and the height changes (the vertical
+    pass ignores the weight strides; channels-last inputs with C > 1 and, on AVX2 machines,
+    uint8 inputs with C <= 4 are spared). A pass on an axis whose length is unchanged is skipped,
+    so resizing the width, then the height as the width of the transposed image, runs torch's
+    own two passes in its order, with its own arithmetic. ``uint8_only``: float inputs of this
+    call take torch's (correct) joint kernel as they are.
+    """
+    def run(x: torch.Tensor, size: list[int], scales: list[float]) -> torch.Tensor:
+        if uint8_only and x.dtype != torch.uint8:
+            return call(x, size, scales)
+        narrow = call(x, [x.shape[2], size[1]], scales)
+        tall = call(narrow.transpose(2, 3), [1, size[0]], scales[::-1])
+        return tall.transpose(2, 3).contiguous(memory_format=_memory_format(x))
+
+    return run
+
+
+def _memory_format(x: torch.Tensor) -> torch.memory_format:
+    if x.is_contiguous() or not x.is_contiguous(memory_format=torch.channels_last):
+        return torch.contiguous_format
+    return torch.channels_last
 
 
 def native_resize(
@@ -105,11 +172,11 @@ def native_resize(
     ``x`` is (N, C, *spatial); every spatial axis is resized.
     """
     in_sizes = x.shape[2:]
-    if spec.coordinates == "tf_crop_and_resize":
+    if not _USE_NATIVE or spec.coordinates == "tf_crop_and_resize":
         return None
     if spec.coordinate_precision in ("opencv", "pillow", "jax"):
         return None  # that framework's own arithmetic builds the tables (aten's float32 picks other ties)
-    if any(i == o and s != 1.0 for i, o, s in zip(in_sizes, out_sizes, scales)):
+    if spec.coordinate_precision != "torch" and any(i == o and s != 1.0 for i, o, s in zip(in_sizes, out_sizes, scales)):
         return None  # aten's linear kernels copy an axis whose length is unchanged, whatever its scale
     shrinks = any(
         input_step(spec.coordinates, i, o, s) > 1.0 for i, o, s in zip(in_sizes, out_sizes, scales)
@@ -123,5 +190,7 @@ def native_resize(
     if spec.coordinates == "pytorch_antialias_align_corners" or spec.kernel == "adaptive_area":
         native_scales: list[float | None] = [None] * len(scales)
     else:
-        native_scales = [float(s) for s in scales]
+        # No scale where it is out / in (size= or recomputed), as F.interpolate passes: aten then
+        # uses in / out itself, not 1 / (out / in), which differs in the last bit.
+        native_scales = [None if s == o / i else float(s) for i, o, s in zip(in_sizes, out_sizes, scales)]
     return call(x, list(out_sizes), native_scales)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from types import ModuleType
 
 import numpy as np
 
@@ -23,7 +24,7 @@ __all__ = ["AxisTable", "axis_table", "call_rules"]
 
 # coordinate_precision values whose tables the convention module of that name builds
 # (its ``arithmetic_table``), copying the framework's own floating-point steps.
-FRAMEWORK_ARITHMETIC = ("opencv", "pillow", "jax")
+FRAMEWORK_ARITHMETIC = ("opencv", "pillow", "jax", "torch")
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,7 +122,7 @@ def call_rules(
     return module.call_rules(spec, list(in_sizes), list(out_sizes), list(scales))
 
 
-def _framework(spec: Resampling) -> object | None:
+def _framework(spec: Resampling) -> ModuleType | None:
     if spec.coordinate_precision not in FRAMEWORK_ARITHMETIC:
         return None
     return importlib.import_module(f"{__package__}.conventions.{spec.coordinate_precision}")
@@ -144,7 +145,7 @@ def _cached_table(
         outside = flags if flags.any() else None
     step = input_step(spec.coordinates, in_len, out_len, scale)
     module = _framework(spec)
-    built = None if module is None else module.arithmetic_table(spec, in_len, out_len, scale)  # type: ignore[attr-defined]
+    built = None if module is None else module.arithmetic_table(spec, in_len, out_len, scale)
     if built is not None:
         index, weight = built
     elif spec.kernel == "nearest":

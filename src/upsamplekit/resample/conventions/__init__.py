@@ -68,6 +68,6 @@ def resolve(convention_name: str, method: str, options: dict[str, Any]) -> Resam
 
 
 def _load() -> None:
-    if CONVENTIONS:
-        return
+    # Always import them all: importing one convention module directly (the table builders do)
+    # registers that one only, so a non-empty registry does not mean a complete one.
     from . import jax, onnx, opencv, pillow, tensorflow, torch  # noqa: F401  (registration)

@@ -3,11 +3,13 @@
 JAX resizes every axis whose length changes, with the scale ``out / in`` (sizes only) and
 half-pixel centres; an axis whose length is unchanged is left alone.
 
-* ``nearest``: ``floor((i + 0.5) * in / out)``, computed in float32 as
-  ``((i + 0.5f) * in) / out`` (JAX pins float32 here). That is the exact pixel-centre rule
-  while ``in * out`` stays below about 2**23; beyond, the float32 quotient can round up onto
-  the next pixel, and upsamplekit repeats the float32 steps (``coordinate_precision='jax'``).
-  Returns the input dtype.
+* ``nearest``: ``floor((i + 0.5) * in / out)``, in float32: JAX writes
+  ``(i + 0.5f) * in / out`` and XLA (CPU) folds it into ``(i + 0.5f) * c`` with the float32
+  constant ``c = float32(in) * (1.0f / out)``. Exact ties (the centre ``(i + 0.5) * in / out``
+  an integer) then fall either way with the constant's round-off (2 -> 41 maps output 20, whose
+  centre is exactly pixel 1's edge, to pixel 0), and on large images (12345 -> 23456) other
+  products land across an integer too. upsamplekit repeats these float32 steps
+  (``coordinate_precision='jax'``). Returns the input dtype.
 * ``linear``, ``cubic`` (Keys ``a = -0.5``), ``lanczos3``, ``lanczos5`` go through
   ``scale_and_translate``: taps outside the input are dropped and the rest renormalised; with
   ``antialias=True`` (the default) the kernel widens by ``in / out`` when shrinking.
@@ -20,7 +22,9 @@ half-pixel centres; an axis whose length is unchanged is left alone.
 Everything but ``nearest`` promotes integer images to float32 and computes in float32 (weights
 included), so results agree with upsamplekit's float64 weights to float32 round-off (about
 ``1e-6`` for values in [0, 1)). With ``jax_enable_x64`` off (the default), JAX also turns
-float64 images into float32; upsamplekit keeps float64.
+float64 images into float32; upsamplekit keeps float64. float16 and bfloat16 images stay in
+their dtype in both, but JAX computes in it (weights included) while upsamplekit computes in
+float32 and rounds once, so they differ by about one unit of the 16-bit format.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ def arithmetic_table(spec: Resampling, in_len: int, out_len: int, scale: float
     if spec.kernel != "nearest" or spec.coordinates != "half_pixel":
         return None
     f32 = np.float32
-    offsets = (np.arange(out_len, dtype=f32) + f32(0.5)) * f32(in_len) / f32(out_len)
+    step = f32(in_len) * (f32(1) / f32(out_len))  # XLA folds "* in / out" into this float32 constant
+    offsets = (np.arange(out_len, dtype=f32) + f32(0.5)) * step
     index = np.clip(np.floor(offsets), 0, in_len - 1).astype(np.int64)[:, None]
     return index, np.ones(index.shape)

@@ -68,10 +68,11 @@ rounds ``x`` down onto the integer and its taps move one pixel left of its weigh
 Attribute combinations: ``antialias=1`` and ``exclude_outside=1`` do not apply to
 ``nearest`` and are errors (onnxruntime rejects them; the reference returns 0 where the
 nearest pixel is outside). ``exclude_outside=1`` with non-antialiased ``linear`` is
-accepted (the reference runs it, onnxruntime rejects it) and changes nothing, since linear
-taps fall outside only beyond the edge pixel: the spec records ``border='replicate'``. onnxruntime also runs cubic on
-4-D inputs only and has no float64 kernel. ``tf_half_pixel_for_nn`` is not implemented by
-the onnx reference at any opset; onnxruntime runs it (tested at opset 11).
+accepted (the reference runs it, onnxruntime rejects it) and changes nothing, since
+linear taps fall outside only beyond the edge pixel: the spec records
+``border='replicate'``. onnxruntime also runs cubic on 4-D inputs only and has no float64
+kernel. ``tf_half_pixel_for_nn`` is not implemented by the onnx reference at any opset;
+onnxruntime runs it (tested at opset 11).
 
 >>> import torch
 >>> from upsamplekit import resize

@@ -11,16 +11,21 @@ Methods (every one edge-replicates, none antialiases):
   integer the product can round just below it and pick the pixel before (6 -> 34 maps output
   17 to pixel 2, not 3); this is reproduced.
 * ``nearest-exact`` (INTER_NEAREST_EXACT): pixel centres, computed from the sizes only (``fx``
-  does not enter) as Pillow's NEAREST does: a float64 running sum ``in/out * (i + 0.5)``,
-  truncated. Exact ties (``(i + 0.5) * in / out`` an integer) go either way with the sum's
-  round-off, and this is reproduced. OpenCV 4.x used 16-bit fixed point instead, which drifted by
-  a pixel on large factors (opencv issues 22204, 27191); 5.0 no longer does.
+  does not enter), with exactly Pillow's NEAREST picks: a float64 running sum
+  ``in/out * (i + 0.5)``, truncated. Exact ties (``(i + 0.5) * in / out`` an integer) go either
+  way with the sum's round-off (2 -> 7 maps output 3 to pixel 0), and this is reproduced. The
+  16-bit fixed-point ``resizeNN_bitexact`` of OpenCV 4.x's source drifted by a pixel on large
+  factors (opencv issues 22204, 27191); 5.0 does not (checked up to 100003 -> 7 and 7 -> 100003).
 * ``linear``, ``cubic`` (Keys ``a = -0.75``), ``lanczos4`` (8 taps, normalised to sum 1):
   half-pixel centres ``(i + 0.5) / s - 0.5``, computed in float64 and rounded to float32, and
-  float32 coefficients (so float64 images carry float32 weights too).
+  float32 coefficients (so float64 images carry float32 weights too). The pip wheels hand
+  float32 LINEAR/CUBIC/LANCZOS4 and float64 LINEAR to Intel IPP, whose own float32 positions
+  move results by up to ~2**-22 times the longest axis; upsamplekit follows OpenCV's own code
+  (what ``cv2.ipp.setUseIPP(False)`` runs), to float32 round-off.
 * ``area`` (INTER_AREA): when no axis grows, the exact overlap of each output cell
-  ``[i / s, (i + 1) / s)`` with the pixels, in float32 weights, except that a partial pixel
-  covering at most 1e-3 of a cell is dropped (the weights then sum to slightly less than 1).
+  ``[i / s, (i + 1) / s)`` with the pixels (the last cell measured up to the image edge), in
+  float32 weights, except that a partial pixel overlapping a cell by at most 1e-3 of a pixel
+  is dropped, and the weights then sum to up to 1e-3 less than 1 (1003 -> 1002, say).
   When any axis grows, every axis uses OpenCV's enlarging rule instead (``coordinates=
   'opencv_area'``): linear taps at ``floor(i / s)`` with the fraction of the output cell past
   that pixel's edge as the weight of the next one. On a growing axis this is the exact overlap;
@@ -61,8 +66,8 @@ def opencv_preset(method: str, options: dict[str, Any]) -> Resampling:
                           recompute_scale=True, **common)
     if kernel == "area":
         return Resampling(kernel="area", coordinates="half_pixel", border="replicate", **common)
-    return Resampling(kernel=kernel, coordinates="half_pixel", cubic_a=-0.75, border="replicate",  # type: ignore[arg-type]
-                      **common, **extra)
+    return Resampling(kernel=kernel, coordinates="half_pixel", cubic_a=-0.75,  # type: ignore[arg-type]
+                      border="replicate", **common, **extra)
 
 
 # ------------------------------------------------------------------ whole-image rules

@@ -12,19 +12,23 @@ and an image whose size does not change is copied.
   antialiased (``precompute_coeffs``): the centre is ``(i + 0.5) * in / out``, the support
   ``R * max(in / out, 1)``, taps ``j`` from ``int(centre - support + 0.5)`` up to (not
   including) ``int(centre + support + 0.5)``, clipped to the image, weighted
-  ``K((j - centre + 0.5) / max(in / out, 1))`` and renormalised over the taps inside. The
+  ``K((j - centre + 0.5) * (1 / max(in / out, 1)))`` and renormalised over the taps inside. The
   supports are half-open as in Pillow's C filters: BOX is 1 on ``(-0.5, 0.5]``, LANCZOS is
   non-zero on ``[-3, 3)``, the others vanish at their radius. BOX is therefore not an area
-  average: a pixel counts fully when its centre lies in the output cell (3 -> 2 averages
-  pixels 0 and 1 for the first output). HAMMING uses the float32 constants ``0.54f`` and
+  average: a pixel counts fully when its centre lies in the output cell (3 -> 2 gives
+  ``[(p0 + p1) / 2, p2]``: pixel 1's centre is the cells' shared edge). HAMMING uses the float32 constants ``0.54f`` and
   ``0.46f``. upsamplekit copies these float64 steps (``coordinate_precision='pillow'``), which
   decide whether a BOX edge pixel counts when the cell boundary falls exactly on its centre.
 
-'F' images are resampled in float64 and stored as float32 after each pass (horizontal
-first). 8-bit images ('L', 'RGB') use 22-bit fixed-point weights and round to uint8, and
-clip to 0..255, after each pass; upsamplekit rounds once, so results differ by at most 1
-wherever the first pass does not overshoot the 0..255 range (only BICUBIC and LANCZOS can).
-Modes 'P' and '1' always use NEAREST; 'RGBA' and 'LA' are resampled premultiplied.
+Each axis is a separate pass (Pillow 13 picks which goes first). 'F' images are summed in
+float64 and stored as float32 after each pass. 8-bit images ('L', 'RGB') use 22-bit
+fixed-point weights and round to uint8, clipping to 0..255, after each pass; upsamplekit
+rounds once, so results differ by at most 1 wherever the first pass stays inside 0..255
+(BICUBIC and LANCZOS overshoot on sharp edges, and their clipped first pass then differs by
+more). Modes 'P' and '1' always use NEAREST; 'RGBA' and 'LA' are resampled premultiplied; an
+image over 100 times taller than wide whose height shrinks is resized in two calls, height
+first (which matters for 8-bit rounding only); ``reducing_gap`` (off by default) first shrinks
+by an integer factor with ``Image.reduce``, which upsamplekit does not reproduce.
 """
 
 from __future__ import annotations

@@ -1,14 +1,37 @@
-"""PyTorch ``F.interpolate`` / ``nn.Upsample``.
+"""PyTorch ``F.interpolate`` / ``nn.Upsample`` (checked against torch 2.13 on CPU).
 
-* ``nearest`` is the legacy, shifted mode: ``floor(i * in / out)`` (ONNX asymmetric + floor).
-* ``nearest-exact`` samples pixel centres: ``floor((i + 0.5) * in / out)``.
-* linear and cubic: half-pixel centres (or ``align_corners``), edge-replicated taps,
-  cubic ``a = -0.75``; with ``antialias=True`` torch switches to Pillow's filter
-  (``a = -0.5``, taps outside dropped and renormalised) and, with ``align_corners``,
-  keeps half-pixel centres but changes the scale to ``(in-1)/(out-1)``.
+* ``nearest`` is the legacy, shifted mode: ``floor(i * s)`` with ``s = in / out`` (ONNX
+  asymmetric + floor). ``nearest-exact`` samples pixel centres: ``floor((i + 0.5) * s)``.
+  aten computes ``s`` and the position in float32 (``s = float(in) / out``, or
+  ``float(1 / scale_factor)``), so where ``i * in / out`` is an integer the float32 product
+  can fall just below it: 2 -> 82 maps output 41 to pixel 0, not 1. float64 tensors are
+  indexed in float64 by aten's generic kernel (pixel 1 there), and its channels-last kernel
+  (2-D outputs with ``H + W <= 128``, or channels-last inputs with ``C > 3``) rounds
+  ``(i + 0.5) * s`` to float32 where the generic kernel rounds ``(i + 0.5) * s - 0.5`` (one
+  fused multiply-add): 2 -> 41 maps output 20 to pixel 0 there, to pixel 1 in the generic
+  kernel. The gather tables repeat the generic kernel's float32 steps; the native path calls
+  aten itself, so it returns F.interpolate's result on the same tensor and layout.
+* linear and cubic: half-pixel centres (or ``align_corners``), cubic ``a = -0.75``; linear
+  clamps positions below 0 to 0, cubic clamps its tap indices (edge replicate). With
+  ``antialias=True`` torch switches to Pillow's filter (``a = -0.5``, taps outside dropped
+  and renormalised; also when enlarging) and, with ``align_corners``, keeps half-pixel
+  centres but changes the scale to ``(in-1)/(out-1)``, so corners are not kept.
+* An axis whose length does not change is copied, whatever ``scale_factor`` says, by the
+  linear kernels and the antialiased ones (``scale_factor=1.2`` on a length-4 axis gives 4
+  samples: a copy). Cubic without antialias and nearest apply the scale.
 * ``area`` is adaptive average pooling (windows ``[floor(i*in/out), ceil((i+1)*in/out))``).
 * Output length ``floor(in * scale)``; the coordinates use the given scale unless
   ``recompute_scale_factor=True``.
+* dtypes: uint8 works for nearest (1-3-D), bilinear, bicubic and antialiased 2-D, with int16
+  fixed-point weights, rounded and clamped to [0, 255] after each pass (bicubic overshoot
+  saturates between passes, so results can differ from the rounded exact result by tens);
+  upsamplekit calls those kernels. float16 and bfloat16 work for every mode but antialias,
+  with weights stored in that dtype. Elsewhere (uint8 linear 1-D/3-D, other integer dtypes,
+  4-D and 5-D spatial inputs) upsamplekit computes the exact result (rounded and saturated
+  for integers; nearest copies any dtype).
+* torch 2.13's channels-first antialiased kernels give every output row the first row's value
+  when the output width is 1; upsamplekit does not repeat that bug (it runs torch's two passes
+  one at a time, see :func:`upsamplekit.resample.fast.native_resize`).
 
 Methods torch does not have (lanczos, box) are computed in torch's style.
 """
@@ -17,11 +40,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..spec import Resampling
 from . import convention
 from ._common import FILTER_KERNELS, GENERIC_METHODS, flag, not_for
 
 _METHODS = {**GENERIC_METHODS, "nearest-exact": ("nearest", {}), "area": ("adaptive_area", {})}
+_F32 = np.float32
 
 
 @convention(
@@ -40,7 +66,7 @@ def torch_preset(method: str, options: dict[str, Any]) -> Resampling:
     antialias = flag(options, "antialias", False)
     align_corners = flag(options, "align_corners", False)
     recompute = flag(options, "recompute_scale_factor", False)
-    common: dict[str, Any] = {"recompute_scale": recompute, **extra}
+    common: dict[str, Any] = {"recompute_scale": recompute, "coordinate_precision": "torch", **extra}
     if kernel == "nearest":
         if method == "nearest-exact":
             return Resampling(kernel="nearest", coordinates="half_pixel", nearest_mode="round_prefer_ceil", **common)
@@ -61,3 +87,49 @@ def torch_preset(method: str, options: dict[str, Any]) -> Resampling:
         border="renormalize" if antialias else "replicate",
         **common,
     )
+
+
+# ------------------------------------------------------------------------ the tables
+def arithmetic_table(spec: Resampling, in_len: int, out_len: int, scale: float
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+    """One axis's (index, weight) table where aten departs from the float64 formulas, else None.
+
+    >>> index, _ = arithmetic_table(Resampling.preset("torch", "nearest"), 2, 82, 41.0)
+    >>> int(index[41, 0])  # 41 * float32(2 / 82) = 0.99999994
+    0
+    >>> index, weight = arithmetic_table(Resampling.preset("torch", "linear"), 4, 4, 1.2)
+    >>> index[:, 0].tolist(), weight[:, 0].tolist()  # an unchanged length is copied
+    ([0, 1, 2, 3], [1.0, 1.0, 1.0, 1.0])
+    """
+    if spec.kernel == "nearest" and (spec.coordinates, spec.nearest_mode) in _NEAREST:
+        index = np.minimum(_NEAREST[spec.coordinates, spec.nearest_mode](in_len, out_len, scale), in_len - 1)
+    elif in_len == out_len and (spec.kernel == "linear" or spec.antialias and spec.kernel == "cubic"):
+        index = np.arange(out_len)
+    else:
+        return None
+    index = index.astype(np.int64)[:, None]
+    return index, np.ones(index.shape)
+
+
+def _inverse_scale(in_len: int, out_len: int, scale: float) -> np.float32:
+    """aten's ``compute_scales_value<float>``: ``float(1 / scale)``, or ``float(in) / out`` from sizes."""
+    if scale == out_len / in_len:
+        return _F32(in_len) / _F32(out_len)
+    return _F32(1.0 / scale)
+
+
+def _nearest_floor(in_len: int, out_len: int, scale: float) -> np.ndarray:
+    """``floorf(float(i) * s)``: one float32 product."""
+    return np.floor(np.arange(out_len, dtype=_F32) * _inverse_scale(in_len, out_len, scale))
+
+
+def _nearest_exact(in_len: int, out_len: int, scale: float) -> np.ndarray:
+    """``floorf(float(max(s * (i + 0.5f) - 0.5f, 0)) + 0.5)``, the product and difference fused
+    (one rounding, as the compiler contracts them into an FMA); the sum rounded to float32."""
+    s = np.float64(_inverse_scale(in_len, out_len, scale))
+    position = ((np.arange(out_len) + 0.5) * s - 0.5).astype(_F32)  # exact in float64, then rounded
+    position = np.maximum(position, _F32(0))
+    return np.floor((position.astype(np.float64) + 0.5).astype(_F32))
+
+
+_NEAREST = {("asymmetric", "floor"): _nearest_floor, ("half_pixel", "round_prefer_ceil"): _nearest_exact}
