@@ -8,6 +8,7 @@ dimension, :class:`Resampling` is the spec each framework preset resolves to, an
 from __future__ import annotations
 
 from .arith import conv_output_size, conv_transpose_output_size, solve_conv, solve_conv_transpose
+from .costs import count_macs, count_params
 from .errors import UpsampleError
 from .resample import Resampling, resize
 
@@ -19,6 +20,8 @@ __all__ = [
     "conv_transpose_output_size",
     "solve_conv",
     "solve_conv_transpose",
+    "count_macs",
+    "count_params",
     "__version__",
 ]
 __version__ = "0.1.0"

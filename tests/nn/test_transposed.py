@@ -168,6 +168,15 @@ def test_exact_borders_is_linear_interpolation_everywhere(d: int, s: int, kernel
     torch.testing.assert_close(expected, F.interpolate(x, scale_factor=s, mode=mode), rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("n", [1, 2])
+@pytest.mark.parametrize(("s", "kernel"), [(2, 7), (3, 10), (5, None), (4, 8)])
+def test_exact_borders_tiny_inputs_and_large_kernels(n: int, s: int, kernel: int | None) -> None:
+    # larger kernels replicate more than one sample per side; a 1-sample input replicates its only value
+    x = torch.randn(1, 2, n, n + 1, dtype=torch.float64)
+    layer = _layer(2, 2, s, init="bilinear", exact_borders=True, kernel_size=kernel, dtype=torch.float64)
+    torch.testing.assert_close(layer(x).detach(), resize(x, scale_factor=s, method="linear"), rtol=0, atol=1e-12)
+
+
 def test_exact_borders_per_axis_scales() -> None:
     x = torch.randn(1, 2, 4, 5, 3, dtype=torch.float64)
     layer = TransposedConv(2, 2, (2, 3, 1), dims=3, init="bilinear", exact_borders=True, dtype=torch.float64)

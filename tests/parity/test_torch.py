@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import upsamplekit
@@ -35,7 +35,7 @@ from upsamplekit.resample.tables import axis_table
 
 from tests.conftest import assert_close, random_image
 
-SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=250, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
 ROUND_OFF = 1e-12
 
@@ -186,8 +186,7 @@ def test_native_path_is_taken_wherever_torch_has_the_kernel(mode: Mode, dtype: t
 @given(case=cases(modes=[m for m in MODES if 2 in m.dims or 3 in m.dims]))
 def test_channels_last_is_interpolate_on_the_permuted_tensor(case: Case) -> None:
     nd = len(case.shape) - 2
-    if nd == 1:
-        return  # channels-last needs 2-D or 3-D here (drawn ranks of these modes)
+    assume(nd > 1)  # channels-last memory formats are 2-D and 3-D
     nhwc = torch.from_numpy(random_image(np.random.default_rng(2), (case.shape[0], *case.shape[2:], case.shape[1])))
     to_first, to_last = [0, nd + 1, *range(1, nd + 1)], [0, *range(2, nd + 2), 1]
     expected = interpolate(nhwc.permute(to_first), case).permute(to_last)
@@ -206,7 +205,7 @@ def test_numpy_in_numpy_out(case: Case) -> None:
 
 
 # ------------------------------------------------------------------------------ table engine
-@settings(SETTINGS, max_examples=200)
+@settings(SETTINGS, max_examples=300)
 @given(case=cases())
 def test_table_engine_matches_interpolate(case: Case) -> None:
     x = float32_values(np.random.default_rng(4), case.shape)
@@ -273,8 +272,9 @@ def test_nearest_tables_repeat_aten_float32_indices(method: str) -> None:
 
 # ------------------------------------------------------------------------------ torch's quirks
 def test_nearest_indices_use_float32_and_depend_on_the_kernel() -> None:
-    """aten's nearest indices come from float32 products, and which float32 steps depends on
-    the dtype and the kernel aten picks; upsamplekit's tables repeat the generic float32 kernel."""
+    """aten's nearest indices come from float32 products, and which float32 steps (and special
+    cases) depends on the dtype and the kernel aten picks; the native path returns what
+    F.interpolate returns, the tables repeat the generic float32 kernel."""
     ramp = torch.arange(2, dtype=torch.float32).view(1, 1, 2)
     # 41 * float32(2 / 82) = 0.99999994: pixel 0, where exact arithmetic (and float64) gives 1.
     assert F.interpolate(ramp, size=82, mode="nearest")[0, 0, 41] == 0
@@ -286,11 +286,24 @@ def test_nearest_indices_use_float32_and_depend_on_the_kernel() -> None:
     assert F.interpolate(ramp, size=41, mode="nearest-exact")[0, 0, 20] == 1
     assert F.interpolate(image, size=(200, 41), mode="nearest-exact")[0, 0, 0, 20] == 1
     assert F.interpolate(image, size=(41, 41), mode="nearest-exact")[0, 0, 0, 20] == 0
+    # The channels-last kernel also copies an unchanged length and halves out == 2 * in, whatever
+    # the scale; the generic kernel applies it (4 * 1.2 -> 4 samples at i / 1.2, 4 * 2.2 -> 8).
+    row = torch.arange(4, dtype=torch.float32).view(1, 1, 1, 4)
+    assert F.interpolate(row, scale_factor=(1, 1.2), mode="nearest").flatten().tolist() == [0, 1, 2, 3]
+    assert F.interpolate(row[0], scale_factor=1.2, mode="nearest").flatten().tolist() == [0, 0, 1, 2]
+    assert F.interpolate(row, scale_factor=(1, 2.2), mode="nearest").flatten().tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert F.interpolate(row[0], scale_factor=2.2, mode="nearest").flatten().tolist() == [0, 0, 0, 1, 1, 2, 2, 3]
     for method, size, i, pixel in (("nearest", 82, 41, 0), ("nearest-exact", 41, 20, 1)):
         with _tables_only():
             assert upsamplekit.resize(ramp.double(), size=size, method=method)[0, 0, i] == pixel
         assert upsamplekit.resize(image, size=(41, 41), method=method).equal(
             F.interpolate(image, size=(41, 41), mode=method))  # native: the kernel torch picks
+    for scale in (1.2, 2.2):
+        native = upsamplekit.resize(row, scale_factor=(1, scale), method="nearest")
+        assert native.equal(F.interpolate(row, scale_factor=(1, scale), mode="nearest"))
+        with _tables_only():
+            tables = upsamplekit.resize(row, scale_factor=(1, scale), method="nearest")
+        assert tables.flatten().equal(F.interpolate(row[0], scale_factor=scale, mode="nearest").flatten())
 
 
 @pytest.mark.parametrize("method", ["bilinear", "bicubic"])
@@ -311,7 +324,7 @@ def test_antialias_with_align_corners_keeps_half_pixel_centres(method: str) -> N
 def test_antialias_width_one_bug() -> None:
     """torch 2.13: a channels-first antialiased resize to width 1 repeats the first output row
     (its vertical pass ignores the weight strides). upsamplekit returns the correct result, which
-    is torch's own channels-last kernel's, and torch's uint8 AVX kernel's (C <= 4)."""
+    is torch's own channels-last kernel's (uint8 included: see also tests/test_dtypes.py)."""
     x = torch.from_numpy(random_image(np.random.default_rng(7), (1, 3, 9, 5), "float64"))
     wrong = F.interpolate(x, size=(4, 1), mode="bilinear", antialias=True)
     assert torch.equal(wrong, wrong[:, :, :1].expand_as(wrong))
@@ -320,8 +333,9 @@ def test_antialias_width_one_bug() -> None:
     assert_close(upsamplekit.resize(x, size=(4, 1), method="bilinear", antialias=True), right, atol=ROUND_OFF,
                  why="float64 round-off between torch's two kernels")
     image = torch.from_numpy(random_image(np.random.default_rng(8), (1, 3, 9, 5), "uint8"))
+    doubled = image.repeat(1, 2, 1, 1).contiguous(memory_format=torch.channels_last)
     assert torch.equal(upsamplekit.resize(image, size=(4, 1), method="bicubic", antialias=True),
-                       F.interpolate(image, size=(4, 1), mode="bicubic", antialias=True))
+                       F.interpolate(doubled, size=(4, 1), mode="bicubic", antialias=True)[:, :3])
 
 
 def test_recompute_scale_factor_changes_the_coordinates() -> None:

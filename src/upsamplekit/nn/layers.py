@@ -3,3 +3,5 @@
 from __future__ import annotations
 
 from . import interpolate, resizeconv, subpixel, transposed  # noqa: F401
+from . import carafe  # noqa: F401
+from . import dysample  # noqa: F401

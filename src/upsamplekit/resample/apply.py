@@ -136,7 +136,8 @@ def _apply(x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
     working = _working_order(x.shape, order, dim, table)
     if working != order:
         x = _in_order(x, working)
-    dense = x.permute(working)  # contiguous
+    identity = working == tuple(range(x.dim()))
+    dense = x if identity else x.permute(working)  # contiguous
     axis = working.index(dim)
     shape = list(dense.shape)
     rows, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
@@ -149,8 +150,9 @@ def _apply(x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
         index, offsets, weight = _bag_arrays(table, rows, x.device, x.dtype)
         stacked = dense.reshape(rows * table.in_len, inner)
         out = F.embedding_bag(index, stacked, offsets, mode="sum", per_sample_weights=weight)
-    inverse = [working.index(d) for d in range(len(working))]
-    return out.view(shape).permute(inverse)
+    if identity:
+        return out.view(shape)
+    return out.view(shape).permute([working.index(d) for d in range(len(working))])
 
 
 class _ResampleAxis(torch.autograd.Function):
@@ -179,9 +181,9 @@ def resample_axis(x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
     >>> resample_axis(torch.tensor([[0.0, 1.0]]), 1, axis_table(Resampling(), 2, 4, 2.0))
     tensor([[0.0000, 0.2500, 0.7500, 1.0000]])
     """
-    if x.is_floating_point():
+    if x.requires_grad and torch.is_grad_enabled():
         return _ResampleAxis.apply(x, dim, table)
-    return _apply(x, dim, table)
+    return _apply(x, dim, table)  # no graph to record: skip autograd.Function's overhead
 
 
 # --------------------------------------------------------------------------- several axes
@@ -210,7 +212,8 @@ def resample_axes(
     if not steps:
         return x
     x, order = _memory_order(x)
-    dense = x.permute(order)  # contiguous
+    identity = order == tuple(range(x.dim()))
+    dense = x if identity else x.permute(order)  # contiguous
     plan = _plan(tuple(dense.shape), tuple((order.index(d), t) for d, t in steps), x.element_size())
     batched = dense.reshape(plan.batch, *dense.shape[plan.prefix:])
     starts = range(0, max(plan.batch, 1), plan.chunk)
@@ -222,7 +225,7 @@ def resample_axes(
         for start, piece in zip(starts, pieces):
             out[start:start + plan.chunk].copy_(piece)  # restores the memory order as it copies
     out = out.reshape(*dense.shape[:plan.prefix], *out.shape[1:])
-    return out.permute([order.index(d) for d in range(len(order))])
+    return out if identity else out.permute([order.index(d) for d in range(len(order))])
 
 
 @dataclass(frozen=True)

@@ -118,8 +118,9 @@ def _select(
             return (_width_one(call, uint8_only=True) if width_one and own else call), _FLOATS + own_uint8
         return None
     aa_coords = {"half_pixel": False, "pytorch_antialias_align_corners": True}
-    # The _aa kernels widen the filter whenever shrinking, and (torch 2.13) skip the height pass when
-    # the output width is 1: use them only where neither changes the spec's result.
+    # The _aa kernels widen the filter whenever shrinking (a spec without antialias takes them only
+    # to enlarge), and torch 2.13's repeat the first row for an output width of 1: torch's own specs
+    # then run as two width passes (_width_one), other specs take the tables.
     if spec.border == "renormalize" and coords in aa_coords and (spec.antialias or not shrinks) and (
             own or not width_one):
         # torch's antialias path is Pillow's filter; enlarging, it is the plain filter with dropped taps.
@@ -149,6 +150,8 @@ def _width_one(call: NativeCall, uint8_only: bool = False) -> NativeCall:
         if uint8_only and x.dtype != torch.uint8:
             return call(x, size, scales)
         narrow = call(x, [x.shape[2], size[1]], scales)
+        if size[0] == x.shape[2]:
+            return narrow
         tall = call(narrow.transpose(2, 3), [1, size[0]], scales[::-1])
         return tall.transpose(2, 3).contiguous(memory_format=_memory_format(x))
 
@@ -176,7 +179,8 @@ def native_resize(
         return None
     if spec.coordinate_precision in ("opencv", "pillow", "jax"):
         return None  # that framework's own arithmetic builds the tables (aten's float32 picks other ties)
-    if spec.coordinate_precision != "torch" and any(i == o and s != 1.0 for i, o, s in zip(in_sizes, out_sizes, scales)):
+    unchanged = any(i == o and s != 1.0 for i, o, s in zip(in_sizes, out_sizes, scales))
+    if unchanged and spec.coordinate_precision != "torch":
         return None  # aten's linear kernels copy an axis whose length is unchanged, whatever its scale
     shrinks = any(
         input_step(spec.coordinates, i, o, s) > 1.0 for i, o, s in zip(in_sizes, out_sizes, scales)
@@ -187,6 +191,8 @@ def native_resize(
     call, dtypes = chosen
     if x.dtype not in dtypes or x.dim() != len(in_sizes) + 2:
         return None
+    if x.dtype == torch.uint8 and spec.kernel != "nearest" and x.device.type != "cpu":
+        return None  # torch's uint8 filter kernels are CPU kernels
     if spec.coordinates == "pytorch_antialias_align_corners" or spec.kernel == "adaptive_area":
         native_scales: list[float | None] = [None] * len(scales)
     else:

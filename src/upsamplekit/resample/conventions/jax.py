@@ -72,7 +72,7 @@ def arithmetic_table(spec: Resampling, in_len: int, out_len: int, scale: float
     >>> arithmetic_table(Resampling.preset("jax", "nearest"), 3, 4, 4 / 3)[0][:, 0].tolist()
     [0, 1, 1, 2]
     """
-    if spec.kernel != "nearest" or spec.coordinates != "half_pixel":
+    if spec.kernel != "nearest" or spec.coordinates != "half_pixel" or spec.nearest_mode != "round_prefer_ceil":
         return None
     f32 = np.float32
     step = f32(in_len) * (f32(1) / f32(out_len))  # XLA folds "* in / out" into this float32 constant

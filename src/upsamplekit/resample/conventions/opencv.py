@@ -102,10 +102,13 @@ def arithmetic_table(spec: Resampling, in_len: int, out_len: int, scale: float
     2
     """
     if spec.kernel == "nearest":
-        if spec.coordinates == "asymmetric":
+        rule = (spec.coordinates, spec.nearest_mode)
+        if rule == ("asymmetric", "floor"):  # INTER_NEAREST
             src = np.floor(np.arange(out_len) * (1.0 / scale))
-        else:
+        elif rule == ("half_pixel", "round_prefer_ceil"):  # INTER_NEAREST_EXACT
             src = running_centres(in_len, out_len)
+        else:
+            return None
         index = np.clip(src, 0, in_len - 1).astype(np.int64)[:, None]
         return index, np.ones(index.shape)
     if spec.kernel == "area" and spec.coordinates == "half_pixel":

@@ -87,6 +87,8 @@ def arithmetic_table(spec: Resampling, in_len: int, out_len: int, scale: float
     if spec.coordinates != "half_pixel":
         return None
     if spec.kernel == "nearest":
+        if spec.nearest_mode != "round_prefer_ceil":
+            return None
         index = np.clip(running_centres(in_len, out_len), 0, in_len - 1).astype(np.int64)[:, None]
         return index, np.ones(index.shape)
     filter_ = _filter(spec)

@@ -4,34 +4,39 @@
   asymmetric + floor). ``nearest-exact`` samples pixel centres: ``floor((i + 0.5) * s)``.
   aten computes ``s`` and the position in float32 (``s = float(in) / out``, or
   ``float(1 / scale_factor)``), so where ``i * in / out`` is an integer the float32 product
-  can fall just below it: 2 -> 82 maps output 41 to pixel 0, not 1. float64 tensors are
-  indexed in float64 by aten's generic kernel (pixel 1 there), and its channels-last kernel
-  (2-D outputs with ``H + W <= 128``, or channels-last inputs with ``C > 3``) rounds
-  ``(i + 0.5) * s`` to float32 where the generic kernel rounds ``(i + 0.5) * s - 0.5`` (one
-  fused multiply-add): 2 -> 41 maps output 20 to pixel 0 there, to pixel 1 in the generic
-  kernel. The gather tables repeat the generic kernel's float32 steps; the native path calls
-  aten itself, so it returns F.interpolate's result on the same tensor and layout.
+  can fall just below it: 2 -> 82 maps output 41 to pixel 0, not 1. Which float steps depends
+  on the kernel aten picks: float64 tensors are indexed in float64 by its generic kernel
+  (pixel 1 above); its channels-last kernel (2-D outputs with ``H + W <= 128``, channels-last
+  inputs with ``C > 3``) rounds ``(i + 0.5) * s`` to float32 where the generic kernel rounds
+  ``(i + 0.5) * s - 0.5`` once (a fused multiply-add), so 2 -> 41 maps output 20 to pixel 0
+  there and to pixel 1 in the generic kernel; and the channels-last kernel copies an axis whose
+  length is unchanged and maps ``out == 2 * in`` to ``i // 2``, whatever ``scale_factor`` says.
+  The gather tables repeat the generic kernel's float32 steps; the native path calls aten
+  itself, so it returns F.interpolate's result for the same tensor and layout.
 * linear and cubic: half-pixel centres (or ``align_corners``), cubic ``a = -0.75``; linear
   clamps positions below 0 to 0, cubic clamps its tap indices (edge replicate). With
   ``antialias=True`` torch switches to Pillow's filter (``a = -0.5``, taps outside dropped
   and renormalised; also when enlarging) and, with ``align_corners``, keeps half-pixel
   centres but changes the scale to ``(in-1)/(out-1)``, so corners are not kept.
 * An axis whose length does not change is copied, whatever ``scale_factor`` says, by the
-  linear kernels and the antialiased ones (``scale_factor=1.2`` on a length-4 axis gives 4
-  samples: a copy). Cubic without antialias and nearest apply the scale.
+  linear and antialiased kernels (4 samples at ``scale_factor=1.2`` stay a copy); cubic
+  without antialias applies the scale.
 * ``area`` is adaptive average pooling (windows ``[floor(i*in/out), ceil((i+1)*in/out))``).
 * Output length ``floor(in * scale)``; the coordinates use the given scale unless
   ``recompute_scale_factor=True``.
 * dtypes: uint8 works for nearest (1-3-D), bilinear, bicubic and antialiased 2-D, with int16
   fixed-point weights, rounded and clamped to [0, 255] after each pass (bicubic overshoot
   saturates between passes, so results can differ from the rounded exact result by tens);
-  upsamplekit calls those kernels. float16 and bfloat16 work for every mode but antialias,
-  with weights stored in that dtype. Elsewhere (uint8 linear 1-D/3-D, other integer dtypes,
-  4-D and 5-D spatial inputs) upsamplekit computes the exact result (rounded and saturated
-  for integers; nearest copies any dtype).
-* torch 2.13's channels-first antialiased kernels give every output row the first row's value
-  when the output width is 1; upsamplekit does not repeat that bug (it runs torch's two passes
-  one at a time, see :func:`upsamplekit.resample.fast.native_resize`).
+  upsamplekit calls those kernels (on CPU). float16 and bfloat16 work for every mode but
+  antialias, with weights stored in that dtype. Elsewhere (uint8 1-D/3-D linear and area,
+  other integer dtypes, 4-D and 5-D inputs) upsamplekit computes the exact result (rounded
+  and saturated for integers; nearest copies any dtype).
+* Two torch 2.13 bugs are not repeated. Its separable channels-first kernels (every antialiased
+  call; uint8 bilinear and bicubic with C > 4, or without AVX2) give every output row the first
+  row's value when the output width is 1; and its AVX2 uint8 kernel fails an internal assert
+  for C == 3 and a 1 x 1 output. upsamplekit runs such calls as torch's two passes, one at a
+  time (see ``_width_one`` in :mod:`upsamplekit.resample.fast`), which is what torch's
+  channels-last kernel returns.
 
 Methods torch does not have (lanczos, box) are computed in torch's style.
 """

@@ -1,0 +1,203 @@
+"""`CARAFE`: content-aware reassembly of features (Wang et al., ICCV 2019), pure PyTorch, N-D.
+
+The reassembly never builds the (N, C * k_up^d, *S) unfold tensor of the common pure-PyTorch
+version: it loops over the ``k_up^d`` kernel taps and accumulates ``shifted input x tap
+weight`` products in place, at output size. Extra peak memory is about two outputs (the
+accumulator and the final pixel shuffle) plus the kernels (``k_up^d / C`` of an output).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import InvalidArgumentError
+from . import functional as UF
+from .registry import register_upsampler
+
+__all__ = ["CARAFE", "carafe", "carafe_kernels"]
+
+_CONV: dict[int, type[nn.Conv1d] | type[nn.Conv2d] | type[nn.Conv3d]] = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
+
+
+def _odd_kernel(module: str, name: str, value: object, why: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1 or int(value) % 2 == 0:
+        raise InvalidArgumentError(f"{module}: {name} must be an odd integer >= 1 ({why}), but got {value!r}")
+    return int(value)
+
+
+# ---------------------------------------------------------------------------- functions
+def carafe_kernels(encoded: torch.Tensor, k_up: int, scale: Sequence[int]) -> torch.Tensor:
+    """Normalised reassembly kernels from the content encoder's output.
+
+    ``encoded`` is (N, k_up^d * prod(scale), *S) with channel ``n * prod(scale) + t`` for
+    tap ``n`` (row-major over the k_up^d neighbourhood) and sub-position ``t`` (row-major
+    over the ``scale`` block): the order ``pixel_shuffle(encoded, scale)`` turns into
+    (N, k_up^d, *(S * scale)), mmcv's ``kernel_normalizer`` layout. Returns the softmax
+    over the taps, kept at low resolution as (N, k_up^d, prod(scale), *S); this is mmcv's
+    ``softmax(pixel_shuffle(encoded))`` without the shuffle.
+
+    >>> import torch
+    >>> k = carafe_kernels(torch.zeros(1, 9 * 4, 2, 2), 3, (2, 2))
+    >>> k.shape, float(k[0, :, 0, 0, 0].sum())
+    (torch.Size([1, 9, 4, 2, 2]), 1.0)
+    """
+    n = encoded.shape[0]
+    block = math.prod(scale)
+    taps = k_up ** len(scale)
+    return F.softmax(encoded.reshape(n, taps, block, *encoded.shape[2:]), dim=1)
+
+
+def _reassemble(x: torch.Tensor, kernels: torch.Tensor, scale: Sequence[int], k_up: int) -> torch.Tensor:
+    """``out[c, s * r + t] = sum_n kernels[n, t, s] * x_pad[c, s + n]`` for (N, k^d, P, *S) kernels."""
+    n, c, *spatial = x.shape
+    nd = len(spatial)
+    radius = (k_up - 1) // 2
+    padded = F.pad(x, [radius] * (2 * nd)) if radius else x
+    padded = padded.unsqueeze(2)  # (N, C, 1, *S_pad): broadcasts over the sub-positions
+    exporting = torch.onnx.is_in_onnx_export()
+
+    def term(tap: int, offsets: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+        index = (slice(None), slice(None), slice(None), *[slice(o, o + s) for o, s in zip(offsets, spatial)])
+        return padded[index], kernels[:, tap:tap + 1]  # (N, C, 1, *S) and (N, 1, P, *S)
+
+    taps = list(itertools.product(range(k_up), repeat=nd))
+    shifted, weight = term(0, taps[0])
+    acc = shifted * weight
+    for tap in range(1, len(taps)):
+        shifted, weight = term(tap, taps[tap])
+        if exporting:
+            acc = acc + shifted * weight
+        else:
+            acc.addcmul_(shifted, weight)  # in place: no (N, C, P, *S) temporary per tap
+    return UF.pixel_shuffle(acc.reshape(n, c * math.prod(scale), *spatial), scale, nd)
+
+
+def carafe(x: torch.Tensor, masks: torch.Tensor, scale: int | Sequence[int]) -> torch.Tensor:
+    """CARAFE's reassembly step (mmcv's ``carafe(features, masks, k_up, 1, scale)``), in N-D.
+
+    ``x`` is (N, C, *S); ``masks`` is (N, k_up^d, *(S * scale)), already normalised, with
+    tap ``n`` numbering the k_up^d neighbourhood row-major. Output location ``l'`` is
+    ``sum_n masks[n, l'] * x[floor(l' / scale) + n - (k_up - 1) / 2]``, with zeros outside
+    the input (the border taps are skipped, as in mmcv's kernel). ``k_up`` is read from
+    ``masks`` and must be odd. Nothing of size (N, C * k_up^d, *S) is built.
+
+    >>> import torch
+    >>> x = torch.tensor([[[1.0, 2.0, 4.0]]])
+    >>> carafe(x, torch.full((1, 3, 6), 1 / 3), 2)  # a 3-tap box average, then nearest
+    tensor([[[1.0000, 1.0000, 2.3333, 2.3333, 2.0000, 2.0000]]])
+    """
+    if not isinstance(masks, torch.Tensor):
+        raise InvalidArgumentError(f"carafe: masks must be a torch.Tensor, but got {type(masks).__name__}")
+    nd = x.dim() - 2
+    x = UF.check_input("carafe", x, UF.check_dims("carafe", nd))
+    s = UF.integer_scale("carafe", scale, nd)
+    out = [v * f for v, f in zip(x.shape[2:], s)]
+    k_up = round(masks.shape[1] ** (1 / nd)) if masks.dim() == x.dim() and masks.shape[1] > 0 else 0
+    if (masks.dim() != x.dim() or masks.shape[0] != x.shape[0] or list(masks.shape[2:]) != out
+            or k_up ** nd != masks.shape[1] or k_up % 2 == 0):
+        raise InvalidArgumentError(
+            f"carafe: masks must have shape (N, k_up^{nd}, *spatial * scale) = ({x.shape[0]}, k_up^{nd}, "
+            f"{', '.join(map(str, out))}) with an odd k_up, for an input of shape {tuple(x.shape)} and scale {s}, "
+            f"but got {tuple(masks.shape)}"
+        )
+    kernels = UF.pixel_unshuffle(masks, s, nd)
+    kernels = kernels.reshape(x.shape[0], masks.shape[1], math.prod(s), *x.shape[2:])
+    return _reassemble(x, kernels.to(x.dtype), s, k_up)
+
+
+# -------------------------------------------------------------------------------- layer
+class CARAFE(nn.Module):
+    """CARAFE upsampling (Wang et al. 2019; mmcv's ``CARAFEPack`` with one group), 1-D to 3-D.
+
+    Kernel prediction: a 1x1 compressor (``channel_compressor``, C -> ``compressed_channels``)
+    and a ``k_enc`` convolution (``content_encoder``, zero "same" padding, ->
+    ``k_up^d * prod(scale)`` channels) give, after pixel shuffle, ``k_up^d`` logits per
+    output location, normalised by a softmax over the taps (:func:`carafe_kernels`).
+    Reassembly (:func:`carafe`): output location ``l'`` is ``sum_n W_l'(n) x(floor(l' /
+    scale) + n)`` over the ``k_up^d`` neighbourhood ``n`` centred on the source pixel,
+    zero-padded at the borders as in mmcv. It is computed tap by tap without the
+    (N, C * k_up^d, *S) unfold tensor: extra peak memory is of the order of the output.
+
+    Initialisation as mmcv: the compressor is Xavier-uniform with a zero bias, the encoder
+    normal with std 0.001 and a zero bias. The kernels then start close to uniform, so the
+    layer starts close to a ``k_up``-wide box average followed by nearest upsampling
+    (exactly that when every parameter is zero), not bilinear interpolation.
+
+    ``out_channels`` different from ``channels`` appends a 1x1 convolution (``proj``,
+    ``nn.ConvNd`` initialisation); CARAFE itself keeps the channel count. Parameter names
+    match ``CARAFEPack`` (``channel_compressor``, ``content_encoder``), so mmcv weights with
+    ``up_group=1`` load with ``load_state_dict``. ``scale`` may differ per axis; ``k_up`` and
+    ``k_enc`` must be odd.
+
+    >>> import torch
+    >>> up = CARAFE(16, scale=2)
+    >>> up(torch.randn(1, 16, 8, 8)).shape
+    torch.Size([1, 16, 16, 16])
+    >>> sum(p.numel() for p in CARAFE(256, 2).parameters())  # 74K, as in the DySample paper
+    74148
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        scale: int | Sequence[int],
+        k_up: int = 5,
+        k_enc: int = 3,
+        compressed_channels: int = 64,
+        out_channels: int | None = None,
+        dims: int = 2,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.dims = UF.check_dims(name, dims)
+        self.channels = UF._positive_int(name, "channels", channels)
+        self.scale = UF.integer_scale(name, scale, self.dims)
+        self.k_up = _odd_kernel(name, "k_up", k_up, "the reassembly kernel is centred on the source pixel")
+        self.k_enc = _odd_kernel(name, "k_enc", k_enc, "the encoder is a same-padded convolution")
+        self.compressed_channels = UF._positive_int(name, "compressed_channels", compressed_channels)
+        self.out_channels = self.channels if out_channels is None else \
+            UF._positive_int(name, "out_channels", out_channels)
+        conv = _CONV[self.dims]
+        factory: dict[str, Any] = {"device": device, "dtype": dtype}
+        self.channel_compressor = conv(self.channels, self.compressed_channels, 1, **factory)
+        self.content_encoder = conv(self.compressed_channels, self.k_up ** self.dims * math.prod(self.scale),
+                                    self.k_enc, padding=(self.k_enc - 1) // 2, **factory)
+        self.proj = conv(self.channels, self.out_channels, 1, **factory) \
+            if self.out_channels != self.channels else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """mmcv's ``CARAFEPack.init_weights``; ``proj`` keeps ``nn.ConvNd``'s initialisation."""
+        nn.init.xavier_uniform_(self.channel_compressor.weight)
+        nn.init.zeros_(self.channel_compressor.bias)
+        nn.init.normal_(self.content_encoder.weight, std=0.001)
+        nn.init.zeros_(self.content_encoder.bias)
+        if self.proj is not None:
+            self.proj.reset_parameters()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = UF.check_input(type(self).__name__, x, self.dims, self.channels)
+        encoded = self.content_encoder(self.channel_compressor(x))
+        y = _reassemble(x, carafe_kernels(encoded, self.k_up, self.scale), self.scale, self.k_up)
+        return y if self.proj is None else self.proj(y)
+
+    def extra_repr(self) -> str:
+        scale = self.scale[0] if len(set(self.scale)) == 1 else self.scale
+        return (f"{self.channels}, scale={scale}, k_up={self.k_up}, k_enc={self.k_enc}, "
+                f"compressed_channels={self.compressed_channels}, out_channels={self.out_channels}, dims={self.dims}")
+
+
+@register_upsampler("carafe", learned=True, dims=(1, 2, 3), scales="integer",
+                    description="CARAFE: content-aware reassembly with predicted k_up^d kernels (pure PyTorch)")
+def _build_carafe(in_channels: int, out_channels: int, scale: Any, dims: int = 2, **options: Any) -> CARAFE:
+    return CARAFE(in_channels, scale, out_channels=out_channels, dims=dims, **options)
