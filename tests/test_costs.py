@@ -428,12 +428,31 @@ def _operator_nnz(op: Callable[[torch.Tensor], torch.Tensor], sizes: tuple[int, 
     return int(np.count_nonzero(op(basis).reshape(basis.shape[0], -1).numpy()))
 
 
-@pytest.mark.parametrize("size", [(3, 4), (10, 12), (11, 5)])
+def _aa_axis_nnz(mode: str, n: int, m: int) -> int:
+    """Non-zeros of torch's antialiased (m x n) matrix along one axis."""
+    return _operator_nnz(lambda t: F.interpolate(t, size=(1, m), mode=mode, antialias=True), (1, n))
+
+
+@pytest.mark.parametrize("size", [(3, 4), (10, 12), (3, 5), (7, 12)])
 @pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
-def test_antialias_count_is_the_nonzero_taps_of_the_widened_filter(size: tuple[int, int], mode: str) -> None:
+def test_antialias_count_is_two_passes_of_the_widened_filter(size: tuple[int, int], mode: str) -> None:
+    """Sizes where no tap of aten's windows weighs exactly 0: each pass's non-zeros. aten resizes
+    the width first (7 rows of the new width), then the height (on the new width)."""
     x = torch.randn(2, 3, 7, 8, dtype=torch.float64)
     op = lambda t: F.interpolate(t, size=size, mode=mode, antialias=True)  # noqa: E731
-    assert count_macs(op, x) == 2 * 3 * _operator_nnz(op, (7, 8))
+    width = 7 * _aa_axis_nnz(mode, 8, size[1])
+    height = size[1] * _aa_axis_nnz(mode, 7, size[0]) if size[0] != 7 else 0  # an unchanged axis is skipped
+    assert count_macs(op, x) == 2 * 3 * (width + height)
+
+
+def test_antialias_counts_the_window_aten_multiplies_not_only_nonzero_weights() -> None:
+    """7 -> 11 bilinear: output i is centred at (i + 0.5) * 7 / 11 with a support of 1 sample;
+    aten's window [trunc(c - 0.5), trunc(c + 1.5)) clipped to [0, 7) holds 1 sample at each end
+    and 2 elsewhere. At output 5 (c = 3.5) it holds samples 3 and 4, and 4 weighs exactly 0."""
+    x = torch.randn(1, 1, 7, 5, dtype=torch.float64)
+    op = lambda t: F.interpolate(t, size=(11, 5), mode="bilinear", antialias=True)  # noqa: E731
+    assert count_macs(op, x) == (1 + 9 * 2 + 1) * 5  # the height pass only: the width is unchanged
+    assert _aa_axis_nnz("bilinear", 7, 11) == 1 + 9 * 2 + 1 - 1
 
 
 @pytest.mark.parametrize("size", [(3, 4), (5, 8), (4, 3, 2)])
@@ -444,7 +463,7 @@ def test_adaptive_average_pooling_count_is_its_windows(size: tuple[int, ...]) ->
     assert count_macs(op, x) == 2 * 3 * _operator_nnz(op, sizes)
 
 
-@pytest.mark.parametrize("method,convention", [("linear", "pillow"), ("lanczos3", "torch"), ("area", "tf"),
+@pytest.mark.parametrize("method,convention", [("linear", "pillow"), ("lanczos3", "pillow"), ("area", "tf"),
                                                ("linear", "opencv")])
 def test_gather_engine_count_is_the_taps_of_each_pass(method: str, convention: str) -> None:
     """resize's tables (one pass per axis): the taps of each axis's matrix times the other axis's length."""

@@ -20,14 +20,12 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, overload
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .errors import InvalidTypeError
-from .resample.apply import _taps
-from .resample.spec import Resampling
-from .resample.tables import axis_table
 
 __all__ = ["count_macs", "count_params", "MAC_FORMULAS"]
 
@@ -82,24 +80,45 @@ def _avg_pool(nd: int) -> MacFormula:
     return formula
 
 
-def _antialias(kernel: str) -> MacFormula:
-    """``_upsample_{bilinear,bicubic}2d_aa``: the taps of the widened filter with a non-zero weight.
+def _antialias(interp_size: int) -> MacFormula:
+    """``_upsample_{bilinear,bicubic}2d_aa``: aten's two separable passes of the widened filter.
 
-    The taps come from :mod:`upsamplekit.resample`'s table of torch's antialiased filter
-    (the same weights aten computes), per axis; a 2-D output sample costs the product of
-    its row's and its column's taps.
+    aten resizes the width, then the height (an axis whose length is unchanged is skipped).
+    Along an axis, output ``i`` multiplies the ``xsize`` input samples of aten's window
+    (``_compute_indices_min_size_weights_aa``: support ``interp_size / 2``, widened by the
+    step ``in / out`` when shrinking, centred at ``step * (i + 0.5)``, clipped to the input).
     """
 
     def formula(x: torch.Tensor, output_size: Sequence[int] | None, align_corners: bool, *scales: Any,
                 out: Any = None, **kwargs: Any) -> int:
-        spec = Resampling.preset("torch", kernel, antialias=True, align_corners=bool(align_corners))
-        in_sizes, out_sizes = list(x.shape[-2:]), list(out.shape[-2:])
-        taps = 1
-        for n, m, s in zip(in_sizes, out_sizes, _aa_scales(scales, kwargs)):
-            taps *= int(_taps(axis_table(spec, n, m, float(s) if s else m / n)).index.size)
-        return int(out.numel() // math.prod(out_sizes)) * taps
+        (h, w), (oh, ow) = x.shape[-2:], out.shape[-2:]
+        planes = int(out.numel() // (oh * ow))
+        dtype = np.float64 if x.dtype == torch.float64 else np.float32  # aten's scalar_t
+        scale_h, scale_w = _aa_scales(scales, kwargs)
+        macs = 0
+        if w != ow:  # horizontal pass: (H_in, W_out) outputs
+            macs += h * _aa_axis_taps(w, ow, bool(align_corners), scale_w, interp_size, dtype)
+        if h != oh:  # vertical pass: (H_out, W_out) outputs
+            macs += ow * _aa_axis_taps(h, oh, bool(align_corners), scale_h, interp_size, dtype)
+        return planes * macs
 
     return formula
+
+
+def _aa_axis_taps(n: int, m: int, align_corners: bool, scale: float | None, interp_size: int,
+                  dtype: type[np.floating[Any]]) -> int:
+    """Sum over the ``m`` outputs of aten's ``xsize`` along one axis of length ``n``."""
+    if align_corners:
+        step = dtype((n - 1) / (m - 1)) if m > 1 else dtype(0.0)
+    else:
+        step = dtype(1.0 / scale) if scale else dtype(n) / dtype(m)  # area_pixel_compute_scale
+    half = dtype(interp_size * 0.5)
+    support = half * step if step >= 1.0 else half
+    centre = step * (np.arange(m, dtype=dtype) + dtype(0.5))
+    first = np.maximum(np.trunc(centre - support + dtype(0.5)), 0)
+    last = np.minimum(np.trunc(centre + support + dtype(0.5)), n)
+    max_taps = math.ceil(float(support)) * 2 + 1
+    return int(np.clip(last - first, 0, max_taps).sum())
 
 
 def _aa_scales(scales: tuple[Any, ...], kwargs: dict[str, Any]) -> list[float | None]:
@@ -150,8 +169,8 @@ MAC_FORMULAS: dict[Any, MacFormula] = {
     aten.upsample_bilinear2d: _per_output(4),
     aten.upsample_trilinear3d: _per_output(8),
     aten.upsample_bicubic2d: _per_output(16),
-    aten._upsample_bilinear2d_aa: _antialias("linear"),
-    aten._upsample_bicubic2d_aa: _antialias("cubic"),
+    aten._upsample_bilinear2d_aa: _antialias(2),
+    aten._upsample_bicubic2d_aa: _antialias(4),
     aten.grid_sampler_2d: _grid_sampler({0: 4, 1: 0, 2: 16}),  # bilinear, nearest, bicubic
     aten.grid_sampler_3d: _grid_sampler({0: 8, 1: 0}),  # trilinear, nearest
     # pooling: the window per output element
@@ -227,8 +246,8 @@ def count_macs(module: Callable[..., Any], *inputs: Any, by_op: bool = False, **
       prod(K) * prod(input spatial)`` (not the output grid, which overcounts by
       ``prod(stride)``).
     * interpolation, per output element and channel: nearest 0 (a copy), linear ``2**d``
-      (2, 4, 8 in 1-D, 2-D, 3-D), bicubic 16, antialiased bilinear/bicubic the taps of the
-      widened filter that carry weight; ``grid_sample`` 4 (bilinear), 8 (3-D), 16
+      (2, 4, 8 in 1-D, 2-D, 3-D), bicubic 16; antialiased bilinear/bicubic the taps of
+      the widened filter in aten's two separable passes (width, then height); ``grid_sample`` 4 (bilinear), 8 (3-D), 16
       (bicubic), 0 (nearest); adaptive average pooling and average pooling the window.
     * :func:`upsamplekit.resize`'s gather engine: one MAC per tap (separable, one pass
       per axis); its nearest tables are copies (0).

@@ -24,7 +24,6 @@ from upsamplekit.nn.functional import pixel_shuffle
 torch.set_num_threads(1)
 SIZES = {1: (7,), 2: (4, 5), 3: (3, 2, 4)}
 POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
-CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 
 
 def _per_axis(scale: int | tuple[int, ...], d: int) -> tuple[int, ...]:
@@ -152,8 +151,8 @@ def _peak_bytes(fn: Callable[[], object]) -> int:
 
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fn()
-    events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()  # type: ignore[union-attr]
-                    if e.name() == "[memory]")
+    results = prof.profiler.kineto_results  # type: ignore[union-attr]
+    events = sorted((e.start_ns(), e.nbytes()) for e in results.events() if e.name() == "[memory]")
     live = peak = 0
     for _, nbytes in events:
         live += nbytes
@@ -258,7 +257,7 @@ def test_state_dict_names_match_mmcv_carafepack() -> None:
 def test_kernels_sum_to_one_and_repr() -> None:
     k = carafe_kernels(torch.randn(2, 25 * 6, 3, 4), 5, (2, 3))
     torch.testing.assert_close(k.sum(1), torch.ones(2, 6, 3, 4))
-    assert repr(CARAFE(8, (2, 3), out_channels=4)) .startswith(
+    assert repr(CARAFE(8, (2, 3), out_channels=4)).startswith(
         "CARAFE(\n  8, scale=(2, 3), k_up=5, k_enc=3, compressed_channels=64, out_channels=4, dims=2\n")
     assert CARAFE(8, 2).extra_repr() == "8, scale=2, k_up=5, k_enc=3, compressed_channels=64, out_channels=8, dims=2"
     assert build_upsampler("carafe", 8, 4, 2, k_up=3).extra_repr() == \

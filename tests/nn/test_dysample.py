@@ -278,9 +278,11 @@ def test_bad_inputs() -> None:
         DySample(8, 2)(torch.zeros(1, 4, 3, 3))
     with pytest.raises(InvalidArgumentError, match=r"DySample\(dims=3\) expects input of shape \(N, C, D, H, W\)"):
         DySample(8, 2, dims=3)(torch.zeros(1, 8, 3, 3))
-    with pytest.raises(InvalidArgumentError, match=r"dysample_sample: .* offset 2 \* groups \* prod\(scale\) = 16 "
-                                                   r"channels"):
+    with pytest.raises(InvalidArgumentError, match=r"dysample_sample: .* offset the shape \(N, 2 \* groups \* "
+                                                   r"prod\(scale\), \*spatial\) = \(1, 16, 3, 3\), but got"):
         dysample_sample(torch.zeros(1, 8, 3, 3), torch.zeros(1, 8, 3, 3), 2, 2)
+    with pytest.raises(InvalidArgumentError, match=r"and offset of shape \(1, 16, 3, 2\)"):
+        dysample_sample(torch.zeros(1, 8, 3, 3), torch.zeros(1, 16, 3, 2), 2, 2)
 
 
 # --------------------------------------------------------------------------------- ONNX

@@ -74,14 +74,16 @@ def dysample_sample(x: torch.Tensor, offset: torch.Tensor, scale: int | Sequence
     >>> dysample_sample(x, init_positions((2,), 1).view(1, 2, 1).expand(1, 2, 2), 2, 1)
     tensor([[[0.0000, 0.2500, 0.7500, 1.0000]]])
     """
+    x = UF.check_input("dysample_sample", x, UF.check_dims("dysample_sample", x.dim() - 2))
     n, c, *spatial = x.shape
     nd = len(spatial)
     s = UF.integer_scale("dysample_sample", scale, nd)
     block = math.prod(s)
-    if c % groups or offset.shape[1] != nd * groups * block:
+    expected = (n, nd * groups * block, *spatial)
+    if c % groups or tuple(offset.shape) != expected:
         raise InvalidArgumentError(
-            f"dysample_sample: x must have a multiple of groups={groups} channels and offset "
-            f"{nd} * groups * prod(scale) = {nd * groups * block} channels, but got x of shape {tuple(x.shape)} "
+            f"dysample_sample: x must have a multiple of groups={groups} channels and offset the shape "
+            f"(N, {nd} * groups * prod(scale), *spatial) = {expected}, but got x of shape {tuple(x.shape)} "
             f"and offset of shape {tuple(offset.shape)}"
         )
     work = torch.float32 if x.dtype in _LOW_PRECISION else x.dtype

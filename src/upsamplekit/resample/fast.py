@@ -95,6 +95,8 @@ def _select(
     # Widening by max(step, 1) is a no-op when enlarging; torch itself still calls its _aa kernel.
     antialias = spec.antialias and (shrinks or own)
     if kernel == "nearest":
+        if spec.coordinate_precision == "float64":
+            return None  # aten picks indices in float32: exact float64 positions need the tables
         if coords == "asymmetric" and spec.nearest_mode == "floor":
             return _nearest(nd), _FLOATS + _UINT8
         if (coords, spec.nearest_mode) in (("half_pixel", "round_prefer_ceil"), ("tf_half_pixel_for_nn", "floor")):

@@ -1,0 +1,344 @@
+"""Benchmark every registered upsampling layer at a decoder shape on CPU: time and peak memory.
+
+For each upsampler of ``upsamplekit.nn.list_upsamplers()`` (aliases that fix no option are
+left out: they build the same layer), plus DySample's dynamic range and CARAFE's common
+pure-PyTorch implementation (``F.unfold`` of the input, nearest-upsampled, times the
+kernels, summed: the (N, C * k_up^2, H', W') tensor this library avoids), built with
+``in_channels = out_channels`` and run on a (batch, channels, size, size) float32 input:
+
+* forward time (under ``torch.no_grad()``) and forward + backward time (``y.backward(g)``
+  with a fixed random ``g``; gradients reach the input and the parameters), median and
+  interquartile range over ``--repeats`` rounds; every case runs once per round, the cases
+  interleaved, after one warm-up pass each;
+* peak memory of each pass: the largest sum of bytes of live tensors created during it
+  (:class:`LiveBytes`, a TorchDispatchMode that tracks each op's outputs until their storage
+  is freed; the input, parameters, buffers and ``g`` are not counted). Workspace an op
+  allocates and frees inside itself (a convolution's im2col buffer) is not seen;
+* parameters and forward MACs from :func:`upsamplekit.count_macs`.
+
+Usage::
+
+    python benchmarks/bench_layers.py --out docs/benchmarks.md   # batch 8, 64 channels, 64x64, x2
+    python benchmarks/bench_layers.py --quick                     # a smoke run in seconds
+
+``--out`` replaces the "## Upsampling layers" section of the file (or appends it, or creates
+the file) and leaves every other section as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import math
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.multiprocessing.reductions import StorageWeakRef
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+import upsamplekit
+from upsamplekit import count_macs, count_params
+from upsamplekit.nn import build_upsampler, list_upsamplers, upsampler_info
+from upsamplekit.nn.carafe import CARAFE
+
+SECTION = "## Upsampling layers"
+
+
+# ------------------------------------------------------------------------------ memory
+class LiveBytes(TorchDispatchMode):
+    """Peak of the bytes held by live tensors created while the mode is active.
+
+    Every op's output storages are tracked (views and in-place results share a storage and
+    count once) until the storage is freed, which is checked with a weak reference at each
+    op; the peak is taken after each op's outputs exist. Storages of ``ignore`` (inputs,
+    parameters) are never counted.
+    """
+
+    def __init__(self, ignore: Iterable[torch.Tensor] = ()) -> None:
+        super().__init__()
+        self._external = {self._key(t) for t in ignore}
+        self._live: dict[tuple[int, int], tuple[StorageWeakRef, int]] = {}
+        self.current = 0
+        self.peak = 0
+
+    @staticmethod
+    def _key(t: torch.Tensor) -> tuple[int, int]:
+        storage = t.untyped_storage()
+        return storage.data_ptr(), storage.nbytes()
+
+    def _prune(self) -> None:
+        for key in [k for k, (ref, _) in self._live.items() if ref.expired()]:
+            self.current -= self._live.pop(key)[1]
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        out = func(*args, **(kwargs or {}))
+        self._prune()
+        for t in tree_flatten(out)[0]:
+            if not isinstance(t, torch.Tensor) or t.device.type == "meta":
+                continue
+            key = self._key(t)
+            if key[1] == 0 or key in self._live or key in self._external:
+                continue
+            self._live[key] = (StorageWeakRef(t.untyped_storage()), key[1])
+            self.current += key[1]
+        self.peak = max(self.peak, self.current)
+        return out
+
+
+# ------------------------------------------------------------------------------ CARAFE by unfold
+class UnfoldCARAFE(nn.Module):
+    """CARAFE with the common pure-PyTorch reassembly (as in FADE's and most ports), sharing a
+    :class:`~upsamplekit.nn.CARAFE`'s kernel prediction: unfold the zero-padded input into
+    (N, C * k_up^2, H, W), nearest-upsample it to (N, C * k_up^2, H', W'), multiply by the
+    kernels and sum over the taps. 2-D, ``out_channels == channels``."""
+
+    def __init__(self, carafe: CARAFE) -> None:
+        super().__init__()
+        if carafe.dims != 2 or carafe.proj is not None or len(set(carafe.scale)) != 1:
+            raise ValueError("UnfoldCARAFE: a 2-D CARAFE with one scale and no projection")
+        self.carafe = carafe
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        m = self.carafe
+        n, c, h, w = x.shape
+        s, k = m.scale[0], m.k_up
+        masks = F.softmax(F.pixel_shuffle(m.content_encoder(m.channel_compressor(x)), s), dim=1)
+        unfolded = F.unfold(x, k, padding=(k - 1) // 2).view(n, c * k * k, h, w)
+        unfolded = F.interpolate(unfolded, scale_factor=s, mode="nearest").view(n, c, k * k, h * s, w * s)
+        return (unfolded * masks.unsqueeze(1)).sum(dim=2)
+
+
+# ------------------------------------------------------------------------------ cases
+@dataclass
+class Case:
+    """One layer to run: its label, how to build it, and what it measured."""
+
+    label: str
+    build: Callable[[], nn.Module]
+    fwd_ms: list[float] = field(default_factory=list)
+    bwd_ms: list[float] = field(default_factory=list)
+    fwd_peak: int = 0
+    bwd_peak: int = 0
+    params: int = 0
+    macs: int = 0
+
+
+def cases(channels: int, scale: int, patterns: list[str]) -> list[Case]:
+    """Every registered upsampler (aliases without options left out), DySample+ and CARAFE by unfold."""
+
+    def _build(name: str, **options: Any) -> nn.Module:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return build_upsampler(name, channels, channels, scale, **options)
+
+    found = []
+    for name in list_upsamplers():
+        info = upsampler_info(name)
+        if info.guided or (info.alias_of is not None and not info.options) or 2 not in info.dims:
+            continue
+        label = name if not info.options else f"{name} ({info.alias_of}, {_options(info.options)})"
+        found.append(Case(label, lambda name=name: _build(name)))
+        if name == "dysample":
+            found.append(Case("dysample (dynamic=True)", lambda: _build("dysample", dynamic=True)))
+        if name == "carafe":
+            found.append(Case("carafe by unfold (common implementation)",
+                              lambda: UnfoldCARAFE(_build("carafe"))))  # type: ignore[arg-type]
+    return [c for c in found if any(fnmatch.fnmatch(c.label.split(" ")[0], p) for p in patterns)]
+
+
+def _options(options: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in options.items())
+
+
+# ------------------------------------------------------------------------------ measuring
+def _forward(module: nn.Module, x: torch.Tensor) -> None:
+    with torch.no_grad():
+        module(x)
+
+
+def _forward_backward(module: nn.Module, x: torch.Tensor, grad: torch.Tensor) -> None:
+    module(x).backward(grad)
+    x.grad = None
+    for p in module.parameters():
+        p.grad = None
+
+
+def _timed(fn: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1e3
+
+
+def _peak(fn: Callable[[], None], ignore: list[torch.Tensor]) -> int:
+    with LiveBytes(ignore) as tracker:
+        fn()
+    return tracker.peak
+
+
+def run(all_cases: list[Case], shape: tuple[int, int, int, int], scale: int, repeats: int,
+        log: Callable[[str], None] = lambda s: None) -> None:
+    """Fill in every case's measurements (interleaved rounds after a warm-up)."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(*shape, generator=gen)
+    xg = x.clone().requires_grad_(True)
+    n, c, h, w = shape
+    grad = torch.randn(n, c, h * scale, w * scale, generator=gen)
+    modules = []
+    for case in all_cases:
+        module = case.build()
+        case.params = count_params(module)
+        case.macs = count_macs(module, x)
+        if isinstance(module, UnfoldCARAFE):  # the same computation as the layer it wraps
+            with torch.no_grad():
+                torch.testing.assert_close(module(x), module.carafe(x), rtol=1e-4, atol=1e-5)
+        keep = [x, xg, grad, *module.parameters(), *module.buffers()]
+        _forward(module, x)  # warm-up (and first-call caches) before measuring memory
+        _forward_backward(module, xg, grad)
+        case.fwd_peak = _peak(lambda: _forward(module, x), keep)
+        case.bwd_peak = _peak(lambda: _forward_backward(module, xg, grad), keep)
+        modules.append(module)
+        log(f"{case.label}: warmed up, peak {case.fwd_peak / 2**20:.1f} / {case.bwd_peak / 2**20:.1f} MiB")
+    for r in range(repeats):
+        for case, module in zip(all_cases, modules):
+            case.fwd_ms.append(_timed(lambda: _forward(module, x)))
+            case.bwd_ms.append(_timed(lambda: _forward_backward(module, xg, grad)))
+        log(f"round {r + 1}/{repeats} done")
+
+
+# ------------------------------------------------------------------------------ report
+def _stats(values: list[float]) -> str:
+    median = statistics.median(values)
+    q1, q3 = np.percentile(values, [25, 75])
+    digits = 1 if median >= 10 else 2 if median >= 1 else 3
+    return f"{median:.{digits}f} ({q3 - q1:.{digits}f})"
+
+
+def _mib(nbytes: int) -> str:
+    return f"{nbytes / 2**20:.1f}"
+
+
+def machine() -> list[str]:
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+        if names:
+            model = names[0]
+    except OSError:
+        pass
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    return [
+        f"- CPU: {model}, {os.cpu_count()} logical cores; torch threads: {torch.get_num_threads()}",
+        f"- Python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}, "
+        f"upsamplekit {upsamplekit.__version__}, {platform.system()} {platform.release()}",
+        f"- load average (1, 5, 15 min) when the run ended: {load}",
+    ]
+
+
+def markdown(all_cases: list[Case], shape: tuple[int, int, int, int], scale: int, repeats: int,
+             command: str) -> str:
+    n, c, h, w = shape
+    lines = [
+        SECTION, "",
+        f"Every registered upsampler, {c} -> {c} channels, x{scale}, on a ({n}, {c}, {h}, {w}) float32 input "
+        f"(output ({n}, {c}, {h * scale}, {w * scale})), on CPU. Times in ms: median (interquartile range) of "
+        f"{repeats} interleaved rounds after a warm-up; forward under `torch.no_grad()`, forward + backward "
+        "with gradients for the input and the parameters. Peak: the most bytes held at once by tensors "
+        "created during the pass (input, parameters and the incoming gradient excluded; workspace an op "
+        "frees before returning is not seen). MACs: `upsamplekit.count_macs` of the forward pass.", "",
+        *machine(),
+        f"- command: `{command}`", "",
+        "| layer | params | GMACs | forward ms | forward peak MiB | forward + backward ms | "
+        "forward + backward peak MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for case in all_cases:
+        lines.append(f"| {case.label} | {case.params:,} | {case.macs / 1e9:.3f} | {_stats(case.fwd_ms)} | "
+                     f"{_mib(case.fwd_peak)} | {_stats(case.bwd_ms)} | {_mib(case.bwd_peak)} |")
+    lines.append("")
+    lines += carafe_verdict(all_cases)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def carafe_verdict(all_cases: list[Case]) -> list[str]:
+    """CARAFE against the unfold implementation: the goal is less memory and no slower."""
+    by_label = {case.label: case for case in all_cases}
+    mine = by_label.get("carafe")
+    unfold = by_label.get("carafe by unfold (common implementation)")
+    if mine is None or unfold is None:
+        return []
+    fwd = statistics.median(mine.fwd_ms) / statistics.median(unfold.fwd_ms)
+    bwd = statistics.median(mine.bwd_ms) / statistics.median(unfold.bwd_ms)
+    memory = (mine.fwd_peak / unfold.fwd_peak, mine.bwd_peak / unfold.bwd_peak)
+    met = memory[0] < 1 and memory[1] < 1 and fwd <= 1 and bwd <= 1
+    return [
+        f"CARAFE against the unfold implementation (same kernels, outputs equal): peak memory x{memory[0]:.3f} "
+        f"(forward) and x{memory[1]:.3f} (forward + backward), time x{fwd:.2f} (forward) and x{bwd:.2f} "
+        f"(forward + backward). Goal (less memory, no slower): {'met' if met else 'NOT met'}.",
+    ]
+
+
+def write_section(path: str, text: str) -> None:
+    """Replace (or append) this benchmark's section of ``path``; other sections stay as they are."""
+    if not os.path.exists(path):
+        with open(path, "w") as handle:
+            handle.write("# Benchmarks\n\n" + text)
+        return
+    with open(path) as handle:
+        old = handle.read()
+    match = re.search(rf"^{re.escape(SECTION)}\s*$", old, flags=re.M)
+    if match is None:
+        new = old.rstrip("\n") + "\n\n" + text
+    else:
+        following = re.search(r"^## ", old[match.end():], flags=re.M)
+        end = match.end() + following.start() if following else len(old)
+        new = old[:match.start()] + text + ("\n" + old[end:] if following else "")
+    with open(path, "w") as handle:
+        handle.write(new)
+
+
+# ------------------------------------------------------------------------------ main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--channels", type=int, default=64)
+    parser.add_argument("--size", type=int, default=64, help="input height and width")
+    parser.add_argument("--scale", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 11, quick 2)")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
+    parser.add_argument("--names", default="*", help="comma-separated fnmatch patterns of upsampler names")
+    parser.add_argument("--quick", action="store_true", help="batch 1, 8 channels, 8x8, 2 rounds: a smoke run")
+    parser.add_argument("--out", default=None, help="write the '## Upsampling layers' section into this file")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.batch, args.channels, args.size = 1, 8, 8
+    repeats = args.repeats or (2 if args.quick else 11)
+    torch.set_num_threads(args.threads)
+    shape = (args.batch, args.channels, args.size, args.size)
+    chosen = cases(args.channels, args.scale, args.names.split(","))
+    if not chosen:
+        parser.error(f"no upsampler matches --names {args.names!r}; registered: {', '.join(list_upsamplers())}")
+    run(chosen, shape, args.scale, repeats, log=lambda s: print(s, file=sys.stderr, flush=True))
+    command = "python benchmarks/bench_layers.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = markdown(chosen, shape, args.scale, repeats, command.strip())
+    print(text)
+    if args.out:
+        write_section(args.out, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
