@@ -1,7 +1,8 @@
 """Benchmark every registered upsampling layer at a decoder shape on CPU: time and peak memory.
 
 For each upsampler of ``upsamplekit.nn.list_upsamplers()`` (aliases that fix no option are
-left out: they build the same layer), plus DySample's dynamic range and CARAFE's common
+left out, as they build the same layer; an entry with aliases that fix options, interpolate,
+appears through them: nearest, bilinear, bicubic), plus DySample's dynamic range and CARAFE's common
 pure-PyTorch implementation (``F.unfold`` of the input, nearest-upsampled, times the
 kernels, summed: the (N, C * k_up^2, H', W') tensor this library avoids), built with
 ``in_channels = out_channels`` and run on a (batch, channels, size, size) float32 input:
@@ -144,11 +145,15 @@ def cases(channels: int, scale: int, patterns: list[str]) -> list[Case]:
             warnings.simplefilter("ignore")
             return build_upsampler(name, channels, channels, scale, **options)
 
+    names = list_upsamplers()
+    shown_by_aliases = {upsampler_info(n).alias_of for n in names if upsampler_info(n).options}
     found = []
-    for name in list_upsamplers():
+    for name in names:
         info = upsampler_info(name)
-        if info.guided or (info.alias_of is not None and not info.options) or 2 not in info.dims:
-            continue
+        if info.guided or 2 not in info.dims or name in shown_by_aliases:
+            continue  # interpolate appears as nearest, bilinear, bicubic
+        if info.alias_of is not None and not info.options:
+            continue  # deconv, pixelshuffle: the same layer as their target
         label = name if not info.options else f"{name} ({info.alias_of}, {_options(info.options)})"
         found.append(Case(label, lambda name=name: _build(name)))
         if name == "dysample":
@@ -261,12 +266,12 @@ def markdown(all_cases: list[Case], shape: tuple[int, int, int, int], scale: int
         "frees before returning is not seen). MACs: `upsamplekit.count_macs` of the forward pass.", "",
         *machine(),
         f"- command: `{command}`", "",
-        "| layer | params | GMACs | forward ms | forward peak MiB | forward + backward ms | "
+        "| layer | params | MMACs | forward ms | forward peak MiB | forward + backward ms | "
         "forward + backward peak MiB |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for case in all_cases:
-        lines.append(f"| {case.label} | {case.params:,} | {case.macs / 1e9:.3f} | {_stats(case.fwd_ms)} | "
+        lines.append(f"| {case.label} | {case.params:,} | {case.macs / 1e6:,.1f} | {_stats(case.fwd_ms)} | "
                      f"{_mib(case.fwd_peak)} | {_stats(case.bwd_ms)} | {_mib(case.bwd_peak)} |")
     lines.append("")
     lines += carafe_verdict(all_cases)
@@ -295,7 +300,7 @@ def write_section(path: str, text: str) -> None:
     """Replace (or append) this benchmark's section of ``path``; other sections stay as they are."""
     if not os.path.exists(path):
         with open(path, "w") as handle:
-            handle.write("# Benchmarks\n\n" + text)
+            handle.write(text)
         return
     with open(path) as handle:
         old = handle.read()
