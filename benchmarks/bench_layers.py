@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import math
 import os
 import platform
 import re
@@ -235,26 +234,31 @@ def _mib(nbytes: int) -> str:
     return f"{nbytes / 2**20:.1f}"
 
 
-def machine() -> list[str]:
+def _load() -> str:
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+
+
+def machine(load_at_start: str) -> list[str]:
     model = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as handle:
-            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
-        if names:
-            model = names[0]
-    except OSError:
+            fields = dict(line.split(":", 1) for line in handle.read().split("\n\n")[0].splitlines() if ":" in line)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        model = f"{fields['model name']} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')}" + \
+            ("; a virtual machine)" if "hypervisor" in fields.get("flags", "").split() else ")")
+    except (OSError, KeyError):
         pass
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     return [
         f"- CPU: {model}, {os.cpu_count()} logical cores; torch threads: {torch.get_num_threads()}",
         f"- Python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}, "
         f"upsamplekit {upsamplekit.__version__}, {platform.system()} {platform.release()}",
-        f"- load average (1, 5, 15 min) when the run ended: {load}",
+        f"- load average (1, 5, 15 min): {load_at_start} at the start, {_load()} at the end "
+        "(the machine is shared: other work may have run alongside)",
     ]
 
 
 def markdown(all_cases: list[Case], shape: tuple[int, int, int, int], scale: int, repeats: int,
-             command: str) -> str:
+             command: str, load_at_start: str = "n/a") -> str:
     n, c, h, w = shape
     lines = [
         SECTION, "",
@@ -264,7 +268,7 @@ def markdown(all_cases: list[Case], shape: tuple[int, int, int, int], scale: int
         "with gradients for the input and the parameters. Peak: the most bytes held at once by tensors "
         "created during the pass (input, parameters and the incoming gradient excluded; workspace an op "
         "frees before returning is not seen). MACs: `upsamplekit.count_macs` of the forward pass.", "",
-        *machine(),
+        *machine(load_at_start),
         f"- command: `{command}`", "",
         "| layer | params | MMACs | forward ms | forward peak MiB | forward + backward ms | "
         "forward + backward peak MiB |",
@@ -336,9 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     chosen = cases(args.channels, args.scale, args.names.split(","))
     if not chosen:
         parser.error(f"no upsampler matches --names {args.names!r}; registered: {', '.join(list_upsamplers())}")
+    load_at_start = _load()
     run(chosen, shape, args.scale, repeats, log=lambda s: print(s, file=sys.stderr, flush=True))
     command = "python benchmarks/bench_layers.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = markdown(chosen, shape, args.scale, repeats, command.strip())
+    text = markdown(chosen, shape, args.scale, repeats, command.strip(), load_at_start)
     print(text)
     if args.out:
         write_section(args.out, text)

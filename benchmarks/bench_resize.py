@@ -14,9 +14,10 @@ Two groups of cases:
   difference is measured against ``resize`` with ResizeRight's own spec.
 
 Every contender of a case is warmed up, then run ``--repeats`` rounds, once each per round in
-a rotating order (interleaved), and the median time is reported. Thread counts match: torch,
-OpenCV and onnxruntime get ``--threads``; JAX gets it through ``XLA_FLAGS`` before import (one
-process per thread count); Pillow is single-threaded.
+a rotating order (interleaved), and the median time is reported. Thread counts match: each
+thread count runs in its own process pinned to that many cores (sched_setaffinity), torch,
+OpenCV and onnxruntime are told the count, JAX's Eigen pool is made single-threaded for one
+thread (``XLA_FLAGS`` before import); Pillow is single-threaded anyway.
 
 Usage::
 
@@ -462,22 +463,69 @@ def markdown(rows: list[Row]) -> str:
     return "\n".join(parts)
 
 
+SECTION = "## Resampling core (`resize`)"
+BEGIN, END = "<!-- bench_resize.py: generated, do not edit -->", "<!-- bench_resize.py: end -->"
+DISTRIBUTIONS = ("torch", "numpy", "onnxruntime", "opencv-python-headless", "pillow", "jax", "jaxlib", "resize-right")
+
+
+def environment(argv: list[str]) -> str:
+    """The machine, the library versions and the command, as markdown lines."""
+    from importlib import metadata
+
+    cpu = "unknown CPU"
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as handle:
+            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    versions = []
+    for name in DISTRIBUTIONS:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} (not installed)")
+    return "\n".join([
+        f"- Machine: {cpu}, {os.cpu_count()} cores ({sys.platform}), Python {sys.version.split()[0]}",
+        f"- Libraries: {', '.join(versions)}",
+        f"- Command: `python benchmarks/bench_resize.py {' '.join(argv)}`",
+    ])
+
+
+def write_results(path: str, text: str) -> None:
+    """Put ``text`` between this script's markers in ``path``, keeping everything else (other
+    sections, and the notes of this one); append the section when the markers are absent."""
+    block = f"{BEGIN}\n\n{text.strip()}\n\n{END}"
+    old = open(path).read() if os.path.exists(path) else ""
+    if BEGIN in old and END in old:
+        new = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
+    else:
+        new = (old.rstrip("\n") + "\n\n" if old else "# Benchmarks\n\n") + f"{SECTION}\n\n{block}\n"
+    with open(path, "w") as handle:
+        handle.write(new)
+
+
 # -------------------------------------------------------------------------------- main
 def _configure_threads(threads: int) -> None:
-    """Environment that must be set before torch/JAX start their thread pools."""
+    """Pin this process to ``threads`` cores and set what must be set before JAX starts.
+
+    The affinity caps every library, JAX's thread pool and OpenMP included, at ``threads``
+    cores; torch, OpenCV and onnxruntime are also told the count (run_benchmark, _onnxruntime).
+    """
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     os.environ["OMP_NUM_THREADS"] = str(threads)
     if threads == 1:
-        os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-    else:
-        os.environ["XLA_FLAGS"] = f"intra_op_parallelism_threads={threads}"
+        os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false"
+    if hasattr(os, "sched_setaffinity"):
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, set(cores[:threads]))
 
 
-def _child(threads: int, quick: bool, repeats: int) -> list[Row]:
+def _child(threads: int, quick: bool, repeats: int, group: str | None) -> list[Row]:
     """Run one thread count in a fresh process (JAX reads its thread flags at import)."""
     command = [sys.executable, __file__, "--worker", str(threads), "--repeats", str(repeats)]
     if quick:
         command.append("--quick")
+    if group:
+        command += ["--group", group]
     done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)  # progress on stderr
     return [Row(**item) for item in json.loads(done.stdout)]
 
@@ -487,11 +535,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds per case (default 15, quick 3)")
     parser.add_argument("--quick", action="store_true", help="a few tiny cases: a smoke run in seconds")
-    parser.add_argument("--out", default=None, help="also write the markdown tables to this file")
+    parser.add_argument("--group", choices=("torch", "native"), default=None, help="run one group of cases only")
+    parser.add_argument("--out", default=None,
+                        help=f"write the results into this markdown file, between the markers of its {SECTION!r} "
+                             "section (created or appended when missing)")
     parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 15)
-    cases = quick_cases() if args.quick else full_cases()
+    cases = [c for c in (quick_cases() if args.quick else full_cases()) if args.group in (None, c.group)]
     if args.worker is not None:
         _configure_threads(args.worker)
         rows = run_benchmark(cases, args.worker, repeats, log=True)
@@ -499,12 +550,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = []
     for threads in (int(t) for t in args.threads.split(",")):
-        rows += _child(threads, args.quick, repeats)
-    text = markdown(rows)
+        rows += _child(threads, args.quick, repeats, args.group)
+    text = environment(sys.argv[1:] if argv is None else argv) + "\n\n" + markdown(rows)
     print(text)
     if args.out:
-        with open(args.out, "w") as handle:
-            handle.write(text)
+        write_results(args.out, text)
     return 0
 
 

@@ -50,6 +50,8 @@ SPECS = [
     Resampling.preset("tf", "gaussian", antialias=True),
     Resampling.preset("onnx", "nearest", nearest_mode="round_prefer_floor"),
     Resampling.preset("onnx", "cubic", coordinate_transformation_mode="half_pixel_symmetric", exclude_outside=1),
+    Resampling.preset("onnx", "linear", coordinate_transformation_mode="asymmetric"),
+    Resampling.preset("tf1", "bilinear", align_corners=True),
     Resampling(kernel="cubic", border="zero", antialias=True),
 ]
 EXACT = "float64 sums of a few dozen products of values < 1 and weights <= 1.3: round-off only"
@@ -186,15 +188,20 @@ def test_outside_outputs_take_the_extrapolation_value(rng: np.random.Generator) 
     assert_close(y[:, :, inside].numpy(), expected[:, :, inside.numpy()], atol=1e-12, why=EXACT)
 
 
-def test_short_inner_axes_move_outward_just_enough() -> None:
-    table = axis_table(SPECS[3], 10, 20, 2.0)
+def test_kernel_choice_moves_short_inner_axes_outward_just_enough() -> None:
+    table = axis_table(SPECS[3], 10, 20, 2.0)  # lanczos3: 6 taps
     # W of NCHW: moved past H (inner H = 10 >= 8); H of NCHW stays (inner W = 10).
-    assert apply._working_order((2, 3, 10, 10), (0, 1, 2, 3), 3, table) == (0, 1, 3, 2)
-    assert apply._working_order((2, 3, 10, 10), (0, 1, 2, 3), 2, table) == (0, 1, 2, 3)
+    assert apply._kernel((2, 3, 10, 10), (0, 1, 2, 3), 3, table) == ("bag", (0, 1, 3, 2))
+    assert apply._kernel((2, 3, 10, 10), (0, 1, 2, 3), 2, table) == ("bag", (0, 1, 2, 3))
     # W of a 3-channel channels-last image: moved past H (inner H * C).
-    assert apply._working_order((1, 3, 10, 10), (0, 2, 3, 1), 3, table) == (0, 3, 2, 1)
+    assert apply._kernel((1, 3, 10, 10), (0, 2, 3, 1), 3, table) == ("bag", (0, 3, 2, 1))
     # A 1-D signal with 2 channels: moved past C and N.
-    assert apply._working_order((4, 2, 10), (0, 1, 2), 2, table) == (2, 0, 1)
+    assert apply._kernel((4, 2, 10), (0, 1, 2), 2, table) == ("bag", (2, 0, 1))
+    # Two taps (linear) on a short inner axis: a loop, in place; nearest: one index_select.
+    linear = axis_table(Resampling.preset("onnx", "linear"), 10, 20, 2.0)
+    assert apply._kernel((2, 3, 10, 10), (0, 1, 2, 3), 3, linear) == ("loop", (0, 1, 2, 3))
+    nearest = axis_table(Resampling.preset("onnx", "nearest"), 10, 20, 2.0)
+    assert apply._kernel((2, 3, 10, 10), (0, 1, 2, 3), 3, nearest) == ("select", (0, 1, 2, 3))
 
 
 def test_bad_inputs_are_refused() -> None:

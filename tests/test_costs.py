@@ -463,28 +463,42 @@ def test_adaptive_average_pooling_count_is_its_windows(size: tuple[int, ...]) ->
     assert count_macs(op, x) == 2 * 3 * _operator_nnz(op, sizes)
 
 
-@pytest.mark.parametrize("method,convention", [("linear", "pillow"), ("lanczos3", "pillow"), ("area", "tf"),
-                                               ("linear", "opencv")])
-def test_gather_engine_count_is_the_taps_of_each_pass(method: str, convention: str) -> None:
-    """resize's tables (one pass per axis): the taps of each axis's matrix times the other axis's length."""
+@pytest.mark.parametrize("method,convention,size", [("lanczos3", "pillow", (11, 9)), ("area", "tf", (2, 2)),
+                                                    ("gaussian", "tf", (11, 9)), ("lanczos3", "pillow", (4, 13))])
+def test_gather_engine_counts_the_nonzero_taps_of_each_pass(method: str, convention: str,
+                                                            size: tuple[int, int]) -> None:
+    """Tables of more than 2 taps run as embedding_bag, one pass per axis: each pass costs the
+    non-zeros of its axis's (out x in) matrix times the current length of the other axis.
+    (Conventions whose border replicates the edge tap hold repeated indices that a dense matrix
+    merges, so these are renormalising ones.)"""
     x = torch.randn(2, 3, 5, 6, dtype=torch.float64)
-    size = (11, 9)
+    resize = lambda t: upsamplekit.resize(t, size=size, method=method, convention=convention)  # noqa: E731
 
-    def along(axis: int) -> int:  # nnz of one axis's (out x in) matrix
+    def along(axis: int) -> int:  # nnz of one axis's matrix, from basis vectors
         n = x.shape[2 + axis]
-        basis = torch.eye(n, dtype=torch.float64).view(n, 1, n, 1) if axis == 0 else \
-            torch.eye(n, dtype=torch.float64).view(n, 1, 1, n)
+        basis = torch.eye(n, dtype=torch.float64).view(n, 1, *((n, 1) if axis == 0 else (1, n)))
         target = (size[0], 1) if axis == 0 else (1, size[1])
-        return int(np.count_nonzero(upsamplekit.resize(basis, size=target, method=method,
-                                                       convention=convention).numpy()))
+        matrix = upsamplekit.resize(basis, size=target, method=method, convention=convention)
+        return int(np.count_nonzero(matrix.numpy()))
 
-    # Passes in either order: H first (H'xW after it) or W first (HxW' after it).
-    h_first = along(0) * 6 + along(1) * 11
-    w_first = along(1) * 5 + along(0) * 9
-    counted = count_macs(lambda t: upsamplekit.resize(t, size=size, method=method, convention=convention), x)
-    assert counted in (2 * 3 * h_first, 2 * 3 * w_first)
-    assert count_macs(lambda t: upsamplekit.resize(t, size=size, method=method, convention=convention), x,
-                      by_op=True) == {"embedding_bag": counted}
+    # Passes in either order (the engine picks one): H first (then H' x W), or W first (then H x W').
+    h_first = along(0) * 6 + along(1) * size[0]
+    w_first = along(1) * 5 + along(0) * size[1]
+    ops = count_macs(resize, x, by_op=True)
+    assert set(ops) == {"embedding_bag"}
+    assert ops["embedding_bag"] in (2 * 3 * h_first, 2 * 3 * w_first)
+
+
+def test_gather_engine_loop_counts_every_tap_slot() -> None:
+    """An axis of 2-tap tables with few elements inside it runs as a loop of index_select and
+    multiply-add over tap slots: every output pays 2 slots, also at the borders, where pillow's
+    linear table has 1 non-zero tap and the other slot weighs 0."""
+    x = torch.randn(2, 3, 7, dtype=torch.float64)
+    resize = lambda t: upsamplekit.resize(t, size=16, method="linear", convention="pillow")  # noqa: E731
+    assert count_macs(resize, x, by_op=True) == {"index_select": 0, "mul": 2 * 3 * 16, "addcmul": 2 * 3 * 16}
+    matrix = upsamplekit.resize(torch.eye(7, dtype=torch.float64).view(7, 1, 7), size=16, method="linear",
+                                convention="pillow")
+    assert np.count_nonzero(matrix.numpy()) == 2 * 16 - 2
 
 
 def test_cubic_engine_skips_taps_of_weight_zero() -> None:
@@ -542,11 +556,12 @@ def test_by_op_sums_to_the_total_and_names_the_ops() -> None:
     assert sum(ops.values()) == count_macs(m, x)
 
 
-def test_products_of_two_tensors_count_and_scalings_do_not() -> None:
+def test_products_of_two_tensors_count_and_scalings_by_numbers_do_not() -> None:
     x, w = torch.randn(2, 3, 4), torch.randn(1, 3, 4)
     assert count_macs(lambda a: a * w, x, by_op=True) == {"mul": 24}
     assert count_macs(lambda a: (a / w).addcmul(a, w), x) == 48
-    assert count_macs(lambda a: a * 0.25 + a / 4 + a * torch.tensor(2.0), x) == 0
+    assert count_macs(lambda a: a * 0.25 + a / 4 - 1.0, x) == 0
+    assert count_macs(lambda a: a * torch.tensor(2.0), x) == 24  # a tensor factor: a product
     assert count_macs(lambda a: (a.long() * a.long()).float(), x) == 0  # index arithmetic
     assert count_macs(lambda a: torch.sigmoid(a).softmax(-1) + a, x, by_op=True) == {"softmax": 0}
 

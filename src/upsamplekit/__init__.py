@@ -1,8 +1,10 @@
 """upsamplekit: upsampling for neural-network decoders.
 
 The public surface is small: :func:`resize` reproduces every framework's resize in any
-dimension, :class:`Resampling` is the spec each framework preset resolves to, and
-:class:`UpsampleError` is the root of every error the library raises.
+dimension, :class:`Resampling` is the spec each framework preset resolves to,
+:func:`build_upsampler` builds any registered upsampling layer (:mod:`upsamplekit.nn`),
+:func:`count_macs` counts what they cost, the ``conv*_output_size`` / ``solve_conv*``
+functions do the shape arithmetic, and :class:`UpsampleError` is the root of every error.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from .arith import conv_output_size, conv_transpose_output_size, solve_conv, solve_conv_transpose
 from .costs import count_macs, count_params
 from .errors import UpsampleError
+from .nn.registry import build_upsampler, list_upsamplers, register_upsampler
 from .resample import Resampling, resize
 
 __all__ = [
@@ -22,6 +25,9 @@ __all__ = [
     "solve_conv_transpose",
     "count_macs",
     "count_params",
+    "build_upsampler",
+    "list_upsamplers",
+    "register_upsampler",
     "__version__",
 ]
 __version__ = "0.1.0"

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any, Literal, overload
 
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from .errors import InvalidTypeError
 
@@ -138,9 +138,9 @@ def _embedding_bag(weight: torch.Tensor, indices: torch.Tensor, *args: Any, out:
 def _product(first: int) -> MacFormula:
     """An elementwise product of floating tensors (factors at ``args[first:first + 2]``).
 
-    One MAC per output element when both factors are tensors of more than one element;
-    scaling by a single number is not counted (it folds into the neighbouring weights, as
-    a bias does), and integer products are index arithmetic.
+    One MAC per output element when both factors are tensors; scaling by a Python number is
+    not counted (it folds into the neighbouring weights, as a bias does), and integer
+    products are index arithmetic.
     """
 
     def formula(*args: Any, out: Any = None, **kwargs: Any) -> int:
@@ -148,13 +148,12 @@ def _product(first: int) -> MacFormula:
         factors = args[first:first + 2]
         if not isinstance(result, torch.Tensor) or not result.is_floating_point() or len(factors) < 2:
             return 0
-        if all(isinstance(f, torch.Tensor) and f.numel() > 1 for f in factors):
-            return int(result.numel())
-        return 0
+        return int(result.numel()) if all(isinstance(f, torch.Tensor) for f in factors) else 0
 
     return formula
 
 
+#: MAC formulas added to torch's own (which count convolutions, matrix products and attention).
 MAC_FORMULAS: dict[Any, MacFormula] = {
     # copies
     **{op: _zero for op in (
@@ -187,7 +186,6 @@ MAC_FORMULAS: dict[Any, MacFormula] = {
     aten.addcmul_: _product(1),
 }
 _PRODUCTS = (aten.mul, aten.mul_, aten.div, aten.div_, aten.addcmul, aten.addcmul_)
-"""MAC formulas added to torch's (which count convolutions, matmuls and attention)."""
 
 
 def _as_flop_formula(formula: MacFormula) -> Callable[..., int]:
@@ -200,6 +198,7 @@ def _as_flop_formula(formula: MacFormula) -> Callable[..., int]:
     return flops
 
 
+@cache
 def _flop_mapping() -> dict[Any, Callable[..., int]]:
     """Formulas keyed by op packet (what FlopCounterMode counts by) and by every overload.
 
@@ -214,9 +213,6 @@ def _flop_mapping() -> dict[Any, Callable[..., int]]:
         for overload in packet.overloads():
             mapping[getattr(packet, overload)] = flops
     return mapping
-
-
-_FLOP_MAPPING = _flop_mapping()
 
 
 def _op_name(packet: Any) -> str:
@@ -247,20 +243,24 @@ def count_macs(module: Callable[..., Any], *inputs: Any, by_op: bool = False, **
       ``prod(stride)``).
     * interpolation, per output element and channel: nearest 0 (a copy), linear ``2**d``
       (2, 4, 8 in 1-D, 2-D, 3-D), bicubic 16; antialiased bilinear/bicubic the taps of
-      the widened filter in aten's two separable passes (width, then height); ``grid_sample`` 4 (bilinear), 8 (3-D), 16
-      (bicubic), 0 (nearest); adaptive average pooling and average pooling the window.
-    * :func:`upsamplekit.resize`'s gather engine: one MAC per tap (separable, one pass
-      per axis); its nearest tables are copies (0).
+      the widened filter in aten's two separable passes (width, then height);
+      ``grid_sample`` 4 (bilinear), 8 (3-D), 16 (bicubic), 0 (nearest); adaptive average
+      pooling ("area") and average pooling the window.
+    * :func:`upsamplekit.resize`'s gather engine (separable, one pass per axis): one MAC
+      per tap it computes (``embedding_bag``: the non-zero taps; its short loop of
+      ``index_select`` and multiply-add: every tap slot); nearest tables are copies (0).
     * elementwise products (``mul``, ``div``, ``addcmul``) of two floating tensors: one
       per output element (CARAFE's reassembly, DySample+'s ``sigmoid(.) * offset``).
-      Scaling by a single number counts 0 (it folds into the neighbouring weights, like a
-      bias); so do additions, subtractions, nonlinearities (softmax, sigmoid, ...),
+      Scaling by a Python number counts 0 (it folds into the neighbouring weights, like
+      a bias); so do additions, subtractions, nonlinearities (softmax, sigmoid, ...),
       copies and reshapes (pixel shuffle, padding).
 
-    The counts reproduce the papers' (DySample paper's Table, 256 x 120 x 120 input, x2):
-    CARAFE 2.87 GFLOPs, DySample 0.35, DySample+ 0.59, transposed conv k4 30.2.
+    For a x2 upsampler on a 256 x 120 x 120 input (the DySample paper's setting) this gives
+    CARAFE 2.87 GFLOPs, DySample 0.35, DySample+ 0.59, a k4 transposed convolution 30.2.
 
-    The module runs once under ``torch.no_grad()`` in its current train/eval mode. With
+    The module runs once under ``torch.no_grad()`` in its current train/eval mode. Only
+    shapes matter: a module and inputs on the ``meta`` device are counted without
+    computing anything. With
     ``by_op=True`` the result is a dict from op name (``"convolution"``,
     ``"upsample_bilinear2d"``, ``"grid_sampler_2d"``, ``"mul"``, ...) to MACs; the ops
     above that ran and cost nothing (nearest, pixel shuffle, softmax) appear with 0.
@@ -275,8 +275,12 @@ def count_macs(module: Callable[..., Any], *inputs: Any, by_op: bool = False, **
     {'upsample_nearest2d': 0, 'convolution': 21600}
     """
     if not callable(module):
-        raise InvalidTypeError(f"count_macs: module must be an nn.Module or a callable, but got {type(module).__name__}")
-    counter = FlopCounterMode(display=False, custom_mapping=_FLOP_MAPPING)
+        raise InvalidTypeError(
+            f"count_macs: module must be an nn.Module or a callable, but got {type(module).__name__}"
+        )
+    from torch.utils.flop_counter import FlopCounterMode  # on first use: keeps `import upsamplekit` light
+
+    counter = FlopCounterMode(display=False, custom_mapping=_flop_mapping())
     with torch.no_grad(), counter:
         module(*inputs, **kwargs)
     counts = counter.get_flop_counts().get("Global", {})

@@ -10,7 +10,9 @@ where ``inner`` is the number of elements stored inside the axis:
   are the output rows: every tap of every output row is gathered and weighed in one pass
   (FBGEMM on CPU). It needs whole rows inside the axis, so an axis with ``inner < 8``
   (W of NCHW, W of a channels-last image with few channels) is first moved outward in
-  memory, just past enough axes, by one copy.
+  memory, just past enough axes, by one copy;
+* except that such an axis whose table has at most two non-zero taps per output (linear)
+  is a short loop of ``index_select`` and multiply-add instead: cheaper than the copies.
 
 When several axes are resized, :func:`resample_axes` tries every axis order (up to four
 axes) on an estimated cost, counting the copies, and returns the input's memory layout.
@@ -36,14 +38,17 @@ from .tables import AxisTable
 
 __all__ = ["resample_axis", "resample_axes"]
 
-# embedding_bag wants whole rows: an axis with fewer elements stored inside it is moved outward.
+# embedding_bag wants whole rows: an axis with fewer elements stored inside it is moved outward,
+# unless its table has at most _LOOP_MAX_TAPS taps per output (then a loop of index_select).
 _MIN_INNER = 8
+_LOOP_MAX_TAPS = 2
 # Rough costs in nanoseconds on one core, to choose the axis order (measured on the
 # benchmark machine; only their ratios matter).
 _NS_PER_COPY = 1.0  # a permuting copy, per element
 _NS_PER_SELECT = 0.5  # index_select, per output element
 _NS_PER_TAP = 0.1  # embedding_bag, per output element and tap
 _NS_PER_ROW_TAP = 3.0  # embedding_bag, per output row and tap
+_NS_PER_LOOP_TAP = 1.2  # index_select and multiply-add, per output element and tap
 
 
 # --------------------------------------------------------------------------- tables
@@ -64,7 +69,7 @@ def _taps(table: AxisTable) -> _Taps:
     return _Taps(table.index[keep].astype(np.int64), table.weight[keep].astype(np.float64), offsets)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)  # each holds about (output elements * taps / inner) entries
 def _bag_arrays(
     table: AxisTable, rows: int, device: torch.device, dtype: torch.dtype
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -79,6 +84,32 @@ def _bag_arrays(
     index = (index[None, :] + row[:, None] * table.in_len).reshape(-1).to(index_dtype)
     offsets = (offsets[None, :] + row[:, None] * nnz).reshape(-1).to(index_dtype)
     return index, offsets, weight.expand(rows, nnz).reshape(-1)
+
+
+@lru_cache(maxsize=512)
+def _tap_columns(table: AxisTable) -> tuple[np.ndarray, np.ndarray] | None:
+    """The table as (taps, out) index and weight columns holding every non-zero tap, or None
+    when an output has more than ``_LOOP_MAX_TAPS`` of them or none. A padding entry has weight
+    0 and repeats an index its output reads anyway, so it cannot spread a NaN or Inf further."""
+    keep = table.weight != 0.0
+    counts = keep.sum(axis=1)
+    if counts.size == 0 or counts.min() == 0 or counts.max() > _LOOP_MAX_TAPS:
+        return None
+    width = int(counts.max())
+    slot = np.cumsum(keep, axis=1) - 1  # position of each kept tap among its row's kept taps
+    rows, cols = np.nonzero(keep)
+    index = np.repeat(table.index[np.arange(table.out_len), keep.argmax(axis=1)][None, :], width, axis=0)
+    weight = np.zeros((width, table.out_len))
+    index[slot[rows, cols], rows] = table.index[rows, cols]
+    weight[slot[rows, cols], rows] = table.weight[rows, cols]
+    return index, weight
+
+
+@lru_cache(maxsize=256)
+def _loop_arrays(table: AxisTable, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    columns = _tap_columns(table)
+    assert columns is not None  # _kernel chose "loop" only for such tables
+    return torch.as_tensor(columns[0], device=device), torch.as_tensor(columns[1], device=device, dtype=dtype)
 
 
 @lru_cache(maxsize=512)
@@ -106,21 +137,24 @@ def _in_order(x: torch.Tensor, order: Order) -> torch.Tensor:
     return x.permute(order).contiguous().permute(inverse)
 
 
-def _working_order(shape: Sequence[int], order: Order, dim: int, table: AxisTable) -> Order:
-    """The memory order the axis is computed in: ``order``, or with ``dim`` moved outward
-    just past enough axes to hold ``_MIN_INNER`` elements inside it."""
+def _kernel(shape: Sequence[int], order: Order, dim: int, table: AxisTable) -> tuple[str, Order]:
+    """The kernel for one axis ("select", "bag" or "loop") and the memory order it runs in:
+    ``order``, or for "bag" with ``dim`` moved outward just past enough axes to hold
+    ``_MIN_INNER`` elements inside it."""
     if table.is_selection:
-        return order
+        return "select", order
     position = order.index(dim)
     inner = math.prod(shape[d] for d in order[position + 1:])
+    if inner >= _MIN_INNER:
+        return "bag", order
+    if _tap_columns(table) is not None:
+        return "loop", order
     target = position
     while inner < _MIN_INNER and target > 0:
         target -= 1
         inner *= shape[order[target]]
-    if target == position:
-        return order
     rest = [d for d in order if d != dim]
-    return tuple(rest[:target] + [dim] + rest[target:])
+    return "bag", tuple(rest[:target] + [dim] + rest[target:])
 
 
 # --------------------------------------------------------------------------- one axis
@@ -133,7 +167,7 @@ def _apply(x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
     if not table.is_selection and not x.is_floating_point():
         raise InvalidTypeError(f"only nearest (selection) tables apply to {x.dtype} tensors; convert x to float first")
     x, order = _memory_order(x)
-    working = _working_order(x.shape, order, dim, table)
+    kernel, working = _kernel(x.shape, order, dim, table)
     if working != order:
         x = _in_order(x, working)
     identity = working == tuple(range(x.dim()))
@@ -142,10 +176,16 @@ def _apply(x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
     shape = list(dense.shape)
     rows, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
     shape[axis] = table.out_len
-    if table.is_selection:
+    if kernel == "select":
         out = dense.reshape(rows, table.in_len, inner).index_select(1, _selection_index(table, x.device))
     elif dense.numel() == 0:
         out = dense.new_zeros(shape)
+    elif kernel == "loop":
+        index, weight = _loop_arrays(table, x.device, x.dtype)
+        stacked = dense.reshape(rows, table.in_len, inner)
+        out = stacked.index_select(1, index[0]).mul_(weight[0].view(-1, 1))
+        for k in range(1, index.shape[0]):
+            out.addcmul_(stacked.index_select(1, index[k]), weight[k].view(-1, 1))
     else:
         index, offsets, weight = _bag_arrays(table, rows, x.device, x.dtype)
         stacked = dense.reshape(rows * table.in_len, inner)
@@ -292,14 +332,16 @@ def _axis_order(shape: tuple[int, ...], steps: tuple[tuple[int, AxisTable], ...]
 def _plan_cost(shape: Sequence[int], order: Order, steps: Sequence[tuple[int, AxisTable]]) -> float:
     sizes, current, cost = list(shape), order, 0.0
     for dim, table in steps:
-        working = _working_order(sizes, current, dim, table)
+        kernel, working = _kernel(sizes, current, dim, table)
         if working != current:
             cost += math.prod(sizes) * _NS_PER_COPY
         position = working.index(dim)
         rows = math.prod(sizes[d] for d in working[:position])
         inner = math.prod(sizes[d] for d in working[position + 1:])
-        if table.is_selection:
+        if kernel == "select":
             cost += rows * table.out_len * inner * _NS_PER_SELECT
+        elif kernel == "loop":
+            cost += rows * table.out_len * inner * _tap_columns(table)[0].shape[0] * _NS_PER_LOOP_TAP  # type: ignore[index]
         else:
             cost += rows * _taps(table).index.size * (_NS_PER_ROW_TAP + inner * _NS_PER_TAP)
         sizes[dim] = table.out_len
