@@ -108,8 +108,8 @@ def test_axis_matches_dense_matrix(table: AxisTable, rank: int, data: Any, layou
 
 
 @SETTINGS
-@given(tables=st.lists(_tables(longest=16), min_size=1, max_size=3), batch=st.tuples(st.integers(1, 3), st.integers(1, 9)),
-       layout=LAYOUTS, chunked=st.booleans(), seed=st.integers(0, 2**16))
+@given(tables=st.lists(_tables(longest=16), min_size=1, max_size=3),
+       batch=st.tuples(st.integers(1, 3), st.integers(1, 9)), layout=LAYOUTS, chunked=st.booleans(), seed=st.integers(0, 2**16))
 def test_axes_match_dense_and_keep_layout(tables: list[AxisTable], batch: tuple[int, int], layout: str,
                                           chunked: bool, seed: int) -> None:
     rng = np.random.default_rng(seed)

@@ -105,6 +105,11 @@ def _tap_columns(table: AxisTable) -> tuple[np.ndarray, np.ndarray] | None:
     return index, weight
 
 
+def _loop_width(table: AxisTable) -> int:
+    columns = _tap_columns(table)
+    return 0 if columns is None else int(columns[0].shape[0])
+
+
 @lru_cache(maxsize=256)
 def _loop_arrays(table: AxisTable, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     columns = _tap_columns(table)
@@ -341,7 +346,8 @@ def _plan_cost(shape: Sequence[int], order: Order, steps: Sequence[tuple[int, Ax
         if kernel == "select":
             cost += rows * table.out_len * inner * _NS_PER_SELECT
         elif kernel == "loop":
-            cost += rows * table.out_len * inner * _tap_columns(table)[0].shape[0] * _NS_PER_LOOP_TAP  # type: ignore[index]
+            width = _loop_width(table)
+            cost += rows * table.out_len * inner * width * _NS_PER_LOOP_TAP
         else:
             cost += rows * _taps(table).index.size * (_NS_PER_ROW_TAP + inner * _NS_PER_TAP)
         sizes[dim] = table.out_len
