@@ -13,8 +13,9 @@ Two groups of cases:
   separable) is timed too; its coordinates and borders differ (centred, zero padding), so its
   difference is measured against ``resize`` with ResizeRight's own spec.
 
-Every contender of a case is warmed up, then run ``--repeats`` rounds, once each per round in
-a rotating order (interleaved), and the median time is reported. Thread counts match: each
+Every contender of a case is warmed up, then run ``--repeats`` rounds (more, up to ten times
+as many, when a round takes under 25 ms), once each per round in a rotating order
+(interleaved), and the median time is reported. Thread counts match: each
 thread count runs in its own process pinned to that many cores (sched_setaffinity), torch,
 OpenCV and onnxruntime are told the count, JAX's Eigen pool is made single-threaded for one
 thread (``XLA_FLAGS`` before import); Pillow is single-threaded anyway.
@@ -355,7 +356,11 @@ def time_case(case: Case, threads: int, repeats: int, warmup: int = 2) -> list[R
             run()
     times: dict[str, list[float]] = {name: [] for name in runners}
     names = list(runners)
-    for round_ in range(repeats):
+    start = time.perf_counter()
+    for name in names:
+        runners[name]()
+    rounds = max(repeats, min(10 * repeats, int(0.25 / max(time.perf_counter() - start, 1e-6))))  # fast cases: more
+    for round_ in range(rounds):
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:
             start = time.perf_counter()
@@ -533,7 +538,8 @@ def _child(threads: int, quick: bool, repeats: int, group: str | None) -> list[R
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
-    parser.add_argument("--repeats", type=int, default=None, help="timed rounds per case (default 15, quick 3)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="timed rounds per case (default 15, quick 3; up to 10x more for cases under 25 ms)")
     parser.add_argument("--quick", action="store_true", help="a few tiny cases: a smoke run in seconds")
     parser.add_argument("--group", choices=("torch", "native"), default=None, help="run one group of cases only")
     parser.add_argument("--out", default=None,

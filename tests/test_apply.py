@@ -130,7 +130,8 @@ def test_axes_match_dense_and_keep_layout(tables: list[AxisTable], batch: tuple[
     if layout != "strided" and not any(t.is_identity for t in tables):
         order = list(range(x.ndim))
         if not given_x.is_contiguous():
-            order = sorted(order, key=lambda d: (-given_x.stride(d), -d))
+            strides = given_x.stride()
+            order = sorted(order, key=lambda d: (-strides[d], -d))
         assert actual.permute(order).is_contiguous(), "the result keeps the input's memory order"
 
 

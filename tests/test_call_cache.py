@@ -9,6 +9,8 @@ by hypothesis over conventions, methods, sizes and scales.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -29,11 +31,12 @@ CALLS = [("torch", "bilinear", {}), ("torch", "bicubic", {"antialias": True}), (
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(call=st.sampled_from(CALLS), shape=st.tuples(st.integers(3, 12), st.integers(3, 12)),  # scale 0.37 keeps >= 1
        by_size=st.booleans(), factor=st.sampled_from([0.37, 0.5, 1.5, 2.0, 3.0]), seed=st.integers(0, 2**16))
-def test_cached_calls_equal_uncached_calls(call: tuple[str, str, dict[str, object]], shape: tuple[int, int],
+def test_cached_calls_equal_uncached_calls(call: tuple[str, str, dict[str, Any]], shape: tuple[int, int],
                                            by_size: bool, factor: float, seed: int) -> None:
     convention, method, options = call
     x = torch.from_numpy(random_image(np.random.default_rng(seed), (1, 2, *shape), "float32"))
-    target = {"size": [max(1, round(n * factor)) for n in shape]} if by_size else {"scale_factor": factor}
+    sizes = [max(1, round(n * factor)) for n in shape]
+    target: dict[str, Any] = {"size": sizes} if by_size else {"scale_factor": factor}
     api._CALLS.clear()
     api._cached_preset.cache_clear()
     first = upsamplekit.resize(x, method=method, convention=convention, **target, **options)
@@ -51,10 +54,10 @@ def test_an_argument_of_another_type_is_validated_again() -> None:
     x = torch.zeros(1, 1, 4, 4)
     upsamplekit.resize(x, size=1)
     with pytest.raises(InvalidArgumentError, match="size must hold positive integers"):
-        upsamplekit.resize(x, size=True)
-    upsamplekit.resize(x, size=2, method="bilinear", antialias=1)
+        upsamplekit.resize(x, size=True)  # bool is an int to Python, not a length
+    upsamplekit.resize(x, size=2, method="bilinear", antialias=1)  # type: ignore[arg-type]
     with pytest.raises(InvalidTypeError, match="antialias must be True or False"):
-        upsamplekit.resize(x, size=2, method="bilinear", antialias=1.0)
+        upsamplekit.resize(x, size=2, method="bilinear", antialias=1.0)  # type: ignore[arg-type]
 
 
 def test_the_output_guard_follows_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,5 +72,5 @@ def test_unhashable_arguments_are_planned_every_time() -> None:
     x = torch.rand(1, 1, 4, 4)
     scale = np.array([2.0, 3.0])
     api._CALLS.clear()
-    out = upsamplekit.resize(x, scale_factor=scale, method="bilinear")
+    out = upsamplekit.resize(x, scale_factor=scale, method="bilinear")  # type: ignore[arg-type]
     assert out.shape == (1, 1, 8, 12) and not api._CALLS

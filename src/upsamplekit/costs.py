@@ -74,7 +74,7 @@ def _adaptive_avg_pool(x: torch.Tensor, output_size: Sequence[int], *args: Any, 
 
 def _avg_pool(nd: int) -> MacFormula:
     def formula(x: torch.Tensor, kernel_size: Sequence[int] | int, *args: Any, out: Any = None, **kwargs: Any) -> int:
-        kernel = [int(k) for k in kernel_size] if isinstance(kernel_size, (list, tuple)) else [int(kernel_size)]
+        kernel = [int(k) for k in kernel_size] if isinstance(kernel_size, Sequence) else [int(kernel_size)]
         return _numel(out) * math.prod(kernel * nd if len(kernel) == 1 else kernel)
 
     return formula

@@ -80,9 +80,9 @@ def resize(
     tensor([[[0.4000, 2.0000, 3.6000]]])
     """
     tensor, from_numpy = _as_tensor(x)
-    options = (method, convention, antialias, align_corners, channels_last, recompute_scale_factor, spec,
-               max_output_bytes)
-    key = _call_key(tensor, size, scale_factor, options, attributes)
+    arguments = (method, convention, antialias, align_corners, channels_last, recompute_scale_factor, spec,
+                 max_output_bytes)
+    key = _call_key(tensor, size, scale_factor, arguments, attributes)
     known = _CALLS.get(key) if key is not None else None
     if known is not None:  # the same shape, dtype and arguments were validated and planned before
         result = _resize_tensor(tensor, *known)

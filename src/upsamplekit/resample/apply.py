@@ -130,7 +130,8 @@ def _memory_order(x: torch.Tensor) -> tuple[torch.Tensor, Order]:
     """``x`` as a dense tensor (a copy only if it has gaps or overlaps) and its memory order."""
     if x.is_contiguous():
         return x, tuple(range(x.dim()))
-    order = tuple(sorted(range(x.dim()), key=lambda d: (-x.stride(d), -d)))
+    strides = x.stride()
+    order = tuple(sorted(range(x.dim()), key=lambda d: (-strides[d], -d)))
     if x.permute(order).is_contiguous():
         return x, order
     return x.contiguous(), tuple(range(x.dim()))
