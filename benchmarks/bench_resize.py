@@ -120,9 +120,6 @@ MODES: dict[str, Mode] = {
                                   natives=("onnxruntime",), resize_right="linear"),
 }
 
-NATIVE_LIBRARIES = ("onnxruntime", "opencv", "pillow", "jax")  # the "fastest native library" candidates
-
-
 def _case(group: str, mode: str, shape: tuple[int, int, int, int], factor: float, **kw: Any) -> Case:
     h, w = shape[2], shape[3]
     return Case(group, mode, shape, (max(1, int(h * factor)), max(1, int(w * factor))), **kw)
@@ -171,10 +168,6 @@ def _input(case: Case, seed: int = 0) -> np.ndarray:
     if case.dtype == "uint8":
         return rng.integers(0, 256, size=shape, dtype=np.uint8)
     return rng.random(shape, dtype=np.float32)
-
-
-def _to_nchw(y: np.ndarray, layout: str) -> np.ndarray:
-    return y if layout == "NCHW" else y.transpose(0, 3, 1, 2)
 
 
 def _upsamplekit(case: Case, data: np.ndarray) -> Runner:
@@ -409,7 +402,7 @@ def _diff(value: float | None) -> str:
     return "-" if value is None else f"{value:.1e}"
 
 
-NATIVE_COLUMNS = ("onnxruntime", "opencv", "pillow", "jax")
+NATIVE_COLUMNS = ("onnxruntime", "opencv", "pillow", "jax")  # the "fastest native library" candidates
 
 
 def _torch_line(mode: str, label: str, threads: int, found: dict[str, Row]) -> str:
@@ -461,10 +454,10 @@ def markdown(rows: list[Row]) -> str:
                              f"| {row.note} |")
     parts = []
     if len(torch_lines) > 2:
-        parts += ["### (a) Modes F.interpolate has: resize calls the same kernel", "", *torch_lines, ""]
+        parts += ["#### (a) Modes F.interpolate has: resize calls the same kernel", "", *torch_lines, ""]
     if len(native_lines) > 2:
-        parts += ["### (b) Modes torch lacks: resize's table engine against native libraries", "", *native_lines, ""]
-    parts += ["### Agreement with resize (same input; max abs difference in float64)", "", *agreement, ""]
+        parts += ["#### (b) Modes torch lacks: resize's table engine against native libraries", "", *native_lines, ""]
+    parts += ["#### Agreement with resize (same input; max abs difference in float64)", "", *agreement, ""]
     return "\n".join(parts)
 
 
@@ -473,24 +466,29 @@ BEGIN, END = "<!-- bench_resize.py: generated, do not edit -->", "<!-- bench_res
 DISTRIBUTIONS = ("torch", "numpy", "onnxruntime", "opencv-python-headless", "pillow", "jax", "jaxlib", "resize-right")
 
 
-def environment(argv: list[str]) -> str:
-    """The machine, the library versions and the command, as markdown lines."""
+def environment(argv: list[str], loads: tuple[tuple[float, ...], tuple[float, ...]]) -> str:
+    """The machine, the library versions, the load and the command, as markdown lines."""
     from importlib import metadata
 
-    cpu = "unknown CPU"
+    cpu: dict[str, str] = {}
     if os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as handle:
-            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
-        cpu = names[0] if names else cpu
+            for line in handle:
+                name, _, value = line.partition(":")
+                cpu.setdefault(name.strip(), value.strip())
     versions = []
     for name in DISTRIBUTIONS:
         try:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name} (not installed)")
+    model = cpu.get("model name", "unknown CPU")
+    family = f" (family {cpu['cpu family']}, model {cpu['model']})" if "cpu family" in cpu and "model" in cpu else ""
+    load = ", ".join(f"{v:.2f}" for v in loads[0]) + " at the start, " + ", ".join(f"{v:.2f}" for v in loads[1])
     return "\n".join([
-        f"- Machine: {cpu}, {os.cpu_count()} cores ({sys.platform}), Python {sys.version.split()[0]}",
+        f"- Machine: {model}{family}, {os.cpu_count()} logical cores, {sys.platform}, Python {sys.version.split()[0]}",
         f"- Libraries: {', '.join(versions)}",
+        f"- Load average (1, 5, 15 min): {load} at the end (a shared machine: other work may run alongside)",
         f"- Command: `python benchmarks/bench_resize.py {' '.join(argv)}`",
     ])
 
@@ -555,9 +553,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps([asdict(r) for r in rows]))
         return 0
     rows = []
+    start_load = os.getloadavg()
     for threads in (int(t) for t in args.threads.split(",")):
         rows += _child(threads, args.quick, repeats, args.group)
-    text = environment(sys.argv[1:] if argv is None else argv) + "\n\n" + markdown(rows)
+    loads = (start_load, os.getloadavg())
+    text = environment(sys.argv[1:] if argv is None else argv, loads) + "\n\n" + markdown(rows)
     print(text)
     if args.out:
         write_results(args.out, text)
