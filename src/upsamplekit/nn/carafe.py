@@ -192,7 +192,7 @@ class CARAFE(nn.Module):
         return y if self.proj is None else self.proj(y)
 
     def extra_repr(self) -> str:
-        scale = self.scale[0] if len(set(self.scale)) == 1 else self.scale
+        scale = UF.compact(self.scale)
         return (f"{self.channels}, scale={scale}, k_up={self.k_up}, k_enc={self.k_enc}, "
                 f"compressed_channels={self.compressed_channels}, out_channels={self.out_channels}, dims={self.dims}")
 

@@ -259,7 +259,7 @@ class DySample(nn.Module):
         return y if self.proj is None else self.proj(y)
 
     def extra_repr(self) -> str:
-        scale = self.scale[0] if len(set(self.scale)) == 1 else self.scale
+        scale = UF.compact(self.scale)
         return (f"{self.in_channels}, scale={scale}, style={self.style!r}, dynamic={self.dynamic}, "
                 f"groups={self.groups}, out_channels={self.out_channels}, init={self.init!r}, dims={self.dims}")
 

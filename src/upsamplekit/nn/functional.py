@@ -120,6 +120,15 @@ def check_input(module: str, x: object, dims: int, channels: int | None = None) 
     return x
 
 
+def compact(values: Sequence[int]) -> int | tuple[int, ...]:
+    """One number when every axis has the same value, else the tuple (for ``extra_repr``).
+
+    >>> compact((2, 2)), compact((2, 3))
+    (2, (2, 3))
+    """
+    return values[0] if len(set(values)) == 1 else tuple(values)
+
+
 def _positive_int(module: str, name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
         raise InvalidArgumentError(f"{module}: {name} must be a positive integer, but got {value!r}")

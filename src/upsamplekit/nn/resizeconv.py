@@ -80,7 +80,7 @@ class ResizeConv(nn.Module):
         return UF.conv_same(y, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        kernel = self.kernel_size[0] if len(set(self.kernel_size)) == 1 else self.kernel_size
+        kernel = UF.compact(self.kernel_size)
         parts = [f"{self.in_channels}, {self.out_channels}, scale={self.scale!r}, method={self.method!r}",
                  f"kernel_size={kernel}", f"dims={self.dims}", f"convention={self.convention!r}",
                  f"bias={self.bias is not None}"]

@@ -102,8 +102,8 @@ class SubPixelConv(nn.Module):
         return y
 
     def extra_repr(self) -> str:
-        scale = self.scale[0] if len(set(self.scale)) == 1 else self.scale
-        kernel = self.kernel_size[0] if len(set(self.kernel_size)) == 1 else self.kernel_size
+        scale = UF.compact(self.scale)
+        kernel = UF.compact(self.kernel_size)
         return (f"{self.in_channels}, {self.out_channels}, scale={scale}, dims={self.dims}, kernel_size={kernel}, "
                 f"init={self.init!r}, blur={self.blur}, bias={self.bias is not None}")
 
