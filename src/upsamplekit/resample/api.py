@@ -63,7 +63,8 @@ def resize(
             ``exclude_outside``, ``extrapolation_value``, ``keep_aspect_ratio_policy``,
             ``axes``, ``roi``) or TF1's ``half_pixel_centers``.
 
-    Floating results keep the input dtype (float16 and bfloat16 are computed in float32),
+    Floating results keep the input dtype (float16 and bfloat16 go through torch's own kernel
+    where one computes the spec, else the tables run in float32),
     or are float32 where the framework returns that (TF, Keras); integer images are rounded
     and saturated, or returned as float32 where the framework does that (TF, JAX); nearest
     copies values of any dtype exactly.
