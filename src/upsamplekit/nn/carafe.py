@@ -24,7 +24,6 @@ from .registry import register_upsampler
 
 __all__ = ["CARAFE", "carafe", "carafe_kernels"]
 
-_CONV: dict[int, type[nn.Conv1d] | type[nn.Conv2d] | type[nn.Conv3d]] = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 
 
 def _odd_kernel(module: str, name: str, value: object, why: str) -> int:
@@ -167,13 +166,12 @@ class CARAFE(nn.Module):
         self.compressed_channels = UF._positive_int(name, "compressed_channels", compressed_channels)
         self.out_channels = self.channels if out_channels is None else \
             UF._positive_int(name, "out_channels", out_channels)
-        conv = _CONV[self.dims]
+        conv = UF.CONV[self.dims]
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.channel_compressor = conv(self.channels, self.compressed_channels, 1, **factory)
         self.content_encoder = conv(self.compressed_channels, self.k_up ** self.dims * math.prod(self.scale),
                                     self.k_enc, padding=(self.k_enc - 1) // 2, **factory)
-        self.proj = conv(self.channels, self.out_channels, 1, **factory) \
-            if self.out_channels != self.channels else None
+        self.proj = UF.channel_projection(self.dims, self.channels, self.out_channels, **factory)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -24,7 +24,6 @@ from .registry import register_upsampler
 
 __all__ = ["DySample", "dysample_sample", "init_positions"]
 
-_CONV: dict[int, type[nn.Conv1d] | type[nn.Conv2d] | type[nn.Conv3d]] = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _STYLES = ("lp", "pl")
 _INITS = ("default", "zero")
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
@@ -219,14 +218,13 @@ class DySample(nn.Module):
                 f"predicted from pixel_shuffle(x, scale), which has in_channels / {block} channels), but got "
                 f"in_channels={self.in_channels} with scale={self.scale}; use style='lp', which has no such rule"
             )
-        conv = _CONV[self.dims]
+        conv = UF.CONV[self.dims]
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
         conv_in = self.in_channels if style == "lp" else self.in_channels // block
         conv_out = self.dims * self.groups * (block if style == "lp" else 1)
         self.offset = conv(conv_in, conv_out, 1, **factory)
         self.scope = conv(conv_in, conv_out, 1, bias=False, **factory) if self.dynamic else None
-        self.proj = conv(self.in_channels, self.out_channels, 1, **factory) \
-            if self.out_channels != self.in_channels else None
+        self.proj = UF.channel_projection(self.dims, self.in_channels, self.out_channels, **factory)
         positions = init_positions(self.scale, self.groups, dtype=dtype, device=device)
         self.register_buffer("init_pos", positions.view(1, -1, *[1] * self.dims))
         self.reset_parameters()

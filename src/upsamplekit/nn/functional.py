@@ -120,6 +120,20 @@ def check_input(module: str, x: object, dims: int, channels: int | None = None) 
     return x
 
 
+CONV: dict[int, type[torch.nn.Conv1d] | type[torch.nn.Conv2d] | type[torch.nn.Conv3d]] = {
+    1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d,
+}
+
+
+def channel_projection(
+    dims: int, in_channels: int, out_channels: int, device: Any = None, dtype: Any = None
+) -> torch.nn.Conv1d | torch.nn.Conv2d | torch.nn.Conv3d | None:
+    """The 1x1 convolution that changes the channel count after an upsampler, or None when unchanged."""
+    if out_channels == in_channels:
+        return None
+    return CONV[dims](in_channels, out_channels, 1, device=device, dtype=dtype)
+
+
 def compact(values: Sequence[int]) -> int | tuple[int, ...]:
     """One number when every axis has the same value, else the tuple (for ``extra_repr``).
 

@@ -15,7 +15,6 @@ from .registry import register_alias, register_upsampler
 
 __all__ = ["Interpolate"]
 
-_CONV: dict[int, type[nn.Conv1d] | type[nn.Conv2d] | type[nn.Conv3d]] = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 # resize() arguments that belong to one call, not to a layer over (N, C, *spatial) tensors.
 _PER_CALL = ("axes", "roi", "channels_last", "spec", "max_output_bytes")
 
@@ -96,7 +95,7 @@ class Interpolate(nn.Module):
                     f"{name}: out_channels={out_channels} needs in_channels to build the 1x1 convolution that "
                     f"changes the channel count, but in_channels is None"
                 )
-            self.proj = _CONV[self.dims](self.in_channels, self.out_channels, 1, device=device, dtype=dtype)
+            self.proj = UF.channel_projection(self.dims, self.in_channels, self.out_channels, device, dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = UF.check_input(type(self).__name__, x, self.dims, self.in_channels)
