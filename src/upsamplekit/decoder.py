@@ -1,0 +1,226 @@
+"""Decoders built from any registered upsampler, and the factor schedules a study compares.
+
+A decoder upsamples a feature map by a total ``scale`` in one or more stages. The
+*schedule* is the list of per-stage factors (``[4, 2]`` upsamples by 4, then by 2); its
+product is the total scale. :func:`schedules` enumerates every ordered factorisation, so a
+study can ask which split is best, and :class:`Decoder` builds one from a schedule and an
+upsampler name of the registry (:func:`upsamplekit.list_upsamplers`).
+
+>>> schedules(8)
+[[8], [4, 2], [2, 4], [2, 2, 2]]
+>>> import torch
+>>> decoder = Decoder(16, 3, scale=4, schedule=[2, 2], upsampler="bilinear", channels=8)
+>>> decoder(torch.zeros(1, 16, 5, 7)).shape
+torch.Size([1, 3, 20, 28])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+
+from .errors import InvalidArgumentError, InvalidTypeError
+from .nn.functional import CONV
+from .nn.registry import build_upsampler, upsampler_info
+
+__all__ = ["Decoder", "schedules", "resolve_schedule", "UpsamplerBuilder", "DecoderFactory"]
+
+
+class UpsamplerBuilder(Protocol):
+    """``builder(in_channels, out_channels, factor) -> nn.Module``: one upsampling stage.
+
+    The study hands one to a user's decoder factory (``--decoder module:function``); it builds
+    the candidate upsampler of the trial for every stage it is called for.
+    """
+
+    def __call__(self, in_channels: int, out_channels: int, factor: int) -> nn.Module: ...
+
+
+class DecoderFactory(Protocol):
+    """A user's decoder: ``factory(upsample, *, in_channels, out_channels, schedule, dims)``.
+
+    ``upsample`` is an :class:`UpsamplerBuilder`; the factory calls it once per stage of
+    ``schedule`` (the per-stage factors, in order) and returns the decoder module, which maps
+    ``(N, in_channels, *spatial)`` to ``(N, out_channels, *spatial * prod(schedule))``.
+    """
+
+    def __call__(self, upsample: UpsamplerBuilder, *, in_channels: int, out_channels: int,
+                 schedule: list[int], dims: int) -> nn.Module: ...
+
+
+def _check_scale(scale: object, name: str = "scale") -> int:
+    if isinstance(scale, bool) or not isinstance(scale, int):
+        raise InvalidTypeError(f"{name} must be an integer >= 1, but got {scale!r}")
+    if scale < 1:
+        raise InvalidArgumentError(f"{name} must be an integer >= 1, but got {scale!r}")
+    return scale
+
+
+def schedules(total_scale: int, max_stages: int | None = None) -> list[list[int]]:
+    """Every ordered factorisation of ``total_scale`` into integer factors >= 2.
+
+    Sorted by number of stages, then by the first factor descending; ``max_stages`` keeps
+    those with at most that many stages. A total scale of 1 has the empty schedule.
+
+    >>> schedules(8)
+    [[8], [4, 2], [2, 4], [2, 2, 2]]
+    >>> schedules(12, max_stages=2)
+    [[12], [6, 2], [4, 3], [3, 4], [2, 6]]
+    >>> schedules(1)
+    [[]]
+    """
+    total_scale = _check_scale(total_scale, "total_scale")
+    if max_stages is not None:
+        max_stages = _check_scale(max_stages, "max_stages")
+
+    def split(n: int) -> list[list[int]]:
+        if n == 1:
+            return [[]]
+        return [[f, *rest] for f in range(n, 1, -1) if n % f == 0 for rest in split(n // f)]
+
+    found = [s for s in split(total_scale) if max_stages is None or len(s) <= max_stages]
+    return sorted(found, key=lambda s: (len(s), [-f for f in s]))
+
+
+def resolve_schedule(scale: int, schedule: Sequence[int] | str | None = None) -> list[int]:
+    """The per-stage factors for ``scale``: given, or ``"auto"``/``None`` (the prime factors,
+    largest first: one x2 stage per octave, the common U-Net layout).
+
+    >>> resolve_schedule(12)
+    [3, 2, 2]
+    >>> resolve_schedule(8, [4, 2])
+    [4, 2]
+    >>> resolve_schedule(8, [3, 2])
+    Traceback (most recent call last):
+    ...
+    upsamplekit.errors.InvalidArgumentError: schedule must be factors >= 2 that multiply to scale=8, but got schedule=[3, 2] (product 6); valid schedules: [8], [4, 2], [2, 4], [2, 2, 2]
+    """
+    scale = _check_scale(scale)
+    if schedule is None or schedule == "auto":
+        factors: list[int] = []
+        n, p = scale, 2
+        while n > 1:
+            while n % p == 0:
+                factors.append(p)
+                n //= p
+            p += 1
+        return sorted(factors, reverse=True)
+    if isinstance(schedule, str):
+        raise InvalidArgumentError(f"schedule must be a list of integer factors or 'auto', but got {schedule!r}")
+    factors = [_check_scale(f, "each schedule factor") for f in schedule]
+    if math.prod(factors) != scale or 1 in factors:
+        valid = ", ".join(str(s) for s in schedules(scale))
+        raise InvalidArgumentError(
+            f"schedule must be factors >= 2 that multiply to scale={scale}, but got schedule={list(schedule)!r} "
+            f"(product {math.prod(factors)}); valid schedules: {valid}"
+        )
+    return factors
+
+
+def _per_stage(value: Any, stages: int, name: str) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != stages:
+            raise InvalidArgumentError(
+                f"{name} must have one entry per stage ({stages}), but got {len(value)}: {list(value)!r}")
+        return list(value)
+    return [value] * stages
+
+
+class Decoder(nn.Module):
+    """A convolutional decoder: stem, then per stage an upsampler and a refining convolution, then a head.
+
+    ``stem``: 3x3 convolution ``in_channels -> channels[0]`` and ReLU. Stage ``i``: the upsampler
+    (``upsampler[i]`` by ``schedule[i]``, ``channels[i] -> channels[i + 1]``), then a 3x3 convolution
+    and ReLU at the new resolution. ``head``: 3x3 convolution to ``out_channels``, no activation.
+    The refining convolutions are the same for every upsampler, so two decoders that differ only
+    in ``upsampler`` differ only in how they upsample.
+
+    ``schedule``: per-stage factors whose product is ``scale``, or ``"auto"`` (see
+    :func:`resolve_schedule`). ``upsampler``: a registry name, or one per stage.
+    ``channels``: an int (every stage) or ``len(schedule) + 1`` widths; default 32.
+    ``upsampler_options``: keyword arguments passed to every stage's upsampler.
+
+    >>> d = Decoder(8, 3, scale=8, schedule=[4, 2], upsampler=["subpixel", "bilinear"], channels=[16, 8, 8])
+    >>> [type(m).__name__ for m in d.upsamplers]
+    ['SubPixelConv', 'Interpolate']
+    >>> d.schedule
+    [4, 2]
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        scale: int,
+        schedule: Sequence[int] | str | None = None,
+        upsampler: str | Sequence[str] = "subpixel",
+        channels: int | Sequence[int] | None = None,
+        dims: int = 2,
+        upsampler_options: dict[str, Any] | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        in_channels = _check_scale(in_channels, "in_channels")
+        out_channels = _check_scale(out_channels, "out_channels")
+        if dims not in CONV:
+            raise InvalidArgumentError(f"dims must be one of {sorted(CONV)}, but got dims={dims!r}")
+        self.scale = scale
+        self.schedule = resolve_schedule(scale, schedule)
+        stages = len(self.schedule)
+        names = _per_stage(upsampler, stages, "upsampler")
+        for name in names:
+            if upsampler_info(name).guided:
+                raise InvalidArgumentError(
+                    f"upsampler {name!r} needs a guidance input, which Decoder does not provide")
+        widths = _per_stage(32 if channels is None else channels, stages + 1, "channels")
+        widths = [_check_scale(w, "channels") for w in widths]
+        kw = {"device": device, "dtype": dtype}
+        conv = CONV[dims]
+        self.dims = dims
+        self.upsampler_names = names
+        self.stem = nn.Sequential(conv(in_channels, widths[0], 3, padding=1, **kw), nn.ReLU())
+        self.upsamplers = nn.ModuleList(
+            build_upsampler(name, widths[i], widths[i + 1], factor, dims=dims, device=device, dtype=dtype,
+                            **(upsampler_options or {}))
+            for i, (name, factor) in enumerate(zip(names, self.schedule))
+        )
+        self.refine = nn.ModuleList(
+            nn.Sequential(conv(widths[i + 1], widths[i + 1], 3, padding=1, **kw), nn.ReLU()) for i in range(stages)
+        )
+        self.head = conv(widths[-1], out_channels, 3, padding=1, **kw)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        for up, refine in zip(self.upsamplers, self.refine):
+            x = refine(up(x))
+        return self.head(x)
+
+    def extra_repr(self) -> str:
+        return f"scale={self.scale}, schedule={self.schedule}, upsampler={self.upsampler_names!r}"
+
+
+def decoder_from_factory(factory: Callable[..., nn.Module], upsampler: str, *, in_channels: int, out_channels: int,
+                         schedule: list[int], dims: int = 2, **options: Any) -> nn.Module:
+    """Call a user's :class:`DecoderFactory` with a builder for ``upsampler``.
+
+    >>> def mine(upsample, *, in_channels, out_channels, schedule, dims):
+    ...     stages = [upsample(in_channels, in_channels, f) for f in schedule]
+    ...     return nn.Sequential(*stages, nn.Conv2d(in_channels, out_channels, 1))
+    >>> model = decoder_from_factory(mine, "nearest", in_channels=4, out_channels=3, schedule=[2, 2])
+    >>> model(torch.zeros(1, 4, 3, 3)).shape
+    torch.Size([1, 3, 12, 12])
+    """
+    upsampler_info(upsampler)
+
+    def upsample(in_ch: int, out_ch: int, factor: int) -> nn.Module:
+        return build_upsampler(upsampler, in_ch, out_ch, factor, dims=dims, **options)
+
+    model = factory(upsample, in_channels=in_channels, out_channels=out_channels, schedule=list(schedule), dims=dims)
+    if not isinstance(model, nn.Module):
+        raise InvalidTypeError(f"the decoder factory must return a torch.nn.Module, but returned {type(model).__name__}")
+    return model

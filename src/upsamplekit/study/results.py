@@ -1,0 +1,160 @@
+"""The study's results as plain data: candidates, one trial's measurements, per-candidate summaries.
+
+These dataclasses are the contract between the engine-neutral core (which produces them), the
+engines (which store them as JSON-able dicts) and the report (which only reads them).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+__all__ = ["Candidate", "TrialResult", "Stat", "CandidateSummary", "Recommendation", "StudySummary"]
+
+
+@dataclass(frozen=True, order=True)
+class Candidate:
+    """One decoder design under study: an upsampler (registry name) and a factor schedule.
+
+    >>> c = Candidate("subpixel", (2, 2))
+    >>> c.key, c.label
+    ('subpixel@2x2', 'subpixel [2, 2]')
+    >>> Candidate.from_key("subpixel@2x2") == c
+    True
+    """
+
+    upsampler: str
+    schedule: tuple[int, ...]
+
+    @property
+    def key(self) -> str:
+        """A stable identifier, ``name@4x2``: file names, storage parameters, JSON keys."""
+        return f"{self.upsampler}@{'x'.join(map(str, self.schedule))}"
+
+    @property
+    def label(self) -> str:
+        """How people read it: ``subpixel [2, 2]``."""
+        return f"{self.upsampler} {list(self.schedule)}"
+
+    @classmethod
+    def from_key(cls, key: str) -> Candidate:
+        name, _, factors = key.rpartition("@")
+        return cls(name, tuple(int(f) for f in factors.split("x")))
+
+
+@dataclass
+class TrialResult:
+    """Everything measured for one candidate trained with one seed.
+
+    Quality on the validation images: ``psnr`` (dB), ``ssim`` (0..1), ``checkerboard`` (share of
+    the reconstruction error's energy that repeats with the upsampling period, 0..1; see
+    :func:`upsamplekit.study.metrics.checkerboard_score`). Costs of one inference forward at the
+    latency input shape: ``params``, ``macs``, ``latency_ms`` (median) and ``latency_iqr_ms``,
+    ``peak_memory_bytes`` (live activation bytes). Time: ``train_seconds`` (the training loop),
+    ``eval_seconds`` (everything else of the trial), ``final_loss`` (training loss, last steps' mean).
+    """
+
+    candidate: Candidate
+    seed: int
+    psnr: float
+    ssim: float
+    checkerboard: float
+    params: int
+    macs: int
+    latency_ms: float
+    latency_iqr_ms: float
+    peak_memory_bytes: int
+    train_seconds: float
+    eval_seconds: float
+    final_loss: float
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["candidate"] = self.candidate.key
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrialResult:
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["candidate"] = Candidate.from_key(data["candidate"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Mean, sample standard deviation (0 for one value) and count of one metric over seeds.
+
+    >>> Stat.of([20.0, 21.0])
+    Stat(mean=20.5, std=0.7071067811865476, n=2)
+    """
+
+    mean: float
+    std: float
+    n: int
+
+    @classmethod
+    def of(cls, values: list[float]) -> Stat:
+        if not values:
+            return cls(math.nan, math.nan, 0)
+        return cls(statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0, len(values))
+
+    def __str__(self) -> str:
+        return f"{self.mean:.4g} ± {self.std:.2g}"
+
+
+@dataclass
+class CandidateSummary:
+    """One candidate over its seeds.
+
+    ``tied_with_best``: its mean PSNR is not separable from the best candidate's (see
+    :func:`upsamplekit.study.analysis.summarize`). ``pareto``: for each cost (``"macs"``,
+    ``"latency"``, ``"memory"``), whether it is on the front of PSNR against that cost.
+    """
+
+    candidate: Candidate
+    learned: bool
+    seeds: list[int]
+    psnr: Stat
+    ssim: Stat
+    checkerboard: Stat
+    train_seconds: Stat
+    params: int
+    macs: int
+    latency_ms: float
+    latency_iqr_ms: float
+    peak_memory_bytes: int
+    tied_with_best: bool = False
+    pareto: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass
+class Recommendation:
+    """The recommended candidate and the reasons, each a sentence backed by the numbers."""
+
+    candidate: Candidate
+    reasons: list[str]
+
+
+@dataclass
+class StudySummary:
+    """What a finished (or partly finished) study found; the report renders only this.
+
+    ``candidates`` are sorted by mean PSNR, best first. ``baseline``: the quality of a
+    no-network reference on the same validation images (``{"name", "psnr", "ssim"}``), or None.
+    ``images``: pictures for the reconstruction grid, float arrays (H, W, 3) in [0, 1]:
+    ``"input"`` (the decoder's input, shown enlarged by nearest), ``"target"``, and one per
+    candidate key (seed 0's model) where available. ``config``: the study's settings as a dict.
+    ``machine``: versions, threads and CPU, for the report's footer. ``trials``: every trial.
+    """
+
+    config: dict[str, Any]
+    candidates: list[CandidateSummary]
+    recommendation: Recommendation | None
+    trials: list[TrialResult]
+    baseline: dict[str, Any] | None = None
+    images: dict[str, Any] = field(default_factory=dict)
+    machine: dict[str, str] = field(default_factory=dict)
+    pending: int = 0
