@@ -47,7 +47,7 @@ def fit(
             loss.backward()
             optimizer.step()
             schedule.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if on_step is not None:
             on_step(step, losses[-1])
     model.eval()
