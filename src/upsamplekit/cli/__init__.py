@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..errors import UpsampleError
-from . import demo, shapes, spec
+from . import demo, shapes, spec, study
 
 
 class _Group(click.Group):
@@ -35,6 +35,7 @@ def app(debug: bool) -> None:
 app.add_command(demo.demo)
 app.add_command(spec.spec)
 app.add_command(shapes.shapes)
+app.add_command(study.study)
 
 
 def main() -> None:

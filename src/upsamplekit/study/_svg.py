@@ -1,0 +1,244 @@
+"""Inline-SVG drawing for the study report: scales, ticks, label placement and the Pareto plot.
+
+Private to :mod:`upsamplekit.study.report`. Everything returns strings of SVG markup with no
+external references, so the report stays one self-contained file. Plots use a ``viewBox`` and
+``width: 100%`` so they scale with the page.
+
+>>> nice_ticks(0.0, 1.0)
+[0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+>>> log_ticks(3.0, 700.0)[0]
+[10.0, 100.0]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from .report import PlotData, PlotPoint
+
+# Okabe-Ito palette: distinguishable under the common colour-vision deficiencies.
+BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#555555"
+
+WIDTH, HEIGHT = 560, 400
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 62, 18, 16, 52
+FONT = 11.0
+CHAR_W = 0.6 * FONT  # a generous estimate of one character's advance in a sans-serif face
+
+
+def esc(text: object) -> str:
+    """Escape ``text`` for use in SVG/HTML text and attribute values."""
+    return escape(str(text), quote=True)
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering ``[lo, hi]``."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo] if math.isfinite(lo) else []
+    raw = (hi - lo) / max(count, 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step - 1e-9)
+    return [i * step for i in range(first, int(math.floor(hi / step + 1e-9)) + 1)]
+
+
+def log_ticks(lo: float, hi: float) -> tuple[list[float], list[float]]:
+    """Major (labelled) and minor ticks of a log axis over ``[lo, hi]`` (both > 0).
+
+    Decades are major; when the range spans fewer than two decades, 2x and 5x are labelled too.
+    """
+    first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    major: list[float] = []
+    minor: list[float] = []
+    few = math.log10(hi / lo) < 2.0
+    for exponent in range(first, last + 1):
+        for m in range(1, 10):
+            v = m * 10.0**exponent
+            if not lo <= v <= hi:
+                continue
+            if m == 1 or (few and m in (2, 5)):
+                major.append(v)
+            else:
+                minor.append(v)
+    if len(major) < 2:  # less than a decade without 1/2/5 marks: fall back to round linear values
+        major = [v for v in nice_ticks(lo, hi, 4) if v > 0]
+    return major, minor
+
+
+def fmt_tick(value: float) -> str:
+    """A short tick label: ``0.5``, ``12``, ``1e+04`` style only for extreme values."""
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e5 or abs(value) < 1e-3:
+        return f"{value:.0e}"
+    return f"{value:.3g}"
+
+
+class Scale:
+    """Map data values to pixels, linearly or logarithmically."""
+
+    def __init__(self, lo: float, hi: float, p0: float, p1: float, log: bool = False) -> None:
+        self.log = log
+        self.lo, self.hi = (math.log10(lo), math.log10(hi)) if log else (lo, hi)
+        self.p0, self.p1 = p0, p1
+
+    def __call__(self, value: float) -> float:
+        v = math.log10(value) if self.log else value
+        span = self.hi - self.lo or 1.0
+        return self.p0 + (v - self.lo) / span * (self.p1 - self.p0)
+
+
+def padded_range(values: Sequence[float], log: bool, pad: float = 0.08) -> tuple[float, float]:
+    """The data range of ``values`` widened by ``pad`` of its span (in log space for a log axis)."""
+    finite = [v for v in values if math.isfinite(v) and (v > 0 or not log)]
+    if not finite:
+        return (1.0, 10.0) if log else (0.0, 1.0)
+    lo, hi = min(finite), max(finite)
+    if log:
+        a, b = math.log10(lo), math.log10(hi)
+        span = (b - a) or 0.5
+        return 10 ** (a - pad * span), 10 ** (b + pad * span)
+    span = (hi - lo) or (abs(hi) * 0.1 or 1.0)
+    return lo - pad * span, hi + pad * span
+
+
+class Box(NamedTuple):
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    def overlap(self, other: Box) -> float:
+        w = min(self.x1, other.x1) - max(self.x0, other.x0)
+        h = min(self.y1, other.y1) - max(self.y0, other.y0)
+        return w * h if w > 0 and h > 0 else 0.0
+
+
+def place_labels(anchors: Sequence[tuple[float, float]], texts: Sequence[str], bounds: Box,
+                 obstacles: Sequence[Box] = (), gap: float = 7.0) -> list[tuple[float, float, str]]:
+    """Greedy label placement: for each anchor in order, the first of 8 positions around it (at
+    two distances) that overlaps no placed label, obstacle or the outside of ``bounds``; when
+    none is free, the position with the least overlap. Returns ``(x, baseline_y, text-anchor)``.
+    """
+    placed: list[Box] = list(obstacles)
+    out: list[tuple[float, float, str]] = []
+    for (ax, ay), text in zip(anchors, texts):
+        w, h = CHAR_W * len(text), FONT
+        best: tuple[float, tuple[float, float, str], Box] | None = None
+        for d in (gap, 2.4 * gap):
+            # (dx, dy) of the label's anchor point; text-anchor decides which side it grows to.
+            for dx, dy, anchor in ((d, 0, "start"), (-d, 0, "end"), (0, -d, "middle"), (0, d + h * 0.6, "middle"),
+                                   (d * 0.7, -d * 0.7, "start"), (d * 0.7, d * 0.7 + h * 0.5, "start"),
+                                   (-d * 0.7, -d * 0.7, "end"), (-d * 0.7, d * 0.7 + h * 0.5, "end")):
+                x, base = ax + dx, ay + dy + h * 0.35
+                x0 = x if anchor == "start" else x - w if anchor == "end" else x - w / 2
+                box = Box(x0, base - h * 0.85, x0 + w, base + h * 0.2)
+                cost = sum(box.overlap(b) for b in placed)
+                outside = w * h - Box(max(box.x0, bounds.x0), max(box.y0, bounds.y0),
+                                      min(box.x1, bounds.x1), min(box.y1, bounds.y1)).overlap(box)
+                cost += 4 * max(outside, 0.0) + (0.5 if d > gap else 0.0)
+                if best is None or cost < best[0]:
+                    best = (cost, (x, base, anchor), box)
+                if cost == 0:
+                    break
+            if best is not None and best[0] == 0:
+                break
+        assert best is not None  # internal invariant: the loops above always run
+        placed.append(best[2])
+        out.append(best[1])
+    return out
+
+
+def _marker(p: PlotPoint, x: float, y: float) -> str:
+    tip = f"<title>{esc(p.label)}: PSNR {p.y:.2f} ± {p.y_err:.2f} dB, {fmt_tick(p.x)}</title>"
+    parts = []
+    if p.recommended:
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="10" fill="none" stroke="{VERMILLION}" stroke-width="2.5"/>')
+    if p.tied_with_best:
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="none" stroke="{GREEN}" stroke-width="1.6" '
+                     'stroke-dasharray="2.5 1.5"/>')
+    if p.learned:
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.2" fill="{BLUE}" stroke="#fff" stroke-width="0.8">{tip}</circle>')
+    else:
+        parts.append(f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{ORANGE}" stroke="#333" '
+                     f'stroke-width="0.8">{tip}</rect>')
+    return "".join(parts)
+
+
+def pareto_svg(plot: PlotData) -> str:
+    """Draw one :class:`~upsamplekit.study.report.PlotData` as an inline ``<svg class="plot">``."""
+    x0, x1 = MARGIN_LEFT, WIDTH - MARGIN_RIGHT
+    y0, y1 = HEIGHT - MARGIN_BOTTOM, MARGIN_TOP
+    sx = Scale(*plot.x_range, x0, x1, log=plot.x_log)
+    sy = Scale(*plot.y_range, y0, y1)
+    out = [f'<svg class="plot" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{esc(plot.title)}" '
+           f'font-size="{FONT}">']
+    out.append(f'<rect x="{x0}" y="{y1}" width="{x1 - x0}" height="{y0 - y1}" fill="#fbfbfd" stroke="#c8c8d0"/>')
+    # Grid and ticks.
+    if plot.x_log:
+        major, minor = log_ticks(*plot.x_range)
+    else:
+        major, minor = nice_ticks(*plot.x_range), []
+    for v in minor:
+        px = sx(v)
+        out.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{y0}" y2="{y0 + 3}" stroke="#888"/>')
+    for v in major:
+        px = sx(v)
+        out.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{y1}" y2="{y0}" stroke="#e6e6ec"/>'
+                   f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{y0}" y2="{y0 + 5}" stroke="#666"/>'
+                   f'<text x="{px:.1f}" y="{y0 + 17}" text-anchor="middle" fill="#333">{esc(fmt_tick(v))}</text>')
+    for v in nice_ticks(*plot.y_range, count=6):
+        py = sy(v)
+        out.append(f'<line x1="{x0}" x2="{x1}" y1="{py:.1f}" y2="{py:.1f}" stroke="#e6e6ec"/>'
+                   f'<line x1="{x0 - 5}" x2="{x0}" y1="{py:.1f}" y2="{py:.1f}" stroke="#666"/>'
+                   f'<text x="{x0 - 8}" y="{py + 4:.1f}" text-anchor="end" fill="#333">{esc(fmt_tick(v))}</text>')
+    out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{HEIGHT - 12}" text-anchor="middle" font-size="12" '
+               f'fill="#222">{esc(plot.x_title)}</text>')
+    out.append(f'<text transform="translate(15 {(y0 + y1) / 2:.1f}) rotate(-90)" text-anchor="middle" '
+               f'font-size="12" fill="#222">{esc(plot.y_title)}</text>')
+    obstacles: list[Box] = []
+    # Baseline.
+    if plot.baseline is not None:
+        name, value = plot.baseline
+        py = sy(value)
+        text = f"{name} {value:.2f} dB"
+        out.append(f'<line x1="{x0}" x2="{x1}" y1="{py:.1f}" y2="{py:.1f}" stroke="{PURPLE}" stroke-width="1.6" '
+                   f'stroke-dasharray="6 4"/><text x="{x1 - 4}" y="{py - 5:.1f}" text-anchor="end" '
+                   f'fill="#7a3a66">{esc(text)}</text>')
+        obstacles.append(Box(x1 - 4 - CHAR_W * len(text), py - 5 - FONT, x1 - 4, py - 3))
+    # Pareto front as a staircase: better quality costs more, so each step goes right, then up.
+    if plot.front:
+        pts = [(sx(x), sy(y)) for x, y in plot.front]
+        path = [f"M{pts[0][0]:.1f},{pts[0][1]:.1f}"]
+        for (_, py), (qx, qy) in zip(pts, pts[1:]):
+            path.append(f"H{qx:.1f}V{qy:.1f}")
+        path.append(f"H{x1:.1f}")
+        out.append(f'<path d="{"".join(path)}" fill="none" stroke="{GREY}" stroke-width="1.5" stroke-opacity="0.8"/>')
+    # Error bars, then markers, then labels (placed around everything already drawn).
+    coords = [(sx(p.x), sy(p.y)) for p in plot.points]
+    for p, (px, py) in zip(plot.points, coords):
+        if p.y_err > 0 and math.isfinite(p.y_err):
+            lo, hi = sy(p.y - p.y_err), sy(p.y + p.y_err)
+            colour = BLUE if p.learned else ORANGE
+            out.append(f'<path d="M{px:.1f},{lo:.1f}V{hi:.1f}M{px - 3:.1f},{lo:.1f}h6M{px - 3:.1f},{hi:.1f}h6" '
+                       f'stroke="{colour}" stroke-width="1.2" stroke-opacity="0.75"/>')
+        obstacles.append(Box(px - 5, py - 5, px + 5, py + 5))
+    for p, (px, py) in zip(plot.points, coords):
+        out.append(_marker(p, px, py))
+    order = sorted(range(len(plot.points)), key=lambda i: (not plot.points[i].recommended,
+                                                            not plot.points[i].pareto, -plot.points[i].y))
+    spots = place_labels([coords[i] for i in order], [plot.points[i].label for i in order],
+                         Box(x0, y1, x1, y0), obstacles)
+    for i, (tx, ty, anchor) in zip(order, spots):
+        p = plot.points[i]
+        weight = ' font-weight="700"' if p.recommended else ""
+        out.append(f'<text x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}"{weight} fill="#1d1d22" '
+                   f'paint-order="stroke" stroke="#fbfbfd" stroke-width="3">{esc(p.label)}</text>')
+    if not plot.points:
+        out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{(y0 + y1) / 2:.1f}" text-anchor="middle" fill="#777">'
+                   "no finished candidates to plot</text>")
+    out.append("</svg>")
+    return "".join(out)

@@ -1,0 +1,252 @@
+"""Study settings: one dataclass, documented field by field, loaded from defaults, ``--quick``,
+a TOML file and command-line overrides, in that order.
+
+Every field's help text is the ``--help`` of ``upsamplekit study``; the TOML keys are the field
+names. Unknown keys are errors that name the key, the file, the line and the closest valid key.
+
+>>> config = StudyConfig.build(overrides={"steps": "50", "upsamplers": "bilinear,subpixel"})
+>>> config.steps, config.upsamplers
+(50, ['bilinear', 'subpixel'])
+>>> [c.label for c in config.candidates()]
+['bilinear [4]', 'subpixel [4]', 'bilinear [2, 2]', 'subpixel [2, 2]']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..decoder import resolve_schedule, schedules
+from ..errors import InvalidArgumentError, unknown_choice
+from .results import Candidate
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["StudyConfig", "DEFAULT_UPSAMPLERS", "QUICK", "TRIAL_SETTINGS", "ConfigError"]
+
+DEFAULT_UPSAMPLERS = ["nearest", "bilinear", "bicubic", "transposed", "subpixel", "resizeconv", "carafe", "dysample"]
+TASKS = ("sr", "autoencoder")
+
+
+class ConfigError(InvalidArgumentError):
+    """A study setting is unknown or out of its range."""
+
+
+def _opt(default: Any, help: str, **kw: Any) -> Any:
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class StudyConfig:
+    """Everything a study run depends on. See :meth:`build` for where values come from."""
+
+    task: str = _opt("sr", "Task: 'sr' (super-resolution of area-downsampled crops) or 'autoencoder' "
+                           "(a fixed small encoder downsamples, the decoder under study upsamples back).")
+    scale: int = _opt(4, "Total upsampling factor of the decoder (integer >= 2).", low=2)
+    upsamplers: list[str] = _opt(DEFAULT_UPSAMPLERS, "Upsamplers to compare: registry names, comma-separated "
+                                                     "(see `upsamplekit.list_upsamplers()`).")
+    schedules: list[list[int]] = _opt([], "Factor schedules, e.g. '4,2x2' for [4] and [2, 2]; empty: every "
+                                          "ordered factorisation of --scale (up to --max-stages stages).")
+    max_stages: int = _opt(3, "Longest schedule considered when --schedules is empty.", low=1)
+    seeds: int = _opt(2, "Seeds per candidate (0 .. seeds-1); mean and std are over seeds.", low=1)
+    steps: int = _opt(200, "Training steps per trial (Adam, L1 loss, cosine learning rate).", low=1)
+    batch_size: int = _opt(16, "Crops per training step.", low=1)
+    crop: int = _opt(48, "Side of the high-resolution training crops, a multiple of --scale.", low=2)
+    channels: int = _opt(16, "Decoder width (feature channels of every stage).", low=1)
+    latent_channels: int = _opt(16, "Autoencoder task: channels of the encoder's latent.", low=1)
+    lr: float = _opt(3e-3, "Peak learning rate.", low=0.0)
+    images: str = _opt("", "Folder of PNG/JPEG images to use instead of the bundled photographs.")
+    val_fraction: float = _opt(0.2, "With --images: share of the images held out for validation (by image).",
+                               low=0.0, high=1.0)
+    val_crops: int = _opt(4, "Validation crops per validation image (the first is the centre).", low=1)
+    val_size: int = _opt(96, "Side of the validation crops, a multiple of --scale.", low=2)
+    decoder: str = _opt("", "Your decoder: 'module:function', a factory called as f(upsample, in_channels=, "
+                            "out_channels=, schedule=, dims=) (see upsamplekit.decoder.DecoderFactory).")
+    latency_size: int = _opt(64, "Side of the decoder input at which latency, MACs and memory are measured.",
+                             low=1)
+    threads: int = _opt(0, "Torch CPU threads (0: torch's default).", low=0)
+    out: str = _opt("upsamplekit-study", "Output folder: study database, report, results.", trial=False)
+    storage: str = _opt("", "Optuna storage URL (default: sqlite in the output folder).", trial=False)
+    study_name: str = _opt("upsamplekit-study", "Name of the study in the storage.", trial=False)
+
+    # ----------------------------------------------------------------------------- building
+    @classmethod
+    def build(cls, config_file: str | Path | None = None, overrides: dict[str, Any] | None = None,
+              quick: bool = False) -> StudyConfig:
+        """Defaults, then :data:`QUICK` if ``quick``, then the TOML file, then ``overrides``
+        (command-line strings or values; ``None`` values are skipped); then validated."""
+        values: dict[str, Any] = {}
+        if quick:
+            values.update(QUICK)
+        if config_file is not None:
+            values.update(_read_toml(Path(config_file)))
+        for name, value in (overrides or {}).items():
+            if value is not None:
+                values[name] = _coerce(name, value, "option --" + name.replace("_", "-"), text=isinstance(value, str))
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Check ranges and cross-field rules; raise :class:`ConfigError` naming the setting."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            low, high = f.metadata.get("low"), f.metadata.get("high")
+            if low is not None and value < low or high is not None and value > high:
+                rule = f">= {low}" if high is None else f"in [{low}, {high}]"
+                raise ConfigError(f"{f.name} must be {rule}, but got {value!r}")
+        if self.task not in TASKS:
+            raise unknown_choice("task", self.task, TASKS)
+        for name in ("crop", "val_size"):
+            if getattr(self, name) % self.scale:
+                raise ConfigError(f"{name} must be a multiple of scale={self.scale}, but got {name}={getattr(self, name)}")
+        if not self.upsamplers:
+            raise ConfigError("upsamplers must name at least one upsampler, but got an empty list")
+        from ..nn.registry import upsampler_info
+
+        for name in self.upsamplers:
+            upsampler_info(name)
+        for schedule in self.schedules:
+            resolve_schedule(self.scale, schedule)
+        if self.decoder and not re.fullmatch(r"[\w.]+:[\w.]+", self.decoder):
+            raise ConfigError(f"decoder must be 'module:function', but got {self.decoder!r}")
+
+    # ----------------------------------------------------------------------------- derived
+    def resolved_schedules(self) -> list[list[int]]:
+        return [list(s) for s in self.schedules] or schedules(self.scale, self.max_stages)
+
+    def candidates(self) -> list[Candidate]:
+        """Every (upsampler, schedule) pair: schedule-major, in the order given."""
+        return [Candidate(name, tuple(s)) for s in self.resolved_schedules() for name in self.upsamplers]
+
+    def trial_settings(self) -> dict[str, Any]:
+        """The settings a trial's result depends on, besides its candidate and seed.
+
+        A stored study resumes only when these are equal; the candidate grid and the number of
+        seeds may grow (finished trials are reused).
+        """
+        return {name: getattr(self, name) for name in TRIAL_SETTINGS}
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+TRIAL_SETTINGS = tuple(f.name for f in fields(StudyConfig)
+                       if f.metadata.get("trial", True) and f.name not in ("upsamplers", "schedules", "max_stages",
+                                                                             "seeds", "threads"))
+
+#: The ``--quick`` preset: a first look in about a minute, and the tests' study.
+QUICK: dict[str, Any] = {
+    "upsamplers": ["bilinear", "transposed", "subpixel"],
+    "steps": 60,
+    "val_crops": 2,
+    "latency_size": 32,
+}
+
+
+# --------------------------------------------------------------------------------- parsing
+def _kind(name: str) -> type:
+    return {f.name: type(f.default) if f.default is not dataclasses.MISSING else list
+            for f in fields(StudyConfig)}[name]
+
+
+def _coerce(name: str, value: Any, where: str, text: bool = False) -> Any:
+    """Turn a TOML value, or a command-line string (``text``), into the field's type, or explain why not."""
+    names = [f.name for f in fields(StudyConfig)]
+    if name not in names:
+        raise unknown_choice("setting", name, names)
+    kind = _kind(name)
+    try:
+        if name == "schedules":
+            if text:
+                return [[int(f) for f in part.split("x")] for part in value.split(",") if part.strip()]
+            if isinstance(value, list) and all(isinstance(s, list) and all(type(f) is int for f in s) for s in value):
+                return value
+            raise ValueError
+        if name == "upsamplers":
+            if text:
+                return [part.strip() for part in value.split(",") if part.strip()]
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return list(value)
+            raise ValueError
+        if kind is bool or isinstance(value, bool):
+            raise ValueError
+        if kind is int:
+            return int(value) if text else _exact(value, int)
+        if kind is float:
+            return float(value) if text else float(_exact(value, (int, float)))
+        if kind is str:
+            return _exact(value, str)
+    except ValueError:
+        pass
+    labels: dict[Any, str] = {"schedules": "schedules like '4,2x2' (TOML: [[4], [2, 2]])",
+                "upsamplers": "names like 'bilinear,subpixel' (TOML: a list of strings)",
+                int: "an integer", float: "a number", str: "a string"}
+    expected = labels.get(name) or labels[kind]
+    raise ConfigError(f"{where} must be {expected}, but got {value!r}")
+
+
+def _exact(value: Any, kinds: type | tuple[type, ...]) -> Any:
+    if not isinstance(value, kinds):
+        raise ValueError
+    return value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} does not exist")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {error}") from None
+    names = [f.name for f in fields(StudyConfig)]
+    values = {}
+    for key, value in data.items():
+        line = _line_of(text, key)
+        where = f"key {key!r} in {path}, line {line}"
+        if key not in names:
+            near = difflib.get_close_matches(key.replace("-", "_"), names, n=1, cutoff=0.5)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; valid keys: {', '.join(names)}"
+            raise ConfigError(f"unknown {where}{hint}")
+        values[key] = _coerce(key, value, where)
+    return values
+
+
+def _line_of(text: str, key: str) -> int | str:
+    pattern = re.compile(rf"^\s*(\[+\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\])")
+    for number, line in enumerate(text.splitlines(), 1):
+        if pattern.match(line):
+            return number
+    return "?"
+
+
+def import_factory(spec: str) -> Any:
+    """Import ``module:function`` (the current directory first on the path)."""
+    import importlib
+
+    module_name, _, attr = spec.partition(":")
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ConfigError(f"decoder {spec!r}: module {module_name!r} cannot be imported ({error})") from None
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ConfigError(f"decoder {spec!r}: module {module_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ConfigError(f"decoder {spec!r} must name a callable, but {attr!r} is a {type(obj).__name__}")
+    return obj
+

@@ -1,0 +1,168 @@
+"""Real photographs for the study: scikit-image's bundled images or a folder of the user's own,
+split into training and validation by image (never by crop of one image).
+
+The bundled set (CC0 / public domain, shipped inside scikit-image, nothing downloaded):
+colour photographs and grey-scale textures and scenes, grey ones repeated to three channels,
+images longer than :data:`MAX_SIDE` reduced by area averaging. Validation: astronaut, coffee
+and brick (a face, an object scene, a fine texture); training: the other thirteen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import InvalidArgumentError
+
+__all__ = ["Image", "Split", "bundled_images", "folder_images", "load_split", "BUNDLED_TRAIN", "BUNDLED_VAL"]
+
+BUNDLED_VAL = ("astronaut", "coffee", "brick")
+BUNDLED_TRAIN = ("chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina", "stereo_motorcycle",
+                 "camera", "grass", "gravel", "coins", "clock", "text", "cell")
+MAX_SIDE = 512
+EXTENSIONS = (".png", ".jpg", ".jpeg")
+
+
+class DataError(InvalidArgumentError):
+    """The images cannot be used: missing, unreadable, too few or too small."""
+
+
+@dataclass(frozen=True)
+class Image:
+    """A named photograph as a float32 tensor (3, H, W) in [0, 1]."""
+
+    name: str
+    pixels: torch.Tensor
+
+
+@dataclass(frozen=True)
+class Split:
+    train: list[Image]
+    val: list[Image]
+    source: str
+
+
+def _to_tensor(array: np.ndarray) -> torch.Tensor:
+    """uint8/float (H, W[, C]) -> float32 (3, H, W) in [0, 1]; alpha dropped, grey repeated."""
+    if array.dtype == np.uint8:
+        array = array.astype(np.float32) / 255.0
+    elif array.dtype == bool:
+        array = array.astype(np.float32)
+    else:
+        array = array.astype(np.float32)
+        array = (array - array.min()) / max(float(array.max() - array.min()), 1e-12)
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    pixels = torch.from_numpy(np.ascontiguousarray(array[:, :, :3])).permute(2, 0, 1).contiguous()
+    return _shrink(pixels)
+
+
+def _shrink(pixels: torch.Tensor) -> torch.Tensor:
+    longest = max(pixels.shape[1:])
+    if longest <= MAX_SIDE:
+        return pixels
+    size = [max(1, round(s * MAX_SIDE / longest)) for s in pixels.shape[1:]]
+    return F.interpolate(pixels[None], size=size, mode="area")[0]
+
+
+def bundled_images(names: tuple[str, ...]) -> list[Image]:
+    """scikit-image's bundled photographs by name (``stereo_motorcycle`` is its left view)."""
+    import skimage.data
+
+    images = []
+    for name in names:
+        array = getattr(skimage.data, name)()
+        if isinstance(array, tuple):
+            array = array[0]
+        images.append(Image(name, _to_tensor(np.asarray(array))))
+    return images
+
+
+def folder_images(folder: str | Path) -> list[Image]:
+    """Every PNG/JPEG file directly in ``folder``, sorted by name, read with Pillow."""
+    from PIL import Image as PILImage, UnidentifiedImageError
+
+    path = Path(folder)
+    if not path.is_dir():
+        raise DataError(f"images must be an existing folder, but {str(path)!r} "
+                        f"{'is a file' if path.exists() else 'does not exist'}")
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS and p.is_file())
+    if not files:
+        raise DataError(f"images folder {str(path)!r} has no PNG or JPEG files (looked for {', '.join(EXTENSIONS)})")
+    images = []
+    for file in files:
+        try:
+            with PILImage.open(file) as handle:
+                array = np.asarray(handle.convert("RGB"))
+        except (UnidentifiedImageError, OSError) as error:
+            raise DataError(f"image {str(file)!r} cannot be read: {error}") from None
+        images.append(Image(file.name, _to_tensor(array)))
+    return images
+
+
+def load_split(images: str = "", val_fraction: float = 0.2, min_side: int = 1) -> Split:
+    """The training and validation images: bundled by default, else ``images`` split evenly by name.
+
+    With a folder, ``max(1, round(n * val_fraction))`` images spread evenly over the sorted
+    names are held out. Every image must be at least ``min_side`` pixels in both axes (the
+    crop size), else :class:`DataError` names it.
+
+    >>> split = load_split()
+    >>> [im.name for im in split.val], len(split.train)
+    (['astronaut', 'coffee', 'brick'], 13)
+    >>> split.val[0].pixels.shape
+    torch.Size([3, 512, 512])
+    """
+    if images:
+        found = folder_images(images)
+        if len(found) < 2:
+            raise DataError(f"images folder {images!r} must hold at least 2 images (training and validation "
+                            f"are split by image), but has {len(found)}")
+        n_val = min(len(found) - 1, max(1, round(len(found) * val_fraction)))
+        picks = {int(i) for i in np.linspace(len(found) - 1, 0, n_val).round()}
+        split = Split([im for i, im in enumerate(found) if i not in picks],
+                      [im for i, im in enumerate(found) if i in picks], f"folder {images}")
+    else:
+        split = Split(bundled_images(BUNDLED_TRAIN), bundled_images(BUNDLED_VAL),
+                      "scikit-image's bundled photographs")
+    for image in split.train + split.val:
+        h, w = image.pixels.shape[1:]
+        if min(h, w) < min_side:
+            raise DataError(f"image {image.name!r} is {w}x{h} pixels, smaller than the crop of {min_side} pixels; "
+                            "use larger images or a smaller --crop / --val-size")
+    return split
+
+
+def random_crops(images: list[Image], size: int, count: int, generator: torch.Generator) -> torch.Tensor:
+    """``count`` random ``size`` x ``size`` crops, images drawn uniformly, random flips: (count, 3, size, size)."""
+    picks = torch.randint(len(images), (count,), generator=generator).tolist()
+    crops = []
+    for index in picks:
+        pixels = images[index].pixels
+        top = int(torch.randint(pixels.shape[1] - size + 1, (1,), generator=generator))
+        left = int(torch.randint(pixels.shape[2] - size + 1, (1,), generator=generator))
+        crop = pixels[:, top:top + size, left:left + size]
+        flips = torch.rand(2, generator=generator)
+        if flips[0] < 0.5:
+            crop = crop.flip(2)
+        if flips[1] < 0.5:
+            crop = crop.flip(1)
+        crops.append(crop)
+    return torch.stack(crops)
+
+
+def fixed_crops(images: list[Image], size: int, per_image: int) -> torch.Tensor:
+    """Deterministic validation crops: the centre of each image, then seeded positions."""
+    generator = torch.Generator().manual_seed(2026)
+    crops = []
+    for image in images:
+        h, w = image.pixels.shape[1:]
+        spots = [((h - size) // 2, (w - size) // 2)]
+        spots += [(int(torch.randint(h - size + 1, (1,), generator=generator)),
+                   int(torch.randint(w - size + 1, (1,), generator=generator))) for _ in range(per_image - 1)]
+        crops += [image.pixels[:, t:t + size, s:s + size] for t, s in spots]
+    return torch.stack(crops)

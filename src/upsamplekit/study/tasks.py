@@ -1,0 +1,101 @@
+"""The study's two tasks: what the decoder is given and what it must reproduce.
+
+* ``sr`` (super-resolution): the input is the high-resolution crop area-downsampled by the
+  total scale (mean of each scale x scale block); the decoder maps it back to the crop.
+* ``autoencoder``: a small fixed encoder (the same for every candidate, trained jointly)
+  downsamples the crop to a latent of ``latent_channels`` channels at 1/scale resolution; the
+  decoder under study upsamples it back.
+
+In both, the costs (MACs, latency, memory) are those of the decoder alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..decoder import Decoder, decoder_from_factory, resolve_schedule
+from ..errors import InvalidArgumentError
+from .results import Candidate
+
+__all__ = ["Task", "Encoder", "AutoEncoder", "make_task", "downsample"]
+
+
+def downsample(hr: torch.Tensor, scale: int) -> torch.Tensor:
+    """Area downsampling: the mean of each ``scale`` x ``scale`` block."""
+    return F.avg_pool2d(hr, scale)
+
+
+class Encoder(nn.Sequential):
+    """3x3 convolution and ReLU, one stride-f convolution and ReLU per prime factor f of the
+    scale, and a 1x1 projection to the latent."""
+
+    def __init__(self, in_channels: int, latent_channels: int, scale: int, width: int = 16) -> None:
+        layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 3, padding=1), nn.ReLU()]
+        for factor in resolve_schedule(scale):
+            layers += [nn.Conv2d(width, width, factor, stride=factor), nn.ReLU()]
+        layers.append(nn.Conv2d(width, latent_channels, 1))
+        super().__init__(*layers)
+
+
+class AutoEncoder(nn.Module):
+    def __init__(self, encoder: nn.Module, decoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+@dataclass(frozen=True)
+class Task:
+    """How to build a candidate's model and make (input, target) pairs from high-resolution crops."""
+
+    name: str
+    scale: int
+    channels: int
+    latent_channels: int
+    factory: Callable[..., nn.Module] | None = None
+
+    @property
+    def decoder_channels(self) -> int:
+        """Channels of the decoder's input."""
+        return 3 if self.name == "sr" else self.latent_channels
+
+    def build_decoder(self, candidate: Candidate) -> nn.Module:
+        schedule = list(candidate.schedule)
+        if self.factory is not None:
+            return decoder_from_factory(self.factory, candidate.upsampler, in_channels=self.decoder_channels,
+                                        out_channels=3, schedule=schedule)
+        return Decoder(self.decoder_channels, 3, self.scale, schedule, candidate.upsampler, channels=self.channels)
+
+    def build(self, candidate: Candidate) -> nn.Module:
+        """The trainable model: the decoder, or encoder + decoder."""
+        decoder = self.build_decoder(candidate)
+        if self.name == "sr":
+            return decoder
+        return AutoEncoder(Encoder(3, self.latent_channels, self.scale), decoder)
+
+    def decoder_of(self, model: nn.Module) -> nn.Module:
+        return model.decoder if isinstance(model, AutoEncoder) else model
+
+    def pair(self, hr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(model input, target)`` for a batch of high-resolution crops."""
+        return (downsample(hr, self.scale) if self.name == "sr" else hr), hr
+
+    def decoder_input(self, side: int, batch: int = 1) -> torch.Tensor:
+        """A decoder input of ``side`` x ``side`` for measuring costs."""
+        return torch.rand(batch, self.decoder_channels, side, side, generator=torch.Generator().manual_seed(0))
+
+
+def make_task(name: str, scale: int, channels: int, latent_channels: int,
+              factory: Callable[..., Any] | None = None) -> Task:
+    if name not in ("sr", "autoencoder"):
+        raise InvalidArgumentError(f"task must be 'sr' or 'autoencoder', but got {name!r}")
+    return Task(name, scale, channels, latent_channels, factory)
