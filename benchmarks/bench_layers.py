@@ -12,9 +12,10 @@ kernels, summed: the (N, C * k_up^2, H', W') tensor this library avoids), built 
   interquartile range over ``--repeats`` rounds; every case runs once per round, the cases
   interleaved, after one warm-up pass each;
 * peak memory of each pass: the largest sum of bytes of live tensors created during it
-  (:class:`LiveBytes`, a TorchDispatchMode that tracks each op's outputs until their storage
-  is freed; the input, parameters, buffers and ``g`` are not counted). Workspace an op
-  allocates and frees inside itself (a convolution's im2col buffer) is not seen;
+  (:class:`upsamplekit.study.measure.LiveBytes`, a TorchDispatchMode that tracks each op's
+  outputs until their storage is freed; the input, parameters, buffers and ``g`` are not
+  counted). Workspace an op allocates and frees inside itself (a convolution's im2col buffer)
+  is not seen;
 * parameters and forward MACs from :func:`upsamplekit.count_macs`.
 
 Usage::
@@ -37,7 +38,7 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,57 +46,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.multiprocessing.reductions import StorageWeakRef
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
 
 import upsamplekit
 from upsamplekit import count_macs, count_params
 from upsamplekit.nn import build_upsampler, list_upsamplers, upsampler_info
 from upsamplekit.nn.carafe import CARAFE
+from upsamplekit.study.measure import LiveBytes
 
 SECTION = "## Upsampling layers"
-
-
-# ------------------------------------------------------------------------------ memory
-class LiveBytes(TorchDispatchMode):
-    """Peak of the bytes held by live tensors created while the mode is active.
-
-    Every op's output storages are tracked (views and in-place results share a storage and
-    count once) until the storage is freed, which is checked with a weak reference at each
-    op; the peak is taken after each op's outputs exist. Storages of ``ignore`` (inputs,
-    parameters) are never counted.
-    """
-
-    def __init__(self, ignore: Iterable[torch.Tensor] = ()) -> None:
-        super().__init__()
-        self._external = {self._key(t) for t in ignore}
-        self._live: dict[tuple[int, int], tuple[StorageWeakRef, int]] = {}
-        self.current = 0
-        self.peak = 0
-
-    @staticmethod
-    def _key(t: torch.Tensor) -> tuple[int, int]:
-        storage = t.untyped_storage()
-        return storage.data_ptr(), storage.nbytes()
-
-    def _prune(self) -> None:
-        for key in [k for k, (ref, _) in self._live.items() if ref.expired()]:
-            self.current -= self._live.pop(key)[1]
-
-    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-        out = func(*args, **(kwargs or {}))
-        self._prune()
-        for t in tree_flatten(out)[0]:
-            if not isinstance(t, torch.Tensor) or t.device.type == "meta":
-                continue
-            key = self._key(t)
-            if key[1] == 0 or key in self._live or key in self._external:
-                continue
-            self._live[key] = (StorageWeakRef(t.untyped_storage()), key[1])
-            self.current += key[1]
-        self.peak = max(self.peak, self.current)
-        return out
 
 
 # ------------------------------------------------------------------------------ CARAFE by unfold

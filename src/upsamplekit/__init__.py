@@ -12,6 +12,7 @@ from __future__ import annotations
 from .arith import conv_output_size, conv_transpose_output_size, solve_conv, solve_conv_transpose
 from .costs import count_macs, count_params
 from .errors import UpsampleError
+from . import explain  # the package, callable: explain(a, b) is upsamplekit.explain.explain(a, b)
 from .nn.registry import build_upsampler, list_upsamplers, register_upsampler
 from .resample import Resampling, resize
 

@@ -9,6 +9,7 @@ import click
 
 from ..errors import UpsampleError
 from . import demo, shapes, spec, study
+from . import compare, explain  # noqa: I001  (upsamplekit explain, upsamplekit compare)
 
 
 class _Group(click.Group):
@@ -36,6 +37,8 @@ app.add_command(demo.demo)
 app.add_command(spec.spec)
 app.add_command(shapes.shapes)
 app.add_command(study.study)
+app.add_command(explain.explain)
+app.add_command(compare.compare)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ TOML keys and the library agree.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from collections.abc import Callable
 from typing import Any
 
@@ -62,7 +63,9 @@ def study(config_file: str | None, quick: bool, progress: bool, **options: Any) 
         click.echo(f"\ninterrupted: finished trials are stored; rerun the same command to resume "
                    f"(partial report in {config.out}/report.html)", err=True)
         raise SystemExit(130) from None
-    click.echo(format_table(run.summary))
+    if not run.ran:
+        click.echo("every trial was already finished: nothing to run (the report is rewritten)", err=True)
+    click.echo(format_table(run.summary, width=min(shutil.get_terminal_size().columns, 140)))
     if run.summary.recommendation is not None:
         rec = run.summary.recommendation
         click.echo(f"\nRecommendation: {rec.candidate.label}")
@@ -70,6 +73,6 @@ def study(config_file: str | None, quick: bool, progress: bool, **options: Any) 
             click.echo(f"  - {reason}")
     for failure in run.failures:
         click.echo(f"failed: {failure.spec.candidate.label} seed {failure.spec.seed}: {failure.message}", err=True)
-    click.echo(f"\nReport: {run.files['report.html']}")
+    click.echo(f"\nReport: {run.files['html']}")
     if run.failures:
         raise SystemExit(1)

@@ -5,7 +5,7 @@ external references, so the report stays one self-contained file. Plots use a ``
 ``width: 100%`` so they scale with the page.
 
 >>> nice_ticks(0.0, 1.0)
-[0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+[0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
 >>> log_ticks(3.0, 700.0)[0]
 [10.0, 100.0]
 """
@@ -42,7 +42,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     power = 10.0 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     first = math.ceil(lo / step - 1e-9)
-    return [i * step for i in range(first, int(math.floor(hi / step + 1e-9)) + 1)]
+    return [float(f"{i * step:.12g}") for i in range(first, int(math.floor(hi / step + 1e-9)) + 1)]
 
 
 def log_ticks(lo: float, hi: float) -> tuple[list[float], list[float]]:
@@ -127,7 +127,7 @@ def place_labels(anchors: Sequence[tuple[float, float]], texts: Sequence[str], b
     out: list[tuple[float, float, str]] = []
     for (ax, ay), text in zip(anchors, texts):
         w, h = CHAR_W * len(text), FONT
-        best: tuple[float, tuple[float, float, str], Box] | None = None
+        options = []
         for d in (gap, 2.4 * gap):
             # (dx, dy) of the label's anchor point; text-anchor decides which side it grows to.
             for dx, dy, anchor in ((d, 0, "start"), (-d, 0, "end"), (0, -d, "middle"), (0, d + h * 0.6, "middle"),
@@ -136,24 +136,23 @@ def place_labels(anchors: Sequence[tuple[float, float]], texts: Sequence[str], b
                 x, base = ax + dx, ay + dy + h * 0.35
                 x0 = x if anchor == "start" else x - w if anchor == "end" else x - w / 2
                 box = Box(x0, base - h * 0.85, x0 + w, base + h * 0.2)
-                cost = sum(box.overlap(b) for b in placed)
-                outside = w * h - Box(max(box.x0, bounds.x0), max(box.y0, bounds.y0),
-                                      min(box.x1, bounds.x1), min(box.y1, bounds.y1)).overlap(box)
-                cost += 4 * max(outside, 0.0) + (0.5 if d > gap else 0.0)
-                if best is None or cost < best[0]:
-                    best = (cost, (x, base, anchor), box)
+                inside = Box(max(box.x0, bounds.x0), max(box.y0, bounds.y0),
+                             min(box.x1, bounds.x1), min(box.y1, bounds.y1)).overlap(box)
+                cost = sum(box.overlap(b) for b in placed) + 4 * (w * h - inside) + (0.5 if d > gap else 0.0)
+                options.append((cost, len(options), (x, base, anchor), box))
                 if cost == 0:
                     break
-            if best is not None and best[0] == 0:
+            if options[-1][0] == 0:
                 break
-        assert best is not None  # internal invariant: the loops above always run
-        placed.append(best[2])
-        out.append(best[1])
+        cost, _, spot, box = min(options)
+        placed.append(box)
+        out.append(spot)
     return out
 
 
-def _marker(p: PlotPoint, x: float, y: float) -> str:
-    tip = f"<title>{esc(p.label)}: PSNR {p.y:.2f} ± {p.y_err:.2f} dB, {fmt_tick(p.x)}</title>"
+def _marker(p: PlotPoint, x: float, y: float, unit: str) -> str:
+    spread = f" ± {p.y_err:.2f}" if p.y_err > 0 else ""
+    tip = f"<title>{esc(p.label)}: PSNR {p.y:.2f}{spread} dB at {p.x:.3g} {esc(unit)}</title>"
     parts = []
     if p.recommended:
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="10" fill="none" stroke="{VERMILLION}" stroke-width="2.5"/>')
@@ -161,7 +160,8 @@ def _marker(p: PlotPoint, x: float, y: float) -> str:
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="none" stroke="{GREEN}" stroke-width="1.6" '
                      'stroke-dasharray="2.5 1.5"/>')
     if p.learned:
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.2" fill="{BLUE}" stroke="#fff" stroke-width="0.8">{tip}</circle>')
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.2" fill="{BLUE}" stroke="#fff" '
+                     f'stroke-width="0.8">{tip}</circle>')
     else:
         parts.append(f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{ORANGE}" stroke="#333" '
                      f'stroke-width="0.8">{tip}</rect>')
@@ -213,9 +213,11 @@ def pareto_svg(plot: PlotData) -> str:
     if plot.front:
         pts = [(sx(x), sy(y)) for x, y in plot.front]
         path = [f"M{pts[0][0]:.1f},{pts[0][1]:.1f}"]
-        for (_, py), (qx, qy) in zip(pts, pts[1:]):
+        for (px, py), (qx, qy) in zip(pts, pts[1:]):
             path.append(f"H{qx:.1f}V{qy:.1f}")
+            obstacles += [Box(px, py - 1.5, qx, py + 1.5), Box(qx - 1.5, min(py, qy), qx + 1.5, max(py, qy))]
         path.append(f"H{x1:.1f}")
+        obstacles.append(Box(pts[-1][0], pts[-1][1] - 1.5, x1, pts[-1][1] + 1.5))
         out.append(f'<path d="{"".join(path)}" fill="none" stroke="{GREY}" stroke-width="1.5" stroke-opacity="0.8"/>')
     # Error bars, then markers, then labels (placed around everything already drawn).
     coords = [(sx(p.x), sy(p.y)) for p in plot.points]
@@ -225,9 +227,10 @@ def pareto_svg(plot: PlotData) -> str:
             colour = BLUE if p.learned else ORANGE
             out.append(f'<path d="M{px:.1f},{lo:.1f}V{hi:.1f}M{px - 3:.1f},{lo:.1f}h6M{px - 3:.1f},{hi:.1f}h6" '
                        f'stroke="{colour}" stroke-width="1.2" stroke-opacity="0.75"/>')
+            obstacles.append(Box(px - 3, hi, px + 3, lo))
         obstacles.append(Box(px - 5, py - 5, px + 5, py + 5))
     for p, (px, py) in zip(plot.points, coords):
-        out.append(_marker(p, px, py))
+        out.append(_marker(p, px, py, plot.x_unit))
     order = sorted(range(len(plot.points)), key=lambda i: (not plot.points[i].recommended,
                                                             not plot.points[i].pareto, -plot.points[i].y))
     spots = place_labels([coords[i] for i in order], [plot.points[i].label for i in order],

@@ -5,7 +5,9 @@ Two candidates are *separable* when the difference of their mean PSNRs exceeds t
 standard error, ``2 * sqrt(s1^2/n1 + s2^2/n2)`` (s: standard deviation over seeds, n: seeds),
 and at least :data:`MIN_SEPARATION` dB. The recommendation is the cheapest candidate (fewest
 MACs, then lowest latency) among those not separable from the best, preferring one whose
-checkerboard score is low (:data:`CHECKERBOARD_HIGH`).
+checkerboard score is low: at most :data:`CHECKERBOARD_RATIO` times the lowest score of the study
+(the score's absolute level depends on the validation crop size, see
+:func:`~upsamplekit.study.metrics.checkerboard_noise_floor`, so candidates are compared with each other).
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from typing import Any
 from ..nn.registry import upsampler_info
 from .results import Candidate, CandidateSummary, Recommendation, Stat, StudySummary, TrialResult
 
-__all__ = ["summarize", "pareto_flags", "separable", "COSTS", "CHECKERBOARD_HIGH", "MIN_SEPARATION"]
+__all__ = ["summarize", "pareto_flags", "separable", "COSTS", "CHECKERBOARD_RATIO", "MIN_SEPARATION"]
 
 #: The costs each Pareto front trades against quality, and the summary attribute that holds each.
 COSTS = {"macs": "macs", "latency": "latency_ms", "memory": "peak_memory_bytes"}
-#: A checkerboard score above this (5% of the error's energy periodic with the upsampling period) is high.
-CHECKERBOARD_HIGH = 0.05
+#: A checkerboard score more than this many times the study's lowest is high.
+CHECKERBOARD_RATIO = 2.0
 #: Mean PSNR differences smaller than this many dB are never called separable.
 MIN_SEPARATION = 0.02
 
@@ -86,7 +88,9 @@ def _recommend(rows: list[CandidateSummary], baseline: dict[str, Any] | None) ->
     best = rows[0]
     top = [r for r in rows if r.tied_with_best]
     by_cost = sorted(top, key=lambda r: (r.macs, r.latency_ms))
-    smooth = [r for r in by_cost if r.checkerboard.mean <= CHECKERBOARD_HIGH]
+    lowest = min(r.checkerboard.mean for r in rows)
+    high = CHECKERBOARD_RATIO * lowest
+    smooth = [r for r in by_cost if r.checkerboard.mean <= high]
     pick = (smooth or by_cost)[0]
     c = pick.candidate
     reasons = [f"Best mean PSNR: {best.candidate.label}, {best.psnr.mean:.2f} ± {best.psnr.std:.2f} dB "
@@ -106,15 +110,17 @@ def _recommend(rows: list[CandidateSummary], baseline: dict[str, Any] | None) ->
             f"({_ratio(best.macs, pick.macs)} the best's), {pick.latency_ms:.2f} ms "
             f"({_ratio(best.latency_ms, pick.latency_ms)}) and {_mib(pick.peak_memory_bytes)} peak memory: "
             "the cheapest of the candidates tied with the best.")
-    if pick.checkerboard.mean <= CHECKERBOARD_HIGH:
-        reasons.append(f"Its checkerboard score is low ({pick.checkerboard.mean:.3f}).")
+    if pick.checkerboard.mean <= high:
+        reasons.append(f"Its checkerboard score is low: {pick.checkerboard.mean:.4f}, within {CHECKERBOARD_RATIO:g}x "
+                       f"the study's lowest ({lowest:.4f}).")
     else:
-        reasons.append(f"Its checkerboard score is high ({pick.checkerboard.mean:.3f} > {CHECKERBOARD_HIGH}), and so "
-                       "is every candidate tied with the best: look at the zoomed reconstructions.")
-    skipped = [r for r in by_cost if r.checkerboard.mean > CHECKERBOARD_HIGH and r.macs <= pick.macs and r is not pick]
+        reasons.append(f"Its checkerboard score is high ({pick.checkerboard.mean:.4f}, over {CHECKERBOARD_RATIO:g}x the "
+                       f"study's lowest, {lowest:.4f}), and so is every candidate tied with the best: look at the "
+                       "zoomed reconstructions.")
+    skipped = [r for r in by_cost if r.checkerboard.mean > high and r.macs <= pick.macs and r is not pick]
     if skipped and smooth:
         reasons.append(f"Passed over for checkerboard artifacts despite lower cost: "
-                       f"{', '.join(f'{r.candidate.label} ({r.checkerboard.mean:.3f})' for r in skipped)}.")
+                       f"{', '.join(f'{r.candidate.label} ({r.checkerboard.mean:.4f})' for r in skipped)}.")
     if baseline is not None:
         reasons.append(f"Bicubic resizing without a network reaches {baseline['psnr']:.2f} dB "
                        f"({pick.psnr.mean - baseline['psnr']:+.2f} dB for the recommendation).")

@@ -52,6 +52,9 @@ class StudyConfig:
 
     task: str = _opt("sr", "Task: 'sr' (super-resolution of area-downsampled crops) or 'autoencoder' "
                            "(a fixed small encoder downsamples, the decoder under study upsamples back).")
+    skip: int = _opt(0, "Task sr: 1 adds the decoder's output to a bicubic upsampling of its input (a global "
+                        "residual, as most super-resolution networks do); 0 makes the decoder produce the image "
+                        "alone.", low=0, high=1)
     scale: int = _opt(4, "Total upsampling factor of the decoder (integer >= 2).", low=2)
     upsamplers: list[str] = _opt(DEFAULT_UPSAMPLERS, "Upsamplers to compare: registry names, comma-separated "
                                                      "(see `upsamplekit.list_upsamplers()`).")
@@ -64,7 +67,7 @@ class StudyConfig:
     crop: int = _opt(48, "Side of the high-resolution training crops, a multiple of --scale.", low=2)
     channels: int = _opt(16, "Decoder width (feature channels of every stage).", low=1)
     latent_channels: int = _opt(16, "Autoencoder task: channels of the encoder's latent.", low=1)
-    lr: float = _opt(3e-3, "Peak learning rate.", low=0.0)
+    lr: float = _opt(5e-3, "Peak learning rate.", low=0.0)
     images: str = _opt("", "Folder of PNG/JPEG images to use instead of the bundled photographs.")
     val_fraction: float = _opt(0.2, "With --images: share of the images held out for validation (by image).",
                                low=0.0, high=1.0)

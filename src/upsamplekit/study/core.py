@@ -44,7 +44,7 @@ class Workbench:
     @classmethod
     def prepare(cls, config: StudyConfig) -> Workbench:
         factory = import_factory(config.decoder) if config.decoder else None
-        task = make_task(config.task, config.scale, config.channels, config.latent_channels, factory)
+        task = make_task(config.task, config.scale, config.channels, config.latent_channels, factory, config.skip)
         split = load_split(config.images, config.val_fraction, min_side=max(config.crop, config.val_size))
         return cls(config, task, split, fixed_crops(split.val, config.val_size, config.val_crops))
 

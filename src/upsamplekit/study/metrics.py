@@ -18,7 +18,7 @@ caller's to take.
 >>> target = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
 >>> noisy = (target + 0.05 * torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))).clamp(0, 1)
 >>> [round(v, 1) for v in psnr(noisy, target).tolist()]
-[26.3, 26.4]
+[26.1, 26.3]
 >>> ssim(target, target).tolist()
 [1.0, 1.0]
 >>> checkerboard_score(noisy, target, period=2) < 0.05  # white-noise error: no checkerboard
@@ -31,33 +31,30 @@ import math
 import numbers
 import string
 from collections.abc import Sequence
-from typing import Union
 
 import torch
 import torch.nn.functional as F
 
-from ..errors import InvalidArgumentError, InvalidTypeError, unknown_choice
+from ..errors import InvalidArgumentError, InvalidTypeError
 
 __all__ = ["psnr", "ssim", "checkerboard_score", "checkerboard_noise_floor"]
 
-Window = Union[int, Sequence[int], str]
-
 #: SSIM constants (Wang et al. 2004, as scikit-image): window radius, sigma, K1, K2.
 SSIM_RADIUS, SSIM_SIGMA, SSIM_K1, SSIM_K2 = 5, 1.5, 0.01, 0.03
-#: Tiles (periods) per local window of :func:`checkerboard_score` with ``window="auto"``.
-AUTO_WINDOW_TILES = 64
 
 
 # --------------------------------------------------------------------------- checks
+def _float_tensor(name: str, value: object) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise InvalidTypeError(f"{name} must be a torch.Tensor, but got {type(value).__name__}")
+    if not value.is_floating_point():
+        raise InvalidTypeError(f"{name} must be a floating-point tensor, but got dtype {value.dtype}")
+    return value
+
+
 def _pair(output: object, target: object) -> tuple[torch.Tensor, torch.Tensor]:
     """Both tensors as float64, after checking type, dtype, layout and shape."""
-    for name, value in (("output", output), ("target", target)):
-        if not isinstance(value, torch.Tensor):
-            raise InvalidTypeError(f"{name} must be a torch.Tensor, but got {type(value).__name__}")
-        if not value.is_floating_point():
-            raise InvalidTypeError(f"{name} must be a floating-point tensor, but got dtype {value.dtype}")
-    if not (isinstance(output, torch.Tensor) and isinstance(target, torch.Tensor)):  # for the type checker
-        raise InvalidTypeError("output and target must be torch.Tensor")
+    output, target = _float_tensor("output", output), _float_tensor("target", target)
     if output.shape != target.shape:
         raise InvalidArgumentError(
             f"output and target must have the same shape, but got {tuple(output.shape)} and {tuple(target.shape)}")
@@ -78,7 +75,7 @@ def _data_range(value: object) -> float:
     return float(value)
 
 
-def _per_axis(value: object, dims: int, name: str) -> list[int]:
+def _per_axis(value: object, dims: int, name: str, kinds: str = "an int or a sequence of ints") -> list[int]:
     """An int, or one int per spatial axis, each >= 1."""
     values = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
     if len(values) == 1:
@@ -88,7 +85,7 @@ def _per_axis(value: object, dims: int, name: str) -> list[int]:
             f"{name} must be an int or one int per spatial axis ({dims}), but got {value!r}")
     for v in values:
         if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-            raise InvalidTypeError(f"{name} must be an int or a sequence of ints, but got {value!r}")
+            raise InvalidTypeError(f"{name} must be {kinds}, but got {value!r}")
         if v < 1:
             raise InvalidArgumentError(f"{name} must be >= 1 along every axis, but got {value!r}")
     return [int(v) for v in values]
@@ -106,9 +103,9 @@ def psnr(output: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) ->
     >>> target = torch.zeros(2, 1, 4, 4)
     >>> output = target.clone()
     >>> output[0] += 0.1  # MSE 0.01 -> 20 dB; the second image is exact
-    >>> psnr(output, target).tolist()
+    >>> [round(v, 6) for v in psnr(output, target).tolist()]
     [20.0, inf]
-    >>> psnr(output * 255, target * 255, data_range=255).tolist()
+    >>> [round(v, 6) for v in psnr(output * 255, target * 255, data_range=255).tolist()]
     [20.0, inf]
     """
     x, y = _pair(output, target)
@@ -156,7 +153,7 @@ def ssim(output: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) ->
     >>> ssim(target, target).item()
     1.0
     >>> round(ssim(torch.full_like(target, 0.5), target).item(), 4)  # flat output: structure lost
-    0.0022
+    0.0899
     """
     x, y = _pair(output, target)
     peak = _data_range(data_range)
@@ -174,22 +171,8 @@ def ssim(output: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) ->
 
 
 # --------------------------------------------------------------------------- checkerboard
-def _windows(window: Window, tiles: list[int]) -> list[int]:
-    """Number of windows along each axis, from ``window`` (periods per window)."""
-    dims = len(tiles)
-    if isinstance(window, str):
-        if window == "global":
-            return [1] * dims
-        if window != "auto":
-            raise unknown_choice("window", window, ["auto", "global"])
-        side = round(AUTO_WINDOW_TILES ** (1 / dims))
-        sizes = [max(1, side)] * dims
-    else:
-        sizes = _per_axis(window, dims, "window")
-    return [max(1, round(t / s)) for t, s in zip(tiles, sizes)]
-
-
-def _layout(shape: Sequence[int], period: int | Sequence[int], window: Window) -> tuple[list[int], list[int], list[int]]:
+def _layout(shape: Sequence[int], period: int | Sequence[int],
+            window: int | Sequence[int] | None) -> tuple[list[int], list[int], list[int]]:
     """Per spatial axis: the period, the number of whole periods (tiles) and of windows."""
     spatial = list(shape[2:])
     periods = _per_axis(period, len(spatial), "period")
@@ -198,41 +181,45 @@ def _layout(shape: Sequence[int], period: int | Sequence[int], window: Window) -
             f"period must not exceed the image along any axis, but got period={period!r} for spatial shape "
             f"{tuple(spatial)}")
     tiles = [n // p for n, p in zip(spatial, periods)]
-    return periods, tiles, _windows(window, tiles)
+    if window is None:
+        return periods, tiles, [1] * len(tiles)
+    sizes = _per_axis(window, len(spatial), "window", "None, an int or a sequence of ints")
+    return periods, tiles, [max(1, round(t / s)) for t, s in zip(tiles, sizes)]
 
 
 def checkerboard_score(output: torch.Tensor, target: torch.Tensor, period: int | Sequence[int],
-                       *, window: Window = "auto") -> torch.Tensor:
+                       *, window: int | Sequence[int] | None = None) -> torch.Tensor:
     r"""Share of the error's energy that repeats with the upsampling period, per image: ``(N,)`` in ``[0, 1]``.
 
     The residual ``r = output - target`` is cropped to whole periods along each spatial axis
     (``period``: an int, or one per axis; pass the decoder's total scale, the product of its
     stage factors: a period-2 pattern of one stage is also period-4). Each position has a
-    *phase* ``p`` (its index modulo the period along every axis; ``prod(period)`` phases) and
-    lies in one *window* of whole periods. In window ``w`` the phase means ``m[w, p]`` (the mean
-    of ``r`` over the window's positions of phase ``p``) give the periodic component
-    ``P[w, p] = m[w, p] - mean_p m[w, p]``, which repeats over the window's ``n_w`` tiles:
+    *phase* ``p``, its index modulo the period along every axis (``prod(period)`` phases). The
+    phase means ``m[p]`` (the mean of ``r`` over the positions of phase ``p``) give the periodic
+    component ``P[p] = m[p] - mean_p m[p]``, which repeats over the image's ``n`` tiles
+    (periods):
 
     .. math::
 
-        \mathrm{score} = \frac{\sum_c \sum_w n_w \sum_p P_c[w, p]^2}{\sum_c \sum_x (r_c(x) - \bar r_c)^2}
+        \mathrm{score} = \frac{\sum_c n \sum_p P_c[p]^2}{\sum_c \sum_x (r_c(x) - \bar r_c)^2}
 
     (``c`` the channels, ``x`` the positions, ``\bar r_c`` the channel's mean error), and 0 when
     the error has no energy. The numerator is the energy of the orthogonal projection of ``r``
-    onto the signals that repeat with the period inside each window and average to zero there,
-    so the score is in ``[0, 1]``: near 1 for a pure checkerboard, near the noise floor for an
-    error without one.
+    onto the zero-mean signals that repeat with the period, so the score is in ``[0, 1]``: 1 for
+    a pure checkerboard error, near the noise floor for an error without one. It is blind to
+    the error's scale and to a constant offset per channel, and symmetric in output and target.
 
-    ``window``: periods per window along each axis (an int or one per axis); ``"auto"`` (the
-    default) uses windows of about 64 tiles (64 periods in 1-D, 8 x 8 in 2-D, 4 x 4 x 4 in 3-D);
-    ``"global"`` one window, the whole image. Windows let the pattern's amplitude and sign vary
-    across the image, as a trained transposed convolution's artifact follows the local
-    brightness and edges; an image that is not a whole number of windows gets windows of
-    nearly equal sizes (``round(tiles / window)`` of them along each axis).
+    ``window``: periods per window along each axis (an int or one per axis), to compute the
+    phase means in each window separately (``n`` and ``P`` per window, numerator summed over the
+    windows); ``None`` (the default) uses one window, the whole image. Windows follow a pattern
+    whose amplitude or sign changes across a large image (a transposed convolution's artifact
+    follows the local brightness) but raise the noise floor; an image that is not a whole number
+    of windows gets ``round(tiles / window)`` windows of nearly equal sizes along that axis.
 
     Noise floor: for an error of white noise the expected score is exactly
     ``windows * (prod(period) - 1) / (positions - 1)``, about ``1 / tiles per window``
-    (1/64 with ``"auto"``, ``1 / tiles`` with ``"global"``); see :func:`checkerboard_noise_floor`.
+    (:func:`checkerboard_noise_floor`). Errors with more low-frequency energy than white noise
+    (blur) score below it.
 
     >>> import torch
     >>> target = torch.zeros(1, 1, 32, 32)
@@ -240,10 +227,12 @@ def checkerboard_score(output: torch.Tensor, target: torch.Tensor, period: int |
     >>> checkerboard_score(target + pattern, target, period=2).tolist()
     [1.0]
     >>> noise = torch.randn(1, 1, 32, 32, generator=torch.Generator().manual_seed(0))
-    >>> round(checkerboard_score(noise, target, period=2).item(), 3)  # floor: 16 * 3 / 1023 = 0.047
-    0.054
-    >>> round(checkerboard_score(noise + pattern, target, period=2).item(), 2)  # half the energy periodic
-    0.54
+    >>> round(checkerboard_score(noise, target, period=2).item(), 4)  # white noise
+    0.0019
+    >>> round(checkerboard_noise_floor(noise.shape, period=2), 4)  # its expected value: 3 / 1023
+    0.0029
+    >>> round(checkerboard_score(noise + pattern, target, period=2).item(), 2)  # equal energies (in expectation)
+    0.48
     >>> checkerboard_score(target, target, period=2).tolist()
     [0.0]
     """
@@ -257,7 +246,7 @@ def checkerboard_score(output: torch.Tensor, target: torch.Tensor, period: int |
 
     # (N, C, t1, p1, t2, p2, ...): tile index and phase along each axis.
     r = r.reshape(n, c, *[v for tp in zip(tiles, periods) for v in tp])
-    # Sum each window's tiles per phase with one-hot (tiles -> windows) matrices.
+    # Sum each window's tiles per phase with one-hot (tile -> window) matrices.
     letters = iter(string.ascii_letters)
     nc = next(letters) + next(letters)
     tile_l, phase_l, win_l = ([next(letters) for _ in range(dims)] for _ in range(3))
@@ -279,19 +268,21 @@ def checkerboard_score(output: torch.Tensor, target: torch.Tensor, period: int |
     return score.clamp(0.0, 1.0)
 
 
-def checkerboard_noise_floor(shape: Sequence[int], period: int | Sequence[int], *, window: Window = "auto") -> float:
+def checkerboard_noise_floor(shape: Sequence[int], period: int | Sequence[int], *,
+                             window: int | Sequence[int] | None = None) -> float:
     """Expected :func:`checkerboard_score` of an error that is white noise, for images of ``shape``.
 
     ``shape`` is the images' ``(N, C, *spatial)``; ``period`` and ``window`` as for the score.
-    For i.i.d. Gaussian errors the score is a ratio of projections of an isotropic vector, so its
-    mean is exactly the ratio of the subspaces' dimensions: ``windows * (prod(period) - 1)`` over
-    ``positions - 1`` (positions after cropping to whole periods). Scores near it mean no
+    For i.i.d. Gaussian errors the score is the squared length of a projection of an isotropic
+    vector over its own, a Beta variable whose mean is exactly the ratio of the subspaces'
+    dimensions: ``windows * (prod(period) - 1)`` over ``positions - 1`` (positions after
+    cropping to whole periods), about ``1 / tiles per window``. Scores near it mean no
     checkerboard.
 
-    >>> round(checkerboard_noise_floor((1, 3, 128, 128), 2), 4)  # 64 windows of 8 x 8 tiles
-    0.0117
-    >>> round(checkerboard_noise_floor((1, 3, 128, 128), 2, window="global"), 6)  # about 1 / 4096
+    >>> round(checkerboard_noise_floor((1, 3, 128, 128), 2), 6)  # 3 / (128 * 128 - 1), about 1 / 4096 tiles
     0.000183
+    >>> round(checkerboard_noise_floor((1, 3, 128, 128), 2, window=8), 4)  # 64 windows of 8 x 8 tiles
+    0.0117
     """
     shape = list(shape)
     if len(shape) < 3:

@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import math
+import textwrap
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
@@ -58,7 +59,7 @@ class PlotData(NamedTuple):
 
     ``x = raw cost / x_divisor`` (MACs in ``x_unit`` M/G MAC, latency in ms, memory in MiB).
     ``front``: the ``(x, y)`` of the candidates flagged Pareto-optimal for ``cost``, by
-    increasing cost. ``baseline``: ``(label, psnr)`` of the no-network reference, or None.
+    increasing cost. ``baseline``: ``(name, psnr)`` of the no-network reference, or None.
     ``omitted``: labels of candidates without a finite cost or PSNR (not drawn).
     """
 
@@ -81,15 +82,19 @@ def _recommended_key(summary: StudySummary) -> str | None:
     return summary.recommendation.candidate.key if summary.recommendation is not None else None
 
 
-def _finite(x: float) -> bool:
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
 def _baseline(summary: StudySummary) -> tuple[str, float] | None:
     b = summary.baseline
     if not b or not _finite(b.get("psnr", math.nan)):
-        return None
-    return f"{b.get('name', 'baseline')} (no network)", float(b["psnr"])
+        return None  # the name is the engine's, e.g. "bicubic resize (no network)"
+    return str(b.get("name", "baseline (no network)")), float(b["psnr"])
 
 
 def pareto_plot_data(summary: StudySummary, cost: str) -> PlotData:
@@ -123,7 +128,8 @@ def pareto_plot_data(summary: StudySummary, cost: str) -> PlotData:
     else:
         divisor, unit, x_title, title = _MIB, "MiB", "peak activation memory (MiB)", "PSNR against peak memory"
     rec = _recommended_key(summary)
-    points, omitted = [], []
+    points: list[PlotPoint] = []
+    omitted: list[str] = []
     for c, v in zip(summary.candidates, raw):
         if not (_finite(v) and _finite(c.psnr.mean)):
             omitted.append(c.candidate.label)
@@ -173,6 +179,10 @@ def _stat(s: Stat, digits: int) -> str:
     return f"{s.mean:.{digits}f}" if s.n < 2 or not _finite(s.std) else f"{s.mean:.{digits}f} ± {s.std:.{digits}f}"
 
 
+def _ckb(c: CandidateSummary) -> str:
+    return f"{c.checkerboard.mean:.3f}" if _finite(c.checkerboard.mean) else "-"
+
+
 def _fronts(c: CandidateSummary) -> str:
     return "".join(letter if c.pareto.get(cost) else "." for cost, letter in zip(COSTS, "MLP"))
 
@@ -185,7 +195,7 @@ def format_table(summary: StudySummary, width: int | None = None) -> str:
 
     ``width``: the most columns a line may take (default 120; at least 60). Less important
     columns are dropped, then labels shortened, to fit. Marks: ``*`` recommended, ``=`` not
-    separable from the best PSNR; front ``MLP``: on the Pareto front against MACs, latency, peak memory.
+    separable from the best PSNR; ``M L P``: on the Pareto front against MACs, latency, peak memory.
 
     >>> from upsamplekit.study.results import Candidate, CandidateSummary, Recommendation, Stat, StudySummary
     >>> def row(name, psnr, macs, learned=True):
@@ -194,12 +204,12 @@ def format_table(summary: StudySummary, width: int | None = None) -> str:
     ...                             tied_with_best=True, pareto={"macs": True, "latency": learned})
     >>> rows = [row("subpixel", 24.5, 2_000_000), row("bilinear", 24.4, 1_000_000, learned=False)]
     >>> summary = StudySummary({}, rows, Recommendation(rows[0].candidate, ["best PSNR"]), [], pending=2)
-    >>> print(format_table(summary, width=100))
-    #  candidate     kind     PSNR dB       SSIM           ckb  params  MACs  lat ms (IQR)  mem MiB  mark  front
-    1  subpixel [2]  learned  24.50 ± 0.10  0.900 ± 0.010  0.020    1k    2M   1.50 (0.10)        1  *=    ML.
-    2  bilinear [2]  fixed    24.40 ± 0.10  0.900 ± 0.010  0.020    1k    1M   1.50 (0.10)        1   =    M..
-    mark: * recommended, = not separable from the best PSNR; front: on the Pareto front of PSNR
-    against M MACs, L latency, P peak memory. Incomplete study: 2 trials pending.
+    >>> print(format_table(summary, width=90))  # too narrow for train time, kind and SSIM
+    #  candidate     PSNR dB         ckb  params  MACs  lat ms (IQR)  mem MiB  marks
+    1  subpixel [2]  24.50 ± 0.10  0.020      1k    2M  1.50 (0.100)     1.00  *= ML.
+    2  bilinear [2]  24.40 ± 0.10  0.020      1k    1M  1.50 (0.100)     1.00   = M..
+    marks: * recommended, = not separable from the best PSNR; M L P: on the Pareto front of
+    PSNR against MACs, latency, peak memory. Incomplete study: 2 trials pending.
     """
     if not isinstance(summary, StudySummary):
         raise InvalidTypeError(f"summary must be a StudySummary, but got {type(summary).__name__}")
@@ -212,19 +222,19 @@ def format_table(summary: StudySummary, width: int | None = None) -> str:
     columns: list[tuple[str, bool, int, Callable[[int, CandidateSummary], str]]] = [
         ("#", True, 0, lambda i, c: str(i + 1)),
         ("candidate", False, 0, lambda i, c: c.candidate.label),
-        ("kind", False, 6, lambda i, c: "learned" if c.learned else "fixed"),
+        ("kind", False, 7, lambda i, c: "learned" if c.learned else "fixed"),
         ("PSNR dB", False, 0, lambda i, c: _stat(c.psnr, 2)),
         ("SSIM", False, 4, lambda i, c: _stat(c.ssim, 3)),
-        ("ckb", True, 3, lambda i, c: f"{c.checkerboard.mean:.3f}" if _finite(c.checkerboard.mean) else "-"),
+        ("ckb", True, 3, lambda i, c: _ckb(c)),
         ("params", True, 2, lambda i, c: _si(c.params)),
         ("MACs", True, 1, lambda i, c: _si(c.macs)),
         ("lat ms (IQR)", True, 1, lambda i, c: f"{_num(c.latency_ms)} ({_num(c.latency_iqr_ms)})"
          if _finite(c.latency_iqr_ms) else _num(c.latency_ms)),
         ("mem MiB", True, 2, lambda i, c: _num(c.peak_memory_bytes / _MIB)),
-        ("train s", True, 7, lambda i, c: _num(c.train_seconds.mean)),
-        ("seeds", True, 8, lambda i, c: str(len(c.seeds))),
-        ("mark", False, 0, lambda i, c: ("*" if c.candidate.key == rec else " ") + ("=" if c.tied_with_best else " ")),
-        ("front", False, 0, lambda i, c: _fronts(c)),
+        ("train s", True, 6, lambda i, c: _num(c.train_seconds.mean)),
+        ("seeds", True, 5, lambda i, c: str(len(c.seeds))),
+        ("marks", False, 0, lambda i, c: ("*" if c.candidate.key == rec else " ")
+         + ("=" if c.tied_with_best else " ") + " " + _fronts(c)),
     ]
     if summary.candidates and len({len(c.seeds) for c in summary.candidates}) == 1:
         columns = [col for col in columns if col[0] != "seeds"]  # every candidate has the same count
@@ -250,20 +260,14 @@ def format_table(summary: StudySummary, width: int | None = None) -> str:
     if not summary.candidates:
         out.append("(no finished candidates yet)")
     base = _baseline(summary)
-    notes = ["mark: * recommended, = not separable from the best PSNR; front: on the Pareto front of PSNR",
-             "against M MACs, L latency, P peak memory."]
+    notes = ["marks: * recommended, = not separable from the best PSNR; M L P: on the Pareto front of PSNR",
+             "against MACs, latency, peak memory."]
     if base is not None:
         notes.append(f"Baseline {base[0]}: {base[1]:.2f} dB.")
     if summary.pending > 0:
-        notes.append(f"Incomplete study: {summary.pending} trial{'s' if summary.pending != 1 else ''} pending.")
-    out += _wrap(" ".join(notes), min(width, 100))
+        notes.append(f"Incomplete study: {_plural(summary.pending, 'trial')} pending.")
+    out += textwrap.wrap(" ".join(notes), min(width, 100))
     return "\n".join(out)
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    import textwrap
-
-    return textwrap.wrap(text, width)
 
 
 # ---------------------------------------------------------------------------------------- CSV, JSON, Markdown
@@ -361,10 +365,11 @@ def _markdown_text(summary: StudySummary, top: int = 5) -> str:
     if rec is not None:
         lines += [f"- {reason}" for reason in rec.reasons] + [""]
     else:
-        lines += ["The study has not recommended a candidate"
-                  + (" yet: it is incomplete." if summary.pending else ".") + "", ""]
+        lines += ["The study has not recommended a candidate" + (" yet: it is incomplete." if summary.pending else "."),
+                  ""]
     if summary.pending > 0:
-        lines += [f"**Incomplete study:** {summary.pending} trials pending; the numbers cover finished trials only.", ""]
+        lines += [f"**Incomplete study:** {_plural(summary.pending, 'trial')} pending; the numbers cover finished "
+                  "trials only.", ""]
     shown = summary.candidates[:top]
     if rec is not None and all(c.candidate != rec.candidate for c in shown):
         shown += [c for c in summary.candidates if c.candidate == rec.candidate]
@@ -379,52 +384,57 @@ def _markdown_text(summary: StudySummary, top: int = 5) -> str:
             if front:
                 marks += ("; " if marks else "") + "front: " + "/".join(front)
             lines.append(f"| {rank} | {_md_cell(c.candidate.label)} | {_stat(c.psnr, 2)} | {_stat(c.ssim, 3)} | "
-                         f"{c.checkerboard.mean:.3f} | {_si(c.macs)} | {_num(c.latency_ms)} | "
+                         f"{_ckb(c)} | {_si(c.macs)} | {_num(c.latency_ms)} | "
                          f"{_num(c.peak_memory_bytes / _MIB)} | {marks} |")
         lines.append("")
         if len(summary.candidates) > len(shown):
-            lines += [f"{len(summary.candidates) - len(shown)} more candidates in `results.csv` and `report.html`.", ""]
+            more = _plural(len(summary.candidates) - len(shown), "more candidate")
+            lines += [f"{more} in `results.csv` and `report.html`.", ""]
     base = _baseline(summary)
     if base is not None:
         lines += [f"Baseline {base[0]}: {base[1]:.2f} dB PSNR.", ""]
     return "\n".join(lines)
 
 
+_TASKS = {"sr": "super-resolution of area-downsampled photographs",
+          "autoencoder": "an autoencoder (a fixed encoder downsamples, the decoder under study upsamples back)"}
+
+
 def _overview(summary: StudySummary) -> str:
-    """One paragraph: task, scale, candidates, seeds, steps, data, progress."""
-    cfg = summary.config
-    cands = summary.candidates
+    """One paragraph: task, scale, candidates, seeds, steps, data, how quality and costs are measured, progress.
+
+    Reads the study config's ``task``, ``scale``, ``seeds``, ``steps``, ``batch_size``, ``crop``,
+    ``images``, ``val_crops``, ``val_size`` and ``latency_size`` where present.
+    """
+    cfg, cands = summary.config, summary.candidates
     scales = {math.prod(c.candidate.schedule) for c in cands}
     scale = cfg.get("scale", scales.pop() if len(scales) == 1 else None)
     ups = sorted({c.candidate.upsampler for c in cands})
-    scheds = {c.candidate.schedule for c in cands}
-    seed_counts = sorted({len(c.seeds) for c in cands})
-    seeds_cfg = cfg.get("seeds")
-    if isinstance(seeds_cfg, (list, tuple)):
-        seeds = f"{len(seeds_cfg)} seeds"
-    elif isinstance(seeds_cfg, int) and not isinstance(seeds_cfg, bool):
-        seeds = f"{seeds_cfg} seeds"
-    elif seed_counts:
-        seeds = f"{seed_counts[0]}-{seed_counts[-1]} seeds" if len(seed_counts) > 1 else f"{seed_counts[0]} seeds"
-    else:
-        seeds = ""
-    task = cfg.get("task")
-    text = f"This study compared {len(cands)} decoder candidate{'s' if len(cands) != 1 else ''}"
-    text += f" for {task}" if task else ""
-    text += f" at ×{scale} upsampling" if scale else ""
+    text = f"This study compared {_plural(len(cands), 'decoder candidate')}"
+    if cfg.get("task"):
+        text += f" for {_TASKS.get(cfg['task'], cfg['task'])}"
+    text += f" at ×{scale}" if scale else ""
     if cands:
-        text += (f": {len(ups)} upsampler{'s' if len(ups) != 1 else ''} ({', '.join(ups)}) and "
-                 f"{len(scheds)} factor schedule{'s' if len(scheds) != 1 else ''}")
-    parts = [p for p in (seeds + " each" if seeds else "",
-                         f"{cfg['steps']} training steps per run" if "steps" in cfg else "") if p]
-    data = next((cfg[k] for k in ("data", "dataset", "images") if cfg.get(k)), None)
-    if isinstance(data, (list, tuple)):
-        data = ", ".join(map(str, data))
-    text += (", trained with " + " and ".join(parts) if parts else "") + (f" on {data}" if data else "") + ". "
-    text += ("Quality (PSNR, SSIM, checkerboard score) is measured on held-out validation images; costs (MACs, "
-             "latency, peak activation memory) on one inference forward pass. ")
-    text += f"{len(summary.trials)} trial{'s' if len(summary.trials) != 1 else ''} finished"
-    text += f", {summary.pending} pending." if summary.pending else "."
+        text += (f": {_plural(len(ups), 'upsampler')} ({', '.join(ups)}) and "
+                 f"{_plural(len({c.candidate.schedule for c in cands}), 'factor schedule')}")
+    counts = sorted({len(c.seeds) for c in cands})
+    seeds = cfg.get("seeds", f"{counts[0]}-{counts[-1]}" if len(counts) > 1 else counts[0] if counts else None)
+    train = [f"{seeds} seeds each" if seeds is not None else "",
+             f"{cfg['steps']} steps per run" if "steps" in cfg else ""]
+    text += (", trained with " + " and ".join(t for t in train if t)) if any(train) else ""
+    if "batch_size" in cfg and "crop" in cfg:
+        text += f" (batches of {cfg['batch_size']} crops of {cfg['crop']}×{cfg['crop']})"
+    if "images" in cfg:
+        bundled = " on the photographs bundled with scikit-image"
+        text += f" on the images in {cfg['images']}" if cfg["images"] else bundled
+    text += ". Quality (PSNR, SSIM, checkerboard score) is measured on held-out validation images"
+    if "val_crops" in cfg and "val_size" in cfg:
+        text += f" ({cfg['val_crops']} crops of {cfg['val_size']}×{cfg['val_size']} each)"
+    text += "; costs (MACs, latency, peak activation memory) on one inference forward pass"
+    if "latency_size" in cfg:
+        text += f" of a {cfg['latency_size']}×{cfg['latency_size']} decoder input"
+    text += f". {_plural(len(summary.trials), 'trial')} finished" + (f", {summary.pending} pending." if summary.pending
+                                                                      else ".")
     return text
 
 
@@ -531,8 +541,8 @@ def _grid_html(summary: StudySummary) -> str:
         if img.shape != ref.shape:
             raise InvalidArgumentError(f"summary.images[{c.candidate.key!r}] must have the target's shape "
                                        f"{ref.shape}, but got {img.shape}")
-        here = f"{_psnr(img, target):.2f} dB here · " if target is not None else ""
-        tiles.append((c.candidate.label, f"{here}{_stat(c.psnr, 2)} dB mean", img))
+        here = f"{_psnr(img, target):.2f} dB on this image · " if target is not None else ""
+        tiles.append((c.candidate.label, f"{here}mean {_stat(c.psnr, 2)} dB", img))
     h, w = ref.shape[:2]
     size = min(32, max(16, min(h, w) // 4), h, w)
     scored = [c for c in with_image if _finite(c.checkerboard.mean)]
@@ -540,13 +550,14 @@ def _grid_html(summary: StudySummary) -> str:
     if worst is not None and target is not None:
         period = math.prod(worst.candidate.schedule)
         top, left, size = _zoom_region(recons[worst.candidate.key] - target, period, size)
-        why = (f"The zoomed region (×{max(2, round(128 / size))}, nearest) is where {escape(worst.candidate.label)}, "
-               f"the candidate with the highest checkerboard score ({worst.checkerboard.mean:.3f}), has the most "
-               f"residual energy repeating with its {period}-pixel upsampling period.")
+        why = (f"where {escape(worst.candidate.label)}, the candidate with the highest checkerboard score "
+               f"({worst.checkerboard.mean:.3f}), has the most error energy repeating with its {period}-pixel "
+               "upsampling period.")
     else:
         top, left = (h - size) // 2, (w - size) // 2
-        why = "The zoomed region is the image centre (no reconstruction to locate artefacts in)."
-    zoom = max(2, round(128 / size))
+        why = "the image centre (no reconstruction and target to locate artifacts in)."
+    zoom = max(2, round(128 / size))  # zoomed patches of about 128 pixels
+    why = f"Below each image, the framed {size}×{size} region enlarged {zoom}× by nearest neighbour: {why}"
     box = (f"left:{100 * left / w:.3f}%;top:{100 * top / h:.3f}%;"
            f"width:{100 * size / w:.3f}%;height:{100 * size / h:.3f}%")
     out = [f'<p class="note">{why}</p>', f'<div class="grid" data-zoom="{top},{left},{size}">']
@@ -571,7 +582,7 @@ _CSS = """
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,
 "Helvetica Neue",Arial,sans-serif}
-main{max-width:1180px;margin:0 auto;padding:28px 20px 40px}
+main{max-width:1240px;margin:0 auto;padding:28px 20px 40px}
 h1{font-size:1.7rem;margin:0 0 .4rem;letter-spacing:-.01em}
 h2{font-size:1.2rem;margin:2.2rem 0 .6rem;padding-bottom:.3rem;border-bottom:1px solid var(--line)}
 p{margin:.4rem 0 .8rem;max-width:80ch}
@@ -585,26 +596,31 @@ padding:1rem 1.3rem;margin:1.2rem 0}
 .rec .pick{font-size:1.6rem;font-weight:700;margin:.15rem 0 .3rem}
 .rec .facts{color:#33333b;font-variant-numeric:tabular-nums}
 .rec ul{margin:.5rem 0 0;padding-left:1.2rem}
-.legend{display:flex;flex-wrap:wrap;gap:.4rem 1.4rem;font-size:.88rem;color:#33333b;margin:.4rem 0 .6rem}
-.legend span{display:inline-flex;align-items:center;gap:.4rem}
-.plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:14px}
+.key{padding:.4rem .6rem;font-size:.92rem;color:#33333b}
+.legend{display:flex;flex-direction:column;gap:.35rem;font-size:.9rem;margin:.6rem 0}
+.legend span{display:flex;align-items:center;gap:.5rem}
+.legend svg{flex:0 0 28px}
+.plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(460px,100%),1fr));gap:14px}
 figure{margin:0}
 .plots figure{border:1px solid var(--line);border-radius:8px;padding:8px 8px 4px}
 .plots figcaption{font-weight:600;font-size:.92rem;padding:0 4px}
 svg.plot{width:100%;height:auto;display:block;font-family:inherit}
 .scroll{overflow-x:auto}
-table{border-collapse:collapse;font-size:.88rem;font-variant-numeric:tabular-nums;width:100%}
-th,td{padding:.35rem .55rem;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
+table{border-collapse:collapse;font-size:.85rem;font-variant-numeric:tabular-nums;width:100%}
+th,td{padding:.3rem .45rem;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
+th{vertical-align:bottom;line-height:1.25}th small{display:block;font-weight:400;color:var(--muted)}
 th{background:var(--soft);font-weight:600;cursor:pointer;user-select:none;position:sticky;top:0}
 th:nth-child(2),td:nth-child(2),th:last-child,td:last-child{text-align:left}
 tbody tr:hover{background:#f0f4fa}
+td small{color:var(--muted);font-size:.85em}
 tr.recommended{background:#fff1e8}
 tfoot td{color:var(--muted);font-style:italic}
-.badge{display:inline-block;font-size:.74rem;line-height:1.35;padding:0 .4rem;border-radius:9px;margin-right:.2rem;
+.badge{display:inline-block;font-size:.72rem;line-height:1.35;padding:0 .35rem;border-radius:9px;margin-right:.2rem;
 border:1px solid #bbb;color:#333;background:#fff}
-.badge.rec{border-color:var(--accent);color:#a1430a;background:#fff1e8;font-weight:600}
-.badge.tie{border-color:var(--ok);color:#006e50;border-style:dashed}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:14px}
+.badge.brec{border-color:var(--accent);color:#a1430a;background:#fff1e8;font-weight:600}
+.badge.btie{border-color:var(--ok);color:#006e50;border-style:dashed}
+.front{color:#555;font-size:.7em;margin-left:.3em;vertical-align:.1em}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(170px,45%),1fr));gap:14px}
 .tile .frame{position:relative;line-height:0}
 .tile img{width:100%;height:auto;image-rendering:pixelated;display:block;border-radius:3px}
 .tile img.zoom{margin-top:6px}
@@ -612,6 +628,8 @@ border:1px solid #bbb;color:#333;background:#fff}
 .tile figcaption{font-size:.84rem;line-height:1.3;margin-top:.3rem}
 .tile figcaption span{display:block;color:var(--muted);font-variant-numeric:tabular-nums}
 footer{margin-top:2.5rem;color:var(--muted);font-size:.84rem}
+footer .meta{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(320px,100%),1fr));gap:0 2rem}
+footer h3{font-size:.95rem;color:#33333b}
 footer table{width:auto;font-size:.82rem;margin-bottom:1rem}
 footer td,footer th{text-align:left;white-space:normal;cursor:auto;background:none;position:static}
 footer td:first-child{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:#33333b}
@@ -624,7 +642,8 @@ document.querySelectorAll("table.sortable").forEach(function(t){var b=t.tBodies[
 t.querySelectorAll("thead th").forEach(function(th,i){th.title="click to sort";th.addEventListener("click",function(){
 var d=th.dataset.dir==="asc"?-1:1;th.dataset.dir=d>0?"asc":"desc";
 Array.from(b.rows).sort(function(r,s){var a=r.cells[i].dataset.v,c=s.cells[i].dataset.v,x=parseFloat(a),y=parseFloat(c);
-return (isNaN(x)||isNaN(y)?String(a).localeCompare(String(c)):x-y)*d;}).forEach(function(r){b.appendChild(r);});});});});
+return (isNaN(x)||isNaN(y)?String(a).localeCompare(String(c)):x-y)*d;})
+.forEach(function(r){b.appendChild(r);});});});});
 """
 
 _ICONS = {
@@ -640,56 +659,58 @@ _ICONS = {
 }
 
 
-def _td(text: str, sort: Any = None, title: str = "") -> str:
+def _td(text: str, sort: Any = None, title: str = "", front: bool = False, extra: str = "") -> str:
+    """One cell; ``sort`` is the number the sorting script uses, ``front`` adds the Pareto mark,
+    ``extra`` a muted aside (the latency's IQR)."""
     v = text if sort is None else (sort if _finite(sort) else "")
     t = f' title="{escape(title)}"' if title else ""
-    return f'<td data-v="{escape(str(v))}"{t}>{escape(text)}</td>'
+    aside = f' <small>{escape(extra)}</small>' if extra else ""
+    mark = '<span class="front" title="on the Pareto front">◆</span>' if front else ""
+    return f'<td data-v="{escape(str(v))}"{t}>{escape(text)}{aside}{mark}</td>'
 
 
 def _table_html(summary: StudySummary) -> str:
     rec = _recommended_key(summary)
-    heads = ["#", "candidate", "learned", "PSNR (dB)", "SSIM", "checkerboard", "params", "MACs",
-             "latency ms (IQR)", "peak mem (MiB)", "train (s)", "seeds", "marks"]
+    heads = ["#", "candidate", "learned", "PSNR<small>dB</small>", "SSIM", "checker-<br>board", "params", "MACs",
+             "latency<small>ms (IQR)</small>", "peak mem<small>MiB</small>", "train<small>s</small>", "seeds",
+             "marks"]
     rows = []
     for rank, c in enumerate(summary.candidates, start=1):
-        marks = []
-        if c.candidate.key == rec:
-            marks.append('<span class="badge rec">recommended</span>')
-        if c.tied_with_best:
-            marks.append('<span class="badge tie">≈ best</span>')
-        marks += [f'<span class="badge">{name}</span>' for cost, name in zip(COSTS, ("MACs", "latency", "memory"))
-                  if c.pareto.get(cost)]
-        lat = f"{_num(c.latency_ms)} ({_num(c.latency_iqr_ms)})" if _finite(c.latency_iqr_ms) else _num(c.latency_ms)
+        marks = ('<span class="badge brec">recommended</span>' if c.candidate.key == rec else "") + (
+            '<span class="badge btie">≈ best</span>' if c.tied_with_best else "")
+        front = {cost: bool(c.pareto.get(cost)) for cost in COSTS}
         cells = [
             _td(str(rank), rank), _td(c.candidate.label, title=c.candidate.key), _td("yes" if c.learned else "no"),
             _td(_stat(c.psnr, 2), c.psnr.mean), _td(_stat(c.ssim, 3), c.ssim.mean),
-            _td(f"{c.checkerboard.mean:.3f}" if _finite(c.checkerboard.mean) else "-", c.checkerboard.mean,
+            _td(_ckb(c), c.checkerboard.mean,
                 title=f"std {c.checkerboard.std:.3f}"),
-            _td(_si(c.params), c.params, f"{c.params:,}"), _td(_si(c.macs), c.macs, f"{c.macs:,}"),
-            _td(lat, c.latency_ms), _td(_num(c.peak_memory_bytes / _MIB), c.peak_memory_bytes,
-                                        f"{c.peak_memory_bytes:,} bytes"),
-            _td(_num(c.train_seconds.mean), c.train_seconds.mean), _td(str(len(c.seeds)), len(c.seeds),
-                                                                       "seeds " + ", ".join(map(str, c.seeds))),
-            f'<td data-v="{(c.candidate.key == rec) * 2 + c.tied_with_best}">{"".join(marks)}</td>',
+            _td(_si(c.params), c.params, f"{c.params:,}"),
+            _td(_si(c.macs), c.macs, f"{c.macs:,}", front["macs"]),
+            _td(_num(c.latency_ms), c.latency_ms, front=front["latency"],
+                extra=f"({_num(c.latency_iqr_ms)})" if _finite(c.latency_iqr_ms) else ""),
+            _td(_num(c.peak_memory_bytes / _MIB), c.peak_memory_bytes, f"{c.peak_memory_bytes:,} bytes",
+                front["memory"]),
+            _td(_num(c.train_seconds.mean), c.train_seconds.mean),
+            _td(str(len(c.seeds)), len(c.seeds), "seeds " + ", ".join(map(str, c.seeds))),
+            f'<td data-v="{(c.candidate.key == rec) * 2 + c.tied_with_best}">{marks}</td>',
         ]
         cls = ' class="recommended"' if c.candidate.key == rec else ""
         rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
     foot = ""
-    if summary.baseline:
-        b = summary.baseline
-        psnr, ssim = b.get("psnr", math.nan), b.get("ssim", math.nan)
-        foot = (f'<tfoot><tr><td></td><td>{escape(str(b.get("name", "baseline")))} (no network)</td><td>no</td>'
-                f'<td>{psnr:.2f}</td><td>{ssim:.3f}</td>' + "<td>-</td>" * 7 + "<td>baseline</td></tr></tfoot>"
-                if _finite(psnr) else "")
+    base = _baseline(summary)
+    if base is not None:
+        ssim = (summary.baseline or {}).get("ssim", math.nan)
+        foot = (f'<tfoot><tr><td></td><td>{escape(base[0])}</td><td>no</td><td>{base[1]:.2f}</td>'
+                f'<td>{f"{ssim:.3f}" if _finite(ssim) else "-"}</td>' + "<td>-</td>" * 7
+                + "<td>baseline</td></tr></tfoot>")
     if not rows:
         rows.append(f'<tr><td colspan="{len(heads)}">No finished candidates yet.</td></tr>')
-    legend = ('<p class="note"><span class="badge rec">recommended</span> the recommended candidate; '
-              '<span class="badge tie">≈ best</span> mean PSNR not separable from the best candidate\'s over the '
-              'seeds; <span class="badge">MACs</span> <span class="badge">latency</span> '
-              '<span class="badge">memory</span> on the Pareto front of PSNR against that cost (no other candidate is '
-              'both cheaper and better). PSNR and SSIM: mean ± standard deviation over seeds (the mean alone for one '
-              'seed). Checkerboard: share of the error energy periodic with the upsampling period (0 to 1, lower '
-              'is better). Costs are for one inference forward pass. Click a column header to sort.</p>')
+    legend = ('<p class="note"><span class="badge brec">recommended</span> the recommended candidate; '
+              '<span class="badge btie">≈ best</span> mean PSNR not separable from the best candidate\'s over the '
+              'seeds; <span class="front">◆</span> after a cost: on the Pareto front of PSNR against that cost (no '
+              'other candidate is both cheaper and better). PSNR and SSIM: mean ± standard deviation over seeds (the '
+              'mean alone for one seed). Checkerboard: share of the error energy periodic with the upsampling period '
+              '(0 to 1, lower is better). Costs are for one inference forward pass. Click a column header to sort.</p>')
     return (f'<div class="scroll"><table class="sortable"><thead><tr>{"".join(f"<th>{h}</th>" for h in heads)}'
             f'</tr></thead><tbody>{"".join(rows)}</tbody>{foot}</table></div>{legend}')
 
@@ -699,14 +720,15 @@ def _kv_table(title: str, data: dict[str, Any]) -> str:
         return ""
     rows = "".join(f"<tr><td>{escape(str(k))}</td><td>{escape(v if isinstance(v, str) else json.dumps(_jsonable(v)))}"
                    "</td></tr>" for k, v in data.items())
-    return f"<h3>{escape(title)}</h3><table>{rows}</table>"
+    return f"<div><h3>{escape(title)}</h3><table>{rows}</table></div>"
 
 
 def _recommendation_html(summary: StudySummary) -> str:
     rec = summary.recommendation
     if rec is None:
-        why = "the study is incomplete" if summary.pending else "no candidate could be recommended"
-        return f'<section class="rec"><h2>Recommendation</h2><p class="pick">None yet</p><p>{why}.</p></section>'
+        why = (f"The study is incomplete ({_plural(summary.pending, 'trial')} pending)." if summary.pending
+               else "The study made no recommendation.")
+        return f'<section class="rec"><h2>Recommendation</h2><p class="pick">None yet</p><p>{why}</p></section>'
     facts = ""
     for c in summary.candidates:
         if c.candidate == rec.candidate:
@@ -728,10 +750,13 @@ def _html_text(summary: StudySummary) -> str:
                     if p.omitted else "")
         figures.append(f"<figure><figcaption>{escape(p.title)}{' (log scale)' if p.x_log else ''}</figcaption>"
                        f"{_svg.pareto_svg(p)}{left_out}</figure>")
-    legend = [f'<span>{_ICONS["learned"]} learned upsampler</span>',
-              f'<span>{_ICONS["fixed"]} fixed (non-learned) upsampler</span>',
-              f'<span>{_ICONS["rec"]} recommended</span>', f'<span>{_ICONS["tie"]} not separable from the best</span>',
-              f'<span>{_ICONS["front"]} Pareto front</span>']
+    cands = summary.candidates
+    entries = [("learned", "learned upsampler", any(c.learned for c in cands)),
+               ("fixed", "fixed (non-learned) upsampler", any(not c.learned for c in cands)),
+               ("rec", "recommended", summary.recommendation is not None),
+               ("tie", "not separable from the best", any(c.tied_with_best for c in cands)),
+               ("front", "Pareto front", bool(cands))]
+    legend = [f"<span>{_ICONS[icon]} {text}</span>" for icon, text, shown in entries if shown]
     if plots[0].baseline is not None:
         legend.append(f'<span>{_ICONS["base"]} {escape(plots[0].baseline[0])}</span>')
     scale = summary.config.get("scale")
@@ -742,12 +767,14 @@ def _html_text(summary: StudySummary) -> str:
     body = [
         f"<header><h1>{escape(title)}</h1><p class=\"lede\">{escape(_overview(summary))}</p></header>", pending,
         _recommendation_html(summary),
-        "<section><h2>Quality against cost</h2><p class=\"note\">Up is better (mean PSNR over seeds, bars ± one "
-        "standard deviation); left is cheaper. The step line joins the Pareto-optimal candidates.</p>"
-        f'<div class="legend">{"".join(legend)}</div><div class="plots">{"".join(figures)}</div></section>',
+        '<section><h2>Quality against cost</h2><div class="plots"><div class="key"><p>Each point is one candidate: '
+        "mean PSNR over its seeds, bars ± one standard deviation. Up is better, left is cheaper. The step line "
+        "joins the Pareto-optimal candidates: no other candidate is both cheaper and better.</p>"
+        f'<div class="legend">{"".join(legend)}</div></div>{"".join(figures)}</div></section>',
         f"<section><h2>All candidates</h2>{_table_html(summary)}</section>",
         f"<section><h2>Reconstructions</h2>{_grid_html(summary)}</section>",
-        f"<footer>{_kv_table('Configuration', summary.config)}{_kv_table('Machine', summary.machine)}"
+        f"<footer><div class=\"meta\">{_kv_table('Configuration', summary.config)}"
+        f"{_kv_table('Machine', summary.machine)}</div>"
         f"<p>Generated by upsamplekit {escape(__version__)}. Data: results.csv, results.json.</p></footer>",
     ]
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -786,5 +813,7 @@ def write_report(summary: StudySummary, out_dir: str | Path) -> dict[str, Path]:
     paths = {}
     for kind, (name, text) in texts.items():
         paths[kind] = out / name
-        paths[kind].write_text(text, encoding="utf-8", newline="\n")
+        tmp = out / f".{name}.tmp"  # write, then rename: an interrupted run leaves the previous file whole
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+        tmp.replace(paths[kind])
     return paths

@@ -90,7 +90,7 @@ def run_study(config: StudyConfig, progress: bool = True) -> StudyRun:
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(pending) * config.steps, unit="step", disable=not progress, file=sys.stderr,
+    bar = tqdm(total=len(pending) * config.steps, unit="step", disable=not progress or not pending, file=sys.stderr,
                desc=f"study ({len(done & {(s.candidate, s.seed) for s in todo})}/{len(todo)} trials done)",
                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps [{elapsed}<{remaining}] {postfix}")
 

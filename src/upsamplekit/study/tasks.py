@@ -21,9 +21,10 @@ from torch import nn
 
 from ..decoder import Decoder, decoder_from_factory, resolve_schedule
 from ..errors import InvalidArgumentError
+from ..resample import resize
 from .results import Candidate
 
-__all__ = ["Task", "Encoder", "AutoEncoder", "make_task", "downsample"]
+__all__ = ["Task", "Encoder", "AutoEncoder", "Centered", "make_task", "downsample"]
 
 
 def downsample(hr: torch.Tensor, scale: int) -> torch.Tensor:
@@ -53,6 +54,22 @@ class AutoEncoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
+class Centered(nn.Module):
+    """``model(x - 0.5) + base``: the network works on zero-centred pixels (which trains much faster
+    from a standard initialisation than pixels in [0, 1]) and adds its output to ``base``: 0.5, or
+    with ``skip_scale`` the bicubic upsampling of ``x`` (a global residual: the network adds detail)."""
+
+    def __init__(self, model: nn.Module, skip_scale: int | None = None) -> None:
+        super().__init__()
+        self.model = model
+        self.skip_scale = skip_scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.skip_scale is None:
+            return self.model(x - 0.5) + 0.5
+        return self.model(x - 0.5) + resize(x, scale_factor=self.skip_scale, method="bicubic")
+
+
 @dataclass(frozen=True)
 class Task:
     """How to build a candidate's model and make (input, target) pairs from high-resolution crops."""
@@ -62,6 +79,7 @@ class Task:
     channels: int
     latent_channels: int
     factory: Callable[..., nn.Module] | None = None
+    skip: bool = False
 
     @property
     def decoder_channels(self) -> int:
@@ -76,14 +94,16 @@ class Task:
         return Decoder(self.decoder_channels, 3, self.scale, schedule, candidate.upsampler, channels=self.channels)
 
     def build(self, candidate: Candidate) -> nn.Module:
-        """The trainable model: the decoder, or encoder + decoder."""
+        """The trainable model, on zero-centred pixels: the decoder, or encoder + decoder."""
         decoder = self.build_decoder(candidate)
         if self.name == "sr":
-            return decoder
-        return AutoEncoder(Encoder(3, self.latent_channels, self.scale), decoder)
+            return Centered(decoder, self.scale if self.skip else None)
+        return Centered(AutoEncoder(Encoder(3, self.latent_channels, self.scale), decoder))
 
     def decoder_of(self, model: nn.Module) -> nn.Module:
-        return model.decoder if isinstance(model, AutoEncoder) else model
+        """The decoder under study inside a model of :meth:`build` (its costs are the study's)."""
+        inner = model.model if isinstance(model, Centered) else model
+        return inner.decoder if isinstance(inner, AutoEncoder) else inner
 
     def pair(self, hr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(model input, target)`` for a batch of high-resolution crops."""
@@ -95,7 +115,7 @@ class Task:
 
 
 def make_task(name: str, scale: int, channels: int, latent_channels: int,
-              factory: Callable[..., Any] | None = None) -> Task:
+              factory: Callable[..., Any] | None = None, skip: bool = False) -> Task:
     if name not in ("sr", "autoencoder"):
         raise InvalidArgumentError(f"task must be 'sr' or 'autoencoder', but got {name!r}")
-    return Task(name, scale, channels, latent_channels, factory)
+    return Task(name, scale, channels, latent_channels, factory, skip)

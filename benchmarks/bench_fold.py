@@ -1,0 +1,374 @@
+"""Benchmark ``upsamplekit.fold`` on CPU: each original model and its folded copy, side by side.
+
+Four groups, every pair timed in the same interleaved rounds (forward under ``torch.no_grad()``,
+median and interquartile range of ``--repeats`` rounds after a warm-up; each round runs the
+original and the folded model one after the other, alternating which goes first):
+
+* layer pairs at decoder shapes: ``nn.Upsample(scale_factor=2, mode=m)`` then
+  ``nn.Conv2d(C, C, 3, padding=1)`` for m = nearest and bilinear, and
+  ``nn.ConvTranspose2d(C, C, 4, stride=2, padding=1)`` against its sub-pixel form (which
+  ``fold`` uses only where it measures faster), float32, batch 1 and 8, C 32 to 256,
+  32 to 128 px low-resolution inputs;
+* where the time goes, for nearest and bilinear at (8, 64, 64, 64): the upsampling alone, the
+  high-resolution convolution alone, the folded low-resolution convolution alone;
+* end to end, the study's default decoders, ``Decoder(3, 3, scale=4, schedule=s, upsampler=u,
+  channels=16)`` for every built-in upsampler u and s in [4], [2, 2], at (1, 3, 32, 32) and
+  (8, 3, 32, 32), folded with ``fold(decoder, example_input)``;
+* ONNX: the nearest and bilinear pairs at (8, 64, 64, 64) exported (TorchScript exporter,
+  opset 17) and run with onnxruntime, original against folded.
+
+Every folded output is compared with the original's (max abs difference over the largest
+output magnitude: the relative error the issue bounds by 1e-5 in float32).
+
+Usage::
+
+    python benchmarks/bench_fold.py --out docs/benchmarks.md   # about a minute or two, 1 thread
+    python benchmarks/bench_fold.py --quick                     # a smoke run in seconds
+
+``--out`` replaces the "## Fold" section of the file (or appends it, or creates the file)
+and leaves every other section as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import io
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import upsamplekit
+from upsamplekit.decoder import Decoder
+from upsamplekit.fold import FoldedConv, fold
+from upsamplekit.fold.transposed import fold_transposed
+
+SECTION = "## Fold"
+SHAPES = [(1, 32, 32), (1, 64, 64), (1, 128, 64), (1, 256, 32), (8, 32, 64), (8, 64, 64), (8, 128, 32), (8, 32, 128)]
+QUICK_SHAPES = [(1, 8, 8), (2, 8, 12)]
+UPSAMPLERS = ["nearest", "bilinear", "bicubic", "transposed", "subpixel", "resizeconv", "carafe", "dysample"]
+
+
+# ------------------------------------------------------------------------------ measuring
+@dataclass
+class Pair:
+    """An original callable and its folded counterpart on one input, with what they measured."""
+
+    group: str
+    label: str
+    shape: tuple[int, ...]
+    original: Callable[[], Any]
+    folded: Callable[[], Any]
+    note: str = ""
+    compare: bool = True  # False: the two sides compute different things (the breakdown)
+    error: float = float("nan")
+    original_ms: list[float] = field(default_factory=list)
+    folded_ms: list[float] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.original_ms) / statistics.median(self.folded_ms)
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1e3
+
+
+def relative_error(got: Any, want: Any) -> float:
+    a = torch.as_tensor(got).double()
+    b = torch.as_tensor(want).double()
+    return float((a - b).abs().max() / b.abs().max().clamp_min(1e-30))
+
+
+def run(pairs: list[Pair], repeats: int, log: Callable[[str], None] = lambda s: None) -> None:
+    """Warm up every pair (and record its error), then time all pairs in interleaved rounds."""
+    with torch.no_grad():
+        for pair in pairs:
+            if pair.compare:
+                pair.error = relative_error(pair.folded(), pair.original())
+            pair.original(), pair.folded()
+        log(f"{len(pairs)} pairs warmed up")
+        for r in range(repeats):
+            for pair in pairs:
+                first, second = ((pair.original, pair.original_ms), (pair.folded, pair.folded_ms))[::1 - 2 * (r % 2)]
+                first[1].append(_timed(first[0]))
+                second[1].append(_timed(second[0]))
+            log(f"round {r + 1}/{repeats} done")
+
+
+# ------------------------------------------------------------------------------ the cases
+def _seeded(module: nn.Module, seed: int) -> nn.Module:
+    torch.manual_seed(seed)
+    for p in module.parameters():
+        nn.init.uniform_(p, -0.1, 0.1)
+    return module.eval()
+
+
+def layer_pairs(shapes: list[tuple[int, int, int]]) -> list[Pair]:
+    pairs = []
+    gen = torch.Generator().manual_seed(0)
+    for batch, channels, size in shapes:
+        x = torch.randn(batch, channels, size, size, generator=gen)
+        for mode in ("nearest", "bilinear"):
+            original = _seeded(nn.Sequential(nn.Upsample(scale_factor=2, mode=mode),
+                                             nn.Conv2d(channels, channels, 3, padding=1)), 1)
+            folded = fold(original)
+            pairs.append(Pair(f"{mode} x2 + 3x3", mode, tuple(x.shape), lambda m=original, x=x: m(x),
+                              lambda m=folded, x=x: m(x)))
+        deconv = _seeded(nn.ConvTranspose2d(channels, channels, 4, stride=2, padding=1), 2)
+        sub = fold_transposed(deconv)
+        if isinstance(sub, FoldedConv):
+            pairs.append(Pair("ConvTranspose2d 4x4 s2 -> sub-pixel", "transposed", tuple(x.shape),
+                              lambda m=deconv, x=x: m(x), lambda m=sub, x=x: m(x)))
+    return pairs
+
+
+def breakdown_pairs(shape: tuple[int, int, int]) -> list[Pair]:
+    """Pieces of each pair at one shape: 'original' is the torch piece, 'folded' the fold's."""
+    batch, channels, size = shape
+    x = torch.randn(batch, channels, size, size, generator=torch.Generator().manual_seed(1))
+    pairs = []
+    for mode in ("nearest", "bilinear"):
+        conv = _seeded(nn.Conv2d(channels, channels, 3, padding=1), 3)
+        folded = fold(nn.Sequential(nn.Upsample(scale_factor=2, mode=mode), conv))[1]
+        up = F.interpolate(x, scale_factor=2, mode=mode)
+        with torch.no_grad():
+            weight, bias = folded.folded_parameters()
+        pad = 1 if mode == "nearest" else 2 if folded.spec.axes[0].extension == "zeros" else 0
+        lr = x if pad else F.pad(x, [1, 1, 1, 1], mode="replicate")
+        pairs.append(Pair(mode, f"{mode}: HR conv alone vs folded LR conv alone (no interleave)", tuple(x.shape),
+                          lambda c=conv, u=up: c(u), lambda w=weight, b=bias, lr=lr, p=pad: F.conv2d(lr, w, b, padding=p),
+                          compare=False))
+        pairs.append(Pair(mode, f"{mode}: upsampling alone vs the whole folded layer", tuple(x.shape),
+                          lambda m=mode: F.interpolate(x, scale_factor=2, mode=m), lambda f=folded: f(x), compare=False))
+    return pairs
+
+
+def decoder_pairs(batches: list[int], size: int, upsamplers: list[str]) -> list[Pair]:
+    pairs = []
+    for batch in batches:
+        x = torch.randn(batch, 3, size, size, generator=torch.Generator().manual_seed(2))
+        for name in upsamplers:
+            for schedule in ([4], [2, 2]):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    torch.manual_seed(4)
+                    decoder = Decoder(3, 3, scale=4, schedule=schedule, upsampler=name, channels=16).eval()
+                    folded, report = fold(decoder, x, report=True)
+                note = f"{len(report.folded)} of {len(report.folded) + len(report.left_alone)}"
+                pairs.append(Pair("decoder", f"{name} {schedule}", tuple(x.shape), lambda m=decoder, x=x: m(x),
+                                  lambda m=folded, x=x: m(x), note=note))
+    return pairs
+
+
+def onnx_pairs(shape: tuple[int, int, int], threads: int) -> list[Pair]:
+    """The nearest and bilinear pairs exported to ONNX and run with onnxruntime."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return []
+    batch, channels, size = shape
+    x = torch.randn(batch, channels, size, size, generator=torch.Generator().manual_seed(3))
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    pairs = []
+    for mode in ("nearest", "bilinear"):
+        original = _seeded(nn.Sequential(nn.Upsample(scale_factor=2, mode=mode),
+                                         nn.Conv2d(channels, channels, 3, padding=1)), 5)
+        folded = fold(original)
+        sessions = []
+        for model in (original, folded):
+            buffer = io.BytesIO()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(model, (x,), buffer, opset_version=17, dynamo=False, input_names=["x"])
+            sessions.append(ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"]))
+        feed = {"x": x.numpy()}
+        pair = Pair("onnx", f"{mode} x2 + 3x3 (onnxruntime)", tuple(x.shape),
+                    lambda s=sessions[0]: s.run(None, feed)[0], lambda s=sessions[1]: s.run(None, feed)[0])
+        with torch.no_grad():
+            pair.note = f"folded ORT vs torch original: {relative_error(pair.folded(), original(x)):.1e}"
+        pairs.append(pair)
+    return pairs
+
+
+# ------------------------------------------------------------------------------ report
+def _stats(values: list[float]) -> str:
+    median = statistics.median(values)
+    q1, q3 = np.percentile(values, [25, 75])
+    digits = 1 if median >= 10 else 2 if median >= 1 else 3
+    return f"{median:.{digits}f} ({q3 - q1:.{digits}f})"
+
+
+def _load() -> str:
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+
+
+def machine(load_at_start: str) -> list[str]:
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            fields = dict(line.split(":", 1) for line in handle.read().split("\n\n")[0].splitlines() if ":" in line)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        model = f"{fields['model name']} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')}" + \
+            ("; a virtual machine)" if "hypervisor" in fields.get("flags", "").split() else ")")
+    except (OSError, KeyError):
+        pass
+    try:
+        import onnxruntime
+        ort = f", onnxruntime {onnxruntime.__version__}"
+    except ImportError:
+        ort = ", onnxruntime not installed"
+    thp = os.environ.get("THP_MEM_ALLOC_ENABLE", "unset")
+    return [
+        f"- CPU: {model}, {os.cpu_count()} logical cores; torch threads: {torch.get_num_threads()} (onnxruntime "
+        f"intra-op threads the same)",
+        f"- Python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}{ort}, "
+        f"upsamplekit {upsamplekit.__version__}, {platform.system()} {platform.release()}; "
+        f"THP_MEM_ALLOC_ENABLE={thp}",
+        f"- load average (1, 5, 15 min): {load_at_start} at the start, {_load()} at the end "
+        "(the machine is shared: other work may have run alongside)",
+    ]
+
+
+def _rows(pairs: list[Pair], with_note: bool = False) -> list[str]:
+    lines = []
+    for p in pairs:
+        note = f" {p.note} |" if with_note else ""
+        lines.append(f"| {p.label} | {p.shape} |{note} {_stats(p.original_ms)} | {_stats(p.folded_ms)} | "
+                     f"{p.ratio:.2f}x | {'' if np.isnan(p.error) else f'{p.error:.1e}'} |")
+    return lines
+
+
+def verdicts(layers: list[Pair]) -> list[str]:
+    lines = []
+    goals = {"nearest": 2.0, "bilinear": 1.2}
+    for label, goal in goals.items():
+        ratios = [p.ratio for p in layers if p.group.startswith(label)]
+        if not ratios:
+            continue
+        met = sum(r >= goal for r in ratios)
+        lines.append(f"- {label} x2 + 3x3 against nn.Upsample + nn.Conv2d: median ratio {statistics.median(ratios):.2f}x "
+                     f"over {len(ratios)} shapes (from {min(ratios):.2f}x to {max(ratios):.2f}x). Goal >= {goal}x: "
+                     f"{'met' if met == len(ratios) else f'met at {met} of {len(ratios)} shapes' if met else 'NOT met'}.")
+    errors = [p.error for p in layers if p.group != "transposed"]
+    if errors:
+        lines.append(f"- Largest relative error of a folded layer (float32): {max(errors):.1e} (bound: 1e-5).")
+    deconv = [p.ratio for p in layers if p.group == "transposed"]
+    if deconv:
+        faster = sum(r > 1 for r in deconv)
+        lines.append(f"- ConvTranspose2d as sub-pixel convolution: faster at {faster} of {len(deconv)} shapes (ratios "
+                     f"{min(deconv):.2f}x to {max(deconv):.2f}x); `fold` times it at the model's own input shape and "
+                     "folds only where it is faster.")
+    return lines
+
+
+def markdown(layers: list[Pair], pieces: list[Pair], decoders: list[Pair], onnx: list[Pair], repeats: int,
+             command: str, load_at_start: str) -> str:
+    header = "| case | input | original ms | folded ms | speedup | rel. error |"
+    lines = [
+        SECTION, "",
+        "`upsamplekit.fold` against the original model, on CPU, float32, forward under `torch.no_grad()`. Times in "
+        f"ms: median (interquartile range) of {repeats} interleaved rounds after a warm-up (each round runs the "
+        "original and the folded model back to back, alternating which goes first). Speedup: original median over "
+        "folded median. Rel. error: largest absolute difference over the largest output magnitude.", "",
+        *machine(load_at_start),
+        f"- command: `{command}`", "",
+        "### Layers at decoder shapes", "",
+        header, "|---|---|---:|---:|---:|---:|", *_rows(layers), "",
+        *verdicts(layers), "",
+    ]
+    if pieces:
+        lines += [
+            "### Where the time goes", "",
+            "Left column a piece of the original, right column the fold's counterpart (same input). The folded "
+            "low-resolution convolution has 2.25x fewer multiply-adds than the high-resolution one for nearest "
+            "(2x2 kernels for 4 phases instead of 3x3) and as many for bilinear (3x3 per phase); the rest of the "
+            "fold is the interleave, which writes the output once, and for bilinear the exact border bands.", "",
+            "| piece (original vs fold) | input | original ms | folded ms | ratio | |",
+            "|---|---|---:|---:|---:|---|", *_rows(pieces), "",
+        ]
+    if decoders:
+        lines += [
+            "### Study decoders, end to end", "",
+            "`Decoder(3, 3, scale=4, schedule=s, upsampler=u, channels=16)`, folded with `fold(decoder, x)`; folded: "
+            "upsampling stages rewritten (of all stages).", "",
+            "| decoder (upsampler, schedule) | input | folded | original ms | folded ms | speedup | rel. error |",
+            "|---|---|---|---:|---:|---:|---:|", *_rows(decoders, with_note=True), "",
+        ]
+    if onnx:
+        lines += [
+            "### ONNX (onnxruntime)", "",
+            "Original and folded models exported with `torch.onnx.export(..., opset_version=17, dynamo=False)` and "
+            "run with onnxruntime's CPU provider; rel. error compares the two ONNX outputs, the note the folded "
+            "ONNX output with torch's original.", "",
+            "| case | input | note | original ms | folded ms | speedup | rel. error |",
+            "|---|---|---|---:|---:|---:|---:|", *_rows(onnx, with_note=True), "",
+        ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_section(path: str, text: str) -> None:
+    """Replace (or append) this benchmark's section of ``path``; other sections stay as they are."""
+    if not os.path.exists(path):
+        with open(path, "w") as handle:
+            handle.write(text)
+        return
+    with open(path) as handle:
+        old = handle.read()
+    match = re.search(rf"^{re.escape(SECTION)}\s*$", old, flags=re.M)
+    if match is None:
+        new = old.rstrip("\n") + "\n\n" + text
+    else:
+        following = re.search(r"^## ", old[match.end():], flags=re.M)
+        end = match.end() + following.start() if following else len(old)
+        new = old[:match.start()] + text + ("\n" + old[end:] if following else "")
+    with open(path, "w") as handle:
+        handle.write(new)
+
+
+# ------------------------------------------------------------------------------ main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 9, quick 2)")
+    parser.add_argument("--threads", type=int, default=1, help="torch and onnxruntime intra-op threads (default 1)")
+    parser.add_argument("--quick", action="store_true", help="tiny shapes, two decoders, 2 rounds: a smoke run")
+    parser.add_argument("--no-onnx", action="store_true", help="skip the onnxruntime rows")
+    parser.add_argument("--out", default=None, help="write the '## Fold' section into this file")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (2 if args.quick else 9)
+    torch.set_num_threads(args.threads)
+    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    load_at_start = _load()
+    shapes = QUICK_SHAPES if args.quick else SHAPES
+    layers = layer_pairs(shapes)
+    pieces = breakdown_pairs((2, 8, 8) if args.quick else (8, 64, 64))
+    decoders = decoder_pairs([1] if args.quick else [1, 8], 8 if args.quick else 32,
+                             ["nearest", "bilinear"] if args.quick else UPSAMPLERS)
+    onnx = [] if args.no_onnx else onnx_pairs((1, 8, 8) if args.quick else (8, 64, 64), args.threads)
+    run(layers + pieces + decoders + onnx, repeats, log)
+    command = "python benchmarks/bench_fold.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = markdown(layers, pieces, decoders, onnx, repeats, command.strip(), load_at_start)
+    print(text)
+    if args.out:
+        write_section(args.out, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""What a parsed upsampling call computes: a :class:`Call` (a resize spec or a bilinear
+transposed convolution, the output size it asks for, its layout) and how to run it on probes.
+
+Resizes run through :func:`upsamplekit.resize` with the call's :class:`~upsamplekit.Resampling`
+(the parity suite checks each preset against the real library). Transposed convolutions run
+through ``torch.nn.functional.conv_transpose2d`` with the call's own weights.
+
+>>> t = Transposed.bilinear(kernel=4, stride=2, padding=1)
+>>> t.output_size((2, 2)), t.effective_spec().border
+((4, 4), 'zero')
+>>> import torch
+>>> t.run(torch.ones(1, 1, 2, 2))[0, 0, 0].tolist()  # seed 003: zero padding darkens the border
+[0.5625, 0.75, 0.75, 0.5625]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import InvalidArgumentError
+from ..resample import Resampling, resize
+
+__all__ = ["Call", "Transposed", "Request", "output_size", "run_call"]
+
+Request = tuple[Literal["size", "scale"], tuple[float, float]]
+Layout = Literal["channels_first", "channels_last", "image"]
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Transposed:
+    """A stride-``s`` transposed convolution whose depthwise weights are a separable triangle.
+
+    Per axis: ``taps`` (the 1-D filter, float64), ``stride``, and the crop of the full
+    transposed convolution (length ``(in - 1) * s + K``): ``crop_start`` samples at the start
+    and ``crop_end`` at the end (negative: zeros appended, as ``output_padding > padding``
+    does). ``border='replicate'`` first replicates the edge pixels (``F.pad(x, ...,
+    mode='replicate')``) far enough that no output sees the zero padding, and crops the extra
+    outputs; ``'zero'`` is what ``conv_transpose2d`` does.
+    """
+
+    taps: tuple[tuple[float, ...], tuple[float, ...]]
+    stride: Pair
+    crop_start: Pair
+    crop_end: Pair
+    border: Literal["zero", "replicate"] = "zero"
+    description: str = ""
+
+    @classmethod
+    def bilinear(cls, kernel: int | Pair, stride: int | Pair, padding: int | Pair = 0, output_padding: int | Pair = 0,
+                 border: Literal["zero", "replicate"] = "zero") -> Transposed:
+        """``conv_transpose2d(x, w, stride, padding, output_padding, groups=C)`` with FCN's bilinear
+        filler ``w`` (seed 003's ``make_bilinear_weights(K, C)``): per axis a triangle of half-width
+        ``f = (K + 1) // 2`` centred in the kernel, ``w[k] = 1 - |k - (K - 1) / 2| / f``."""
+        ks, ss, ps, ops = (_pair(v) for v in (kernel, stride, padding, output_padding))
+        taps = tuple(tuple(_fcn_taps(k)) for k in ks)
+        return cls(taps, ss, ps, tuple(p - o for p, o in zip(ps, ops)), border,  # type: ignore[arg-type]
+                   f"bilinear transposed convolution (kernel {_show(ks)}, stride {_show(ss)}, padding {_show(ps)}"
+                   + (f", output_padding {_show(ops)}" if any(ops) else "") + ")")
+
+    @classmethod
+    def upsamplekit(cls, scale: int | Pair, kernel_size: int | Pair | None = None,
+                    exact_borders: bool = False) -> Transposed:
+        """``upsamplekit.nn.TransposedConv(C, C, scale, init='bilinear')``: kernel ``2 * scale`` by
+        default, cropped ``floor((K - s) / 2)`` at the start and the rest at the end."""
+        from ..nn.functional import bilinear_kernel
+
+        ss = _pair(scale)
+        ks = tuple(2 * s for s in ss) if kernel_size is None else _pair(kernel_size)
+        taps = tuple(tuple(bilinear_kernel(s, dims=1, kernel_size=k).tolist()) for s, k in zip(ss, ks))
+        starts = tuple((k - s) // 2 for k, s in zip(ks, ss))
+        ends = tuple(k - s - lo for k, s, lo in zip(ks, ss, starts))
+        return cls(taps, ss, starts, ends, "replicate" if exact_borders else "zero",  # type: ignore[arg-type]
+                   f"TransposedConv(scale {_show(ss)}, kernel {_show(ks)}, init='bilinear'"
+                   + (", exact_borders=True)" if exact_borders else ")"))
+
+    @property
+    def kernel(self) -> Pair:
+        return (len(self.taps[0]), len(self.taps[1]))
+
+    def output_size(self, size: Pair) -> Pair:
+        """``(in - 1) * s + K - crop_start - crop_end`` per axis (``conv_transpose_output_size``)."""
+        out = tuple((n - 1) * s + k - a - b for n, s, k, a, b in
+                    zip(size, self.stride, self.kernel, self.crop_start, self.crop_end))
+        if min(out) < 1:
+            raise InvalidArgumentError(f"the transposed convolution gives an output of {out} for an input of "
+                                       f"{tuple(size)}; every length must be at least 1")
+        return out  # type: ignore[return-value]
+
+    def replicate_pad(self) -> Pair:
+        """Input pixels replicated per side under ``border='replicate'``: enough that every kept
+        output sees only replicated values, never the zero padding."""
+        return tuple(math.ceil(k / s) + 1 for k, s in zip(self.kernel, self.stride))  # type: ignore[return-value]
+
+    def run(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply to (N, C, H, W): one depthwise filter per channel, no bias."""
+        n, c, h, w = x.shape
+        out_h, out_w = self.output_size((h, w))
+        weight = torch.tensor(np.outer(self.taps[0], self.taps[1]), dtype=x.dtype).expand(c, 1, *self.kernel)
+        pad = (0, 0)
+        if self.border == "replicate":
+            pad = self.replicate_pad()
+            x = F.pad(x, (pad[1], pad[1], pad[0], pad[0]), mode="replicate")
+        full = F.conv_transpose2d(x, weight.contiguous(), stride=self.stride, groups=c)
+        starts = [a + p * s for a, p, s in zip(self.crop_start, pad, self.stride)]
+        lengths = (out_h, out_w)
+        for axis in (0, 1):
+            start, length = starts[axis], lengths[axis]
+            available = full.shape[2 + axis]
+            if start + length > available:  # output_padding past the full convolution: zeros
+                extra = start + length - available
+                widths = (0, 0, 0, extra) if axis == 0 else (0, extra, 0, 0)
+                full = F.pad(full, widths)
+            if start < 0:
+                widths = (0, 0, -start, 0) if axis == 0 else (-start, 0, 0, 0)
+                full = F.pad(full, widths)
+                start = 0
+            full = full.narrow(2 + axis, start, length)
+        return full
+
+    def triangle(self, axis: int) -> tuple[float, float] | None:
+        """``(half_width, centre)`` in output pixels when the taps are a triangle, else None."""
+        taps = np.asarray(self.taps[axis])
+        k = len(taps)
+        centre = (k - 1) / 2
+        for half in range(1, k + 2):
+            expected = np.clip(1 - np.abs(np.arange(k) - centre) / half, 0, None)
+            if np.allclose(taps, expected, atol=1e-12):
+                return float(half), centre
+        peak = int(np.argmax(taps))
+        for half in range(1, k + 2):
+            for c in (peak, peak - 0.5, peak + 0.5):
+                expected = np.clip(1 - np.abs(np.arange(k) - c) / half, 0, None)
+                if np.allclose(taps, expected, atol=1e-12):
+                    return float(half), float(c)
+        return None
+
+    def shift(self, axis: int) -> float | None:
+        """Where output ``i`` samples the input, as an offset from half-pixel centres: ``x(i) =
+        (i + 0.5) / s - 0.5 + shift`` (input pixels); None when the taps are not a triangle."""
+        tri = self.triangle(axis)
+        if tri is None:
+            return None
+        s = self.stride[axis]
+        return (self.crop_start[axis] - tri[1] - 0.5 + s / 2) / s
+
+    def gain(self, axis: int) -> float:
+        """The interior output of a constant 1 along ``axis``: 1 for an interpolating filter."""
+        taps = np.asarray(self.taps[axis])
+        s = self.stride[axis]
+        return float(max(taps[p::s].sum() for p in range(s)))
+
+    def effective_spec(self) -> Resampling | None:
+        """The :class:`Resampling` this layer computes, when it is a linear interpolation
+        (triangle of half-width ``s``, half-pixel or asymmetric centres, length ``in * s``);
+        borders ``zero`` (or ``replicate`` under ``border='replicate'``)."""
+        coordinates = set()
+        for axis in (0, 1):
+            tri = self.triangle(axis)
+            s = self.stride[axis]
+            if tri is None or tri[0] != s or self.kernel[axis] - s != self.crop_start[axis] + self.crop_end[axis]:
+                return None
+            offset = self.crop_start[axis] - tri[1]
+            if math.isclose(offset, 0.5 - s / 2):
+                coordinates.add("half_pixel")
+            elif math.isclose(offset, 0.0):
+                coordinates.add("asymmetric")
+            else:
+                return None
+        if len(coordinates) != 1:
+            return None
+        return Resampling(kernel="linear", coordinates=coordinates.pop(),  # type: ignore[arg-type]
+                          border="zero" if self.border == "zero" else "replicate")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One parsed upsampling call and what it computes.
+
+    ``spec``: the resize it performs (None for a transposed convolution, see ``transposed``).
+    ``request``: ``("size", (H, W))`` or ``("scale", (sh, sw))`` (height first, whatever the
+    framework's own order), or None when the call does not say (``jax.image.resize(x, shape,
+    ...)``): the other call's request is used then. ``layout``: the tensor layout the
+    framework takes. ``size_order``: ``"wh"`` where the framework writes sizes as (width,
+    height) (OpenCV, Pillow). ``options``: the call's own arguments, for re-building it.
+    """
+
+    framework: str
+    function: str
+    options: tuple[tuple[str, Any], ...]
+    source: str
+    spec: Resampling | None = None
+    request: Request | None = None
+    transposed: Transposed | None = None
+    layout: Layout = "channels_first"
+    size_order: Literal["hw", "wh"] = "hw"
+    notes: tuple[str, ...] = ()
+    signature: str = ""
+    tensor: str | None = None
+    spellings: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def option_dict(self) -> dict[str, Any]:
+        return dict(self.options)
+
+    @property
+    def text(self) -> str:
+        """The call written back in its framework's words (the canonical form of ``source``)."""
+        from .vocab import render
+
+        return render(self)
+
+    def semantic_spec(self) -> Resampling | None:
+        """The resize spec, or the transposed convolution's equivalent one where it has one."""
+        if self.spec is not None:
+            return self.spec
+        return self.transposed.effective_spec() if self.transposed is not None else None
+
+
+def output_size(call: Call, size: Pair, request: Request) -> Pair:
+    """The output (H, W) of ``call`` on an (h, w) input, with ``request`` the size request in force."""
+    if call.transposed is not None:
+        return call.transposed.output_size(size)
+    probe = torch.zeros(1, 1, *size)
+    return tuple(run_call(call, probe, request).shape[2:])  # type: ignore[return-value]
+
+
+def run_call(call: Call, x: torch.Tensor, request: Request) -> torch.Tensor:
+    """Run ``call`` on (N, C, H, W) ``x`` with ``request`` (the call's own, or the other call's)."""
+    if call.transposed is not None:
+        return call.transposed.run(x)
+    if call.spec is None:
+        raise InvalidArgumentError(f"{call.source!r} has neither a resize spec nor a transposed convolution")
+    kind, values = request
+    if kind == "size":
+        return resize(x, size=tuple(int(v) for v in values), spec=call.spec)
+    return resize(x, scale_factor=tuple(float(v) for v in values), spec=call.spec)
+
+
+def _pair(value: Any) -> Pair:
+    if isinstance(value, (tuple, list)):
+        return (int(value[0]), int(value[1]))
+    return (int(value), int(value))
+
+
+def _show(values: tuple[int, ...]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else str(tuple(values))
+
+
+def _fcn_taps(k: int) -> np.ndarray:
+    """FCN's ``upsample_filt`` (seed 003's ``make_bilinear_weights``) along one axis."""
+    factor = (k + 1) // 2
+    centre = factor - 1 if k % 2 == 1 else factor - 0.5
+    return 1 - np.abs(np.arange(k) - centre) / factor

@@ -1,0 +1,416 @@
+"""`FoldedConv`: an upsampler and the convolution after it, computed on the low-resolution input.
+
+The forward pass is one convolution of the (extended) low-resolution input with ``prod(scale)``
+times the output channels, and an interleave of its phases into the output: one strided copy
+per run of phases (see :attr:`~upsamplekit.fold.plan.AxisPlan.runs`), batch chunk by batch
+chunk so that the convolution's output is still in cache when it is copied. Where the
+convolution's border padding is not a padding of the low-resolution input (linear
+interpolation then zero padding, say), the border bands are recomputed exactly: the few
+high-resolution rows a band reads are interpolated along the band's axis, and the band is
+folded along the other axes the same way (recursively, so corners are exact too).
+
+The folded kernel is computed from the original parameters (kept as ``weight`` and ``bias``,
+so gradients reach them and ``state_dict`` keys are the convolution's) and cached while no
+gradient is needed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import string
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import InvalidArgumentError
+from ..nn import functional as UF
+from .plan import AxisPlan, hr_source, pad_is_valid
+
+__all__ = ["FoldedConv", "FoldSpec", "CHUNK_BYTES"]
+
+_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+# The folded convolution runs on as many images at a time as keep its output under this many
+# bytes (at least one image), so the output is reused from the allocator and still in cache
+# when it is interleaved; measured on a 2-core CPU at decoder shapes (docs/fold.md).
+CHUNK_BYTES = 8 * 2**20
+
+
+@dataclass(frozen=True)
+class FoldSpec:
+    """Everything a :class:`FoldedConv` needs besides its parameters.
+
+    ``axes``: one :class:`~upsamplekit.fold.plan.AxisPlan` per spatial axis. ``transposed``:
+    the weight is laid out as ``nn.ConvTranspose``'s (C_in, C_out / groups, *k) and the
+    convolution is its flipped, channel-swapped form. ``cast_input``: the input is converted
+    to the weight's dtype first (as :class:`~upsamplekit.nn.ResizeConv` does);
+    ``float32_input``: the upsampler returns float32 (TensorFlow and Keras conventions), so
+    the input is rounded to float32 first. ``resample``: the upsampler as a resize call
+    (method, convention, options), which the border bands run on strips of the input.
+    ``description``: what was folded, for reports.
+    """
+
+    dims: int
+    in_channels: int
+    out_channels: int
+    groups: int
+    axes: tuple[AxisPlan, ...]
+    transposed: bool = False
+    cast_input: bool = False
+    float32_input: bool = False
+    resample: tuple[str, str, tuple[tuple[str, Any], ...]] | None = None
+    description: str = ""
+
+    @property
+    def scale(self) -> tuple[int, ...]:
+        return tuple(a.scale for a in self.axes)
+
+    @property
+    def kernel(self) -> tuple[int, ...]:
+        return tuple(a.kernel for a in self.axes)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(a.width for a in self.axes)
+
+    def macs_ratio(self) -> float:
+        """Multiply-adds of the folded convolution over the original convolution's (per output)."""
+        return math.prod(a.macs_ratio() for a in self.axes)
+
+    @property
+    def corrects_borders(self) -> bool:
+        return any(a.correct for a in self.axes)
+
+
+class FoldedConv(nn.Module):
+    """``conv(upsample(x))`` (or a transposed convolution) computed on the low-resolution input.
+
+    Built by :func:`upsamplekit.fold`; ``weight`` and ``bias`` are the original convolution's
+    parameters (same layout and names), ``pre`` an optional module applied first (the 1x1
+    channel projection of an :class:`~upsamplekit.nn.Interpolate`, moved before the resize,
+    with which it commutes). The output is contiguous.
+
+    >>> import torch
+    >>> from torch import nn
+    >>> import upsamplekit
+    >>> model = nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(4, 4, 3, padding=1))
+    >>> folded = upsamplekit.fold(model)
+    >>> folded[1]
+    FoldedConv(nearest x2 + Conv2d 3x3 zeros -> Conv2d 4->16 2x2 on the low-resolution input, 2.25x fewer multiply-adds)
+    >>> x = torch.randn(1, 4, 5, 7)
+    >>> bool(torch.allclose(folded(x), model(x), atol=1e-5))
+    True
+    """
+
+    def __init__(self, spec: FoldSpec, weight: nn.Parameter, bias: nn.Parameter | None,
+                 pre: nn.Module | None = None) -> None:
+        super().__init__()
+        self.spec = spec
+        self.weight = weight
+        self.bias = bias
+        self.pre = pre
+        self._cache: tuple[tuple[Any, ...], torch.Tensor, torch.Tensor | None] | None = None
+        self._matrices: dict[tuple[Any, ...], Any] = {}
+
+    # ------------------------------------------------------------------ weights
+    def conv_weight(self) -> torch.Tensor:
+        """The high-resolution convolution's weight, (C_out, C_in / groups, *k)."""
+        w = self.weight
+        if not self.spec.transposed:
+            return w
+        g, k = self.spec.groups, tuple(w.shape[2:])
+        cin_g, cout_g = w.shape[0] // g, w.shape[1]
+        w = w.reshape(g, cin_g, cout_g, *k).transpose(1, 2).reshape(g * cout_g, cin_g, *k)
+        return w.flip(list(range(2, 2 + self.spec.dims)))
+
+    def folded_parameters(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The low-resolution convolution: weight (groups * prod(scale) * C_out / groups,
+        C_in / groups, *widths), channels ordered (group, phase, channel), and its bias.
+        Cached while no gradient is needed (keyed on the parameters' versions)."""
+        version = None
+        if not (torch.is_grad_enabled() and any(p is not None and p.requires_grad for p in (self.weight, self.bias))):
+            version = (self.weight.data_ptr(), self.weight._version, self.weight.dtype, self.weight.device,
+                       None if self.bias is None else (self.bias.data_ptr(), self.bias._version))
+            if self._cache is not None and self._cache[0] == version:
+                return self._cache[1], self._cache[2]
+        weight, bias = _fold_parameters(self.spec, self.conv_weight(), self.bias)
+        if version is not None:
+            self._cache = (version, weight.detach(), None if bias is None else bias.detach())
+        return weight, bias
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        spec = self.spec
+        if self.pre is not None:
+            x = self.pre(x)
+        x = UF.check_input(type(self).__name__, x, spec.dims, spec.in_channels)
+        if spec.float32_input and x.dtype != torch.float32:
+            x = x.to(torch.float32)
+        if spec.cast_input and x.dtype != self.weight.dtype:
+            x = x.to(self.weight.dtype)
+        self._check_lengths(x)
+        return self._compute(x, spec)
+
+    def _compute(self, x: torch.Tensor, spec: FoldSpec) -> torch.Tensor:
+        lengths = [int(v) for v in x.shape[2:]]
+        weight, bias = self.folded_parameters()
+        extended, padding = _extend(x, spec.axes, lengths)
+        conv = _CONV[spec.dims]
+        blocks = [a.lr_range(n)[0] for a, n in zip(spec.axes, lengths)]
+        exporting = torch.onnx.is_in_onnx_export() or torch.jit.is_tracing()
+        if exporting:
+            out = _stack(conv(extended, weight, bias, padding=padding, groups=spec.groups), spec, blocks)
+        else:
+            n = x.shape[0]
+            out = x.new_empty(n, spec.out_channels, *(a.scale * b for a, b in zip(spec.axes, blocks)),
+                              dtype=weight.dtype)
+            step = _chunk(extended, weight, padding)
+            for start in range(0, n, step):
+                t = conv(extended[start:start + step], weight, bias, padding=padding, groups=spec.groups)
+                _interleave(t, out[start:start + step], spec, blocks)
+        for i, (a, length) in enumerate(zip(spec.axes, lengths)):
+            if a.scale * blocks[i] != a.out_len(length):
+                out = out.narrow(2 + i, 0, a.out_len(length))
+        for axis in range(spec.dims):
+            bands = spec.axes[axis].bands(lengths[axis])
+            if not bands:
+                continue
+            for (o0, o1), band in zip(bands, self._bands(x, lengths, axis, bands)):
+                if exporting:
+                    total = out.shape[2 + axis]
+                    parts = [out.narrow(2 + axis, 0, o0), band, out.narrow(2 + axis, o1, total - o1)]
+                    out = torch.cat([p for p in parts if p.shape[2 + axis] > 0], dim=2 + axis)
+                else:
+                    out.narrow(2 + axis, o0, o1 - o0).copy_(band)
+        return out
+
+    def _bands(self, x: torch.Tensor, lengths: list[int], axis: int, bands: list[tuple[int, int]]
+               ) -> list[torch.Tensor]:
+        """The outputs of ``bands`` (ranges along ``axis``, all of every other axis), computed as the
+        original computes them: the upsampler (the same resize call) runs on the strips of input
+        rows the bands need at each end, the high-resolution rows they read are gathered (the
+        convolution's padding included), and the convolution runs on them, with the band axis
+        moved first and the bands of both ends stacked along the batch when they have one size."""
+        spec = self.spec
+        plan = spec.axes[axis]
+        length, s = lengths[axis], plan.scale
+        hr = s * length
+        others = [j for j in range(spec.dims) if j != axis]
+        order = [axis, *others]
+        moved = x.movedim(2 + axis, 2)
+        sources = [plan.hr_rows(length, o0, o1) for o0, o1 in bands]
+        needed = sorted({h for rows in sources for h in rows if h is not None})
+        reach = 1 + max((abs(t) for phase in plan.phases for t, _ in phase), default=0)
+        head = [h for h in needed if h < hr - h]
+        tail = [h for h in needed if h >= hr - h]
+        pieces: list[torch.Tensor] = []
+        where: dict[int, int] = {}
+        strips = []  # (first input row, rows) of each strip to upsample
+        if head:
+            strips.append((0, min(length, head[-1] // s + 1 + reach)))
+        if tail:
+            rows = min(length, (hr - 1 - tail[0]) // s + 1 + reach)
+            if strips and strips[0][1] + rows >= length:
+                strips = [(0, length)]
+            else:
+                strips.append((length - rows, rows))
+        offset = 0
+        for first, rows in strips:
+            up = self._resize(moved.narrow(2, first, rows), order)
+            for h in range(s * first, s * (first + rows)):
+                where.setdefault(h, offset + h - s * first)
+            pieces.append(up)
+            offset += up.shape[2]
+        if any(h is None for rows in sources for h in rows):
+            pieces.append(pieces[0].new_zeros(*pieces[0].shape[:2], 1, *pieces[0].shape[3:]) if pieces else
+                          moved.new_zeros(*moved.shape[:2], 1, *(a.scale * lengths[j] for j, a in
+                                                                  zip(others, (spec.axes[j] for j in others)))))
+            where[-1] = offset
+        gathered = torch.cat(pieces, dim=2) if len(pieces) > 1 else pieces[0]
+        slabs = [gathered.index_select(2, torch.tensor([where[-1 if h is None else h] for h in rows],
+                                                      device=x.device)) for rows in sources]
+        batched = len({len(rows) for rows in sources}) == 1
+        slab = torch.cat(slabs, dim=0 if batched else 2) if len(slabs) > 1 else slabs[0]
+        weight = self.conv_weight().permute(0, 1, *(2 + j for j in order))
+        pads = [0, 0] + [p for j in others for p in (spec.axes[j].pad_lo, spec.axes[j].pad_hi)]
+        mode = plan.hr_mode
+        if any(pads):
+            slab = F.pad(slab, list(_reversed_pairs(pads)), mode="constant" if mode == "zeros" else mode)
+        y = _CONV[spec.dims](slab, weight, self.bias, dilation=[spec.axes[j].dilation for j in order],
+                             groups=spec.groups)
+        if batched:
+            parts = list(y.split(x.shape[0])) if len(slabs) > 1 else [y]
+        else:
+            parts, start = [], 0
+            for o0, o1 in bands:
+                parts.append(y.narrow(2, start, o1 - o0))
+                start += o1 - o0 + plan.dilation * (plan.kernel - 1)
+        return [part.movedim(2, 2 + axis) for part in parts]
+
+    def _resize(self, x: torch.Tensor, order: list[int]) -> torch.Tensor:
+        """The original upsampler on ``x``, whose spatial axes are this layer's in ``order``."""
+        if self.spec.resample is None:
+            raise InvalidArgumentError(f"{type(self).__name__}: border bands need the upsampler's resize call")
+        method, convention, options = self.spec.resample
+        scales = [self.spec.axes[j].scale for j in order]
+        y = UF.interpolate(x, scale_factor=scales, method=method, convention=convention, **dict(options))
+        return y if y.dtype == x.dtype else y.to(x.dtype)
+
+    def _check_lengths(self, x: torch.Tensor) -> None:
+        for i, (a, n) in enumerate(zip(self.spec.axes, x.shape[2:])):
+            hr = a.scale * int(n)
+            if a.out_len(int(n)) < 1:
+                raise InvalidArgumentError(
+                    f"{type(self).__name__}: spatial axis {i} of the input (shape {tuple(x.shape)}) is too short for "
+                    f"the convolution: {hr} upsampled samples, padding ({a.pad_lo}, {a.pad_hi}), kernel {a.kernel} "
+                    f"with dilation {a.dilation} leave {a.out_len(int(n))} outputs")
+            for pad in (a.pad_lo, a.pad_hi):
+                if not pad_is_valid(a.hr_mode, pad, hr):
+                    raise InvalidArgumentError(
+                        f"{type(self).__name__}: {a.hr_mode} padding by {pad} needs an upsampled length "
+                        f"{'greater than' if a.hr_mode == 'reflect' else 'at least'} {pad} on spatial axis {i}, "
+                        f"but the input of shape {tuple(x.shape)} upsamples to {hr}")
+
+    def extra_repr(self) -> str:
+        return self.spec.description
+
+
+# ---------------------------------------------------------------------------- helpers
+def _reversed_pairs(pads: list[int]) -> list[int]:
+    """(lo, hi) pairs listed first axis first, as F.pad wants them: last axis first."""
+    pairs = [pads[i:i + 2] for i in range(0, len(pads), 2)]
+    return [p for pair in reversed(pairs) for p in pair]
+
+
+def _upsample_padded(x: torch.Tensor, dim: int, plan: AxisPlan, length: int) -> torch.Tensor:
+    """Along ``dim``: the exact upsampler (input clamped at its ends), then the convolution's
+    padding of the high-resolution signal, as the original computes them."""
+    reach = [t for phase in plan.phases for t, _ in phase]
+    lo, hi = max(0, -min(reach, default=0)), max(0, max(reach, default=0))
+    index = torch.arange(-lo, length + hi, device=x.device).clamp(0, length - 1)
+    padded = x.index_select(dim, index) if lo or hi else x
+    phases = []
+    for taps in plan.phases:
+        terms = [padded.narrow(dim, lo + t, length) * w if w != 1.0 else padded.narrow(dim, lo + t, length)
+                 for t, w in taps]
+        phases.append(sum(terms[1:], terms[0]) if terms else x.new_zeros(x.shape))
+    hr = torch.stack(phases, dim=dim + 1).flatten(dim, dim + 1) if plan.scale > 1 else phases[0]
+    first, last = -plan.pad_lo, plan.out_len(length) - 1 - plan.pad_lo + plan.dilation * (plan.kernel - 1)
+    total = plan.scale * length
+    if plan.hr_mode in ("zeros", "none") and first <= 0 and last >= total - 1:
+        pads = [0, 0] * (x.dim() - 1 - dim) + [-first, last - total + 1]
+        return F.pad(hr, pads)
+    rows = [hr_source(h, total, plan.hr_mode) for h in range(first, last + 1)]
+    if all(r is not None for r in rows):
+        return hr.index_select(dim, torch.tensor(rows, device=x.device))
+    zero = hr.new_zeros(*hr.shape[:dim], 1, *hr.shape[dim + 1:])
+    index = torch.tensor([total if r is None else r for r in rows], device=x.device)
+    return torch.cat([hr, zero], dim=dim).index_select(dim, index)
+
+
+def _fold_parameters(spec: FoldSpec, w: torch.Tensor, b: torch.Tensor | None
+                     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Contract the (C_out, C_in / groups, *k) weight with each axis's matrix."""
+    g = spec.groups
+    cout_g, cin_g = w.shape[0] // g, w.shape[1]
+    d = spec.dims
+    letters = iter(string.ascii_letters[3:])  # a, b, c: group, out, in
+    q, phase, r = ([next(letters) for _ in range(d)] for _ in range(3))
+    equation = (f"abc{''.join(q)}," + ",".join(f"{phase[i]}{r[i]}{q[i]}" for i in range(d))
+                + f"->a{''.join(phase)}bc{''.join(r)}")
+    mats = [torch.as_tensor(a.matrix, dtype=w.dtype, device=w.device) for a in spec.axes]
+    folded = torch.einsum(equation, w.reshape(g, cout_g, cin_g, *w.shape[2:]), *mats)
+    blocks = math.prod(spec.scale)
+    weight = folded.reshape(g * blocks * cout_g, cin_g, *spec.widths)
+    bias = None if b is None else b.reshape(g, 1, cout_g).expand(g, blocks, cout_g).reshape(-1)
+    return weight, bias
+
+
+def _extend(x: torch.Tensor, axes: tuple[AxisPlan, ...], lengths: list[int]) -> tuple[torch.Tensor, list[int] | int]:
+    """The input continued as each axis's extension says, cut to what the folded convolution
+    reads; symmetric zero padding is left to the convolution."""
+    spans = [a.lr_range(n)[1:] for a, n in zip(axes, lengths)]
+    before = [-first for first, _ in spans]
+    after = [last - (n - 1) for (_, last), n in zip(spans, lengths)]
+    zeros = all(a.extension == "zeros" or (b <= 0 and e <= 0) for a, b, e in zip(axes, before, after))
+    if zeros and all(b == e and b >= 0 for b, e in zip(before, after)):
+        return x, before
+    for i, (b, e) in enumerate(zip(before, after)):  # cut what is not read
+        if b < 0 or e < 0:
+            start, stop = max(-b, 0), x.shape[2 + i] - max(-e, 0)
+            x = x.narrow(2 + i, start, stop - start)
+    before = [max(b, 0) for b in before]
+    after = [max(e, 0) for e in after]
+    modes = {a.extension for a, b, e in zip(axes, before, after) if b or e}
+    if not modes:
+        return x, 0
+    if modes == {"zeros"} or modes == {"replicate"}:
+        pads = [p for b, e in zip(reversed(before), reversed(after)) for p in (b, e)]
+        return F.pad(x, pads, mode="constant" if modes == {"zeros"} else "replicate"), 0
+    for i, (a, b, e) in enumerate(zip(axes, before, after)):
+        if not (b or e):
+            continue
+        if a.extension == "zeros":
+            x = F.pad(x, [0, 0] * (len(axes) - 1 - i) + [b, e] + [0, 0] * i)
+            continue
+        n = x.shape[2 + i]
+        index = torch.arange(-b, n + e, device=x.device)
+        index = index.remainder(n) if a.extension == "circular" else index.clamp(0, n - 1)
+        x = x.index_select(2 + i, index)
+    return x, 0
+
+
+def _chunk(extended: torch.Tensor, weight: torch.Tensor, padding: list[int] | int) -> int:
+    pads = padding if isinstance(padding, list) else [padding] * (weight.dim() - 2)
+    per_image = weight.shape[0] * weight.element_size() * math.prod(
+        n + 2 * p - k + 1 for n, p, k in zip(extended.shape[2:], pads, weight.shape[2:]))
+    return max(1, CHUNK_BYTES // max(per_image, 1))
+
+
+def _interleave(t: torch.Tensor, out: torch.Tensor, spec: FoldSpec, blocks: list[int]) -> None:
+    """Write the phases of the folded convolution's output ``t`` into ``out`` (contiguous):
+    one strided copy per combination of runs (one in all when every axis has one run)."""
+    g = spec.groups
+    cout_g = spec.out_channels // g
+    scales = spec.scale
+    n = t.shape[0]
+    dst = out.view(n, g, cout_g, *(v for s, b in zip(scales, blocks) for v in (b, s)))
+    s_n, s_c, *s_u = t.stride()
+    s_phase = [cout_g * s_c * math.prod(scales[i + 1:]) for i in range(spec.dims)]
+    s_group = math.prod(scales) * cout_g * s_c
+    for combo in itertools.product(*(a.runs for a in spec.axes)):
+        size = [n, g, cout_g]
+        stride = [s_n, s_group, s_c]
+        offset = t.storage_offset()
+        index: list[Any] = [slice(None)] * 3
+        for i, (b0, b1, shift, step) in enumerate(combo):
+            size += [blocks[i], b1 - b0]
+            stride += [s_u[i], s_phase[i] + step * s_u[i]]
+            offset += b0 * s_phase[i] + shift * s_u[i]
+            index += [slice(None), slice(b0, b1)]
+        whole = all(r[0] == 0 and r[1] == s for r, s in zip(combo, scales))
+        (dst if whole else dst[tuple(index)]).copy_(t.as_strided(size, stride, offset))
+
+
+def _stack(t: torch.Tensor, spec: FoldSpec, blocks: list[int]) -> torch.Tensor:
+    """The interleave as slices, a stack, a permute and a reshape (for tracing and ONNX export)."""
+    g = spec.groups
+    cout_g = spec.out_channels // g
+    scales = spec.scale
+    n = t.shape[0]
+    low = [min(a.starts) for a in spec.axes]
+    grouped = t.reshape(n, g, math.prod(scales), cout_g, *t.shape[2:])
+    pieces = []
+    for flat, phase in enumerate(itertools.product(*(range(s) for s in scales))):
+        piece = grouped[:, :, flat]
+        for i, b in enumerate(phase):
+            piece = piece.narrow(3 + i, spec.axes[i].starts[b] - low[i], blocks[i])
+        pieces.append(piece)
+    stacked = torch.stack(pieces, dim=3).reshape(n, g, cout_g, *scales, *blocks)
+    d = spec.dims
+    perm = [0, 1, 2] + [p for i in range(d) for p in (3 + d + i, 3 + i)]
+    return stacked.permute(perm).reshape(n, spec.out_channels, *(s * b for s, b in zip(scales, blocks)))

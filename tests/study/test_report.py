@@ -1,0 +1,471 @@
+"""The study report: plot data, the text table, the four files, partial results, zoom placement.
+
+Summaries are built from synthetic numbers (seeded rng) by ``make_summary``; the Pareto flags
+come from a plain dominance reference written here, so the report is checked against
+numbers it did not compute. Images are seeded random arrays.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import math
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from upsamplekit.errors import InvalidArgumentError, InvalidTypeError
+from upsamplekit.study import report
+from upsamplekit.study.report import COSTS, format_table, pareto_plot_data, write_report
+from upsamplekit.study.results import (
+    Candidate,
+    CandidateSummary,
+    Recommendation,
+    Stat,
+    StudySummary,
+    TrialResult,
+)
+
+UPSAMPLERS = ["nearest", "bilinear", "bicubic", "subpixel", "transposed", "resize_conv", "carafe", "dysample"]
+FIXED = {"nearest", "bilinear", "bicubic"}
+COST_OF = {"macs": lambda c: c.macs, "latency": lambda c: c.latency_ms, "memory": lambda c: c.peak_memory_bytes}
+
+
+def _pareto_reference(cands: list[CandidateSummary], cost: str) -> list[bool]:
+    """On the front: no other candidate is at most as costly and strictly better in mean PSNR, or
+    strictly cheaper and at least as good."""
+    get = COST_OF[cost]
+    return [not any((get(o) <= get(c) and o.psnr.mean > c.psnr.mean) or (get(o) < get(c) and o.psnr.mean >= c.psnr.mean)
+                    for o in cands if o is not c) for c in cands]
+
+
+def _smooth_image(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A smooth random RGB image in [0, 1]: an 8x8 random grid enlarged by bilinear interpolation."""
+    coarse = rng.random((8, 8, 3))
+    t = np.linspace(0, 7, size)
+    i0 = np.minimum(t.astype(int), 6)
+    f = (t - i0)[:, None, None]
+    rows = coarse[i0] * (1 - f) + coarse[i0 + 1] * f
+    g = (t - i0)[None, :, None]
+    return rows[:, i0] * (1 - g) + rows[:, i0 + 1] * g
+
+
+def make_summary(rng: np.random.Generator, n: int = 6, seeds: int = 3, size: int = 48, scale: int = 4,
+                 pending: int = 0, images: bool = True, recommend: bool = True) -> StudySummary:
+    """A summary of ``n`` candidates with ``seeds`` trials each, sorted by mean PSNR."""
+    schedules = [(scale,), (2, scale // 2)] if scale % 2 == 0 and scale > 2 else [(scale,)]
+    cands, trials = [], []
+    for i in range(n):
+        cand = Candidate(UPSAMPLERS[i % len(UPSAMPLERS)], schedules[(i // len(UPSAMPLERS)) % len(schedules)])
+        level = 22.0 + 3.0 * rng.random()
+        psnrs = [float(level + 0.2 * rng.standard_normal()) for _ in range(seeds)]
+        ssims = [float(0.7 + 0.2 * rng.random()) for _ in range(seeds)]
+        ckbs = [float(rng.random() * 0.5) for _ in range(seeds)]
+        trains = [float(5 + 10 * rng.random()) for _ in range(seeds)]
+        macs = int(10 ** rng.uniform(6, 9.5))
+        latency, iqr = float(rng.uniform(0.5, 40.0)), float(rng.uniform(0.01, 0.5))
+        memory, params = int(rng.uniform(1, 64) * 2**20), int(rng.integers(1_000, 500_000))
+        for s in range(seeds):
+            trials.append(TrialResult(cand, s, psnrs[s], ssims[s], ckbs[s], params, macs, latency, iqr, memory,
+                                      trains[s], 1.0, float(rng.random())))
+        cands.append(CandidateSummary(cand, cand.upsampler not in FIXED, list(range(seeds)), Stat.of(psnrs),
+                                      Stat.of(ssims), Stat.of(ckbs), Stat.of(trains), params, macs, latency, iqr,
+                                      memory))
+    cands.sort(key=lambda c: -c.psnr.mean)
+    for cost in COSTS:
+        for c, on in zip(cands, _pareto_reference(cands, cost)):
+            c.pareto[cost] = on
+    for c in cands:
+        c.tied_with_best = c.psnr.mean > cands[0].psnr.mean - 0.3 if cands else False
+    pictures: dict[str, np.ndarray] = {}
+    if images:
+        target = _smooth_image(rng, size)
+        pictures["target"] = target
+        pictures["input"] = target.reshape(size // scale, scale, size // scale, scale, 3).mean(axis=(1, 3))
+        for c in cands:
+            pictures[c.candidate.key] = np.clip(target + 0.03 * rng.standard_normal(target.shape), 0, 1)
+    rec = None
+    if recommend and cands:
+        rec = Recommendation(cands[1 % len(cands)].candidate,
+                             ["Its mean PSNR is within one standard deviation of the best.",
+                              "It needs 3.1x fewer MACs than the best candidate."])
+    config = {"scale": scale, "steps": 150, "seeds": seeds, "data": ["astronaut", "coffee"], "lr": 2e-3}
+    baseline = {"name": "bicubic (no network)", "psnr": 21.5, "ssim": 0.69}
+    return StudySummary(config, cands, rec, trials, baseline, pictures, {"python": "3.11", "threads": "2"}, pending)
+
+
+class _Html(HTMLParser):
+    """Collects tags and text, and checks that every non-void element is closed in order."""
+
+    VOID = {"meta", "img", "br", "link", "input", "hr", "source"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:]}")
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _parse(path: Path) -> _Html:
+    parser = _Html()
+    parser.feed(path.read_text(encoding="utf-8"))
+    parser.close()
+    assert not parser.errors and not parser.stack, (parser.errors, parser.stack)
+    return parser
+
+
+def _decode(uri: str) -> np.ndarray:
+    head, _, payload = uri.partition(",")
+    assert head == "data:image/png;base64"
+    with Image.open(io.BytesIO(base64.b64decode(payload))) as im:
+        assert im.format == "PNG"
+        return np.asarray(im.convert("RGB"))
+
+
+def _as_uint8(image: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------- files and HTML
+
+
+def test_write_report_writes_every_file(tmp_path: Path, rng: np.random.Generator) -> None:
+    paths = write_report(make_summary(rng), tmp_path / "new" / "dir")
+    assert set(paths) == {"html", "csv", "json", "markdown"}
+    assert [p.name for p in paths.values()] == ["report.html", "results.csv", "results.json", "recommendation.md"]
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths.values())
+
+
+def test_html_is_self_contained_and_complete(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=7)
+    path = write_report(summary, tmp_path)["html"]
+    html = _parse(path)
+    text = " ".join(html.text)
+    for c in summary.candidates:
+        assert c.candidate.label in text
+    assert summary.recommendation is not None
+    for reason in summary.recommendation.reasons:
+        assert reason in text
+    # Recommendation comes before the plots, the plots before the table, the table before the images.
+    order = [text.index(s) for s in ("Recommendation", "Quality against cost", "All candidates", "Reconstructions")]
+    assert order == sorted(order)
+    plots = [a for t, a in html.tags if t == "svg" and "plot" in (a.get("class") or "").split()]
+    assert len(plots) == 3
+    # Nothing is fetched: no URL anywhere, no external script, stylesheet or font.
+    raw = path.read_text(encoding="utf-8")
+    assert "http://" not in raw and "https://" not in raw and "@import" not in raw and "url(" not in raw
+    for tag, attrs in html.tags:
+        assert tag != "link"
+        assert not (tag == "script" and "src" in attrs)
+        for name in ("src", "href"):
+            assert attrs.get(name) is None or attrs[name].startswith("data:image/png;base64,"), (tag, attrs)
+    # Images: input, target and one per candidate, each with its zoom; all decode as PNG.
+    uris = [a["src"] for t, a in html.tags if t == "img"]
+    assert len(uris) == 2 * (2 + len(summary.candidates))
+    decoded = [_decode(u) for u in uris]
+    size = summary.images["target"].shape[0]
+    assert decoded[0].shape == decoded[2].shape == (size, size, 3)
+    # The tiles are the arrays themselves (8-bit), the input enlarged by nearest neighbour.
+    scale = summary.config["scale"]
+    np.testing.assert_array_equal(decoded[0], _as_uint8(summary.images["input"]).repeat(scale, 0).repeat(scale, 1))
+    np.testing.assert_array_equal(decoded[2], _as_uint8(summary.images["target"]))
+    key = summary.candidates[0].candidate.key
+    np.testing.assert_array_equal(decoded[4], _as_uint8(summary.images[key]))
+    # Each zoom is the same region of its tile, enlarged by nearest neighbour.
+    top, left, side = map(int, re.search(r'data-zoom="(\d+),(\d+),(\d+)"', raw).groups())
+    for tile, zoom in zip(decoded[0::2], decoded[1::2]):
+        z = zoom.shape[0] // side
+        np.testing.assert_array_equal(zoom, tile[top:top + side, left:left + side].repeat(z, 0).repeat(z, 1))
+    assert "Incomplete study" not in text
+
+
+def test_plot_svg_labels_every_candidate_and_baseline(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=5)
+    raw = write_report(summary, tmp_path)["html"].read_text(encoding="utf-8")
+    svgs = re.findall(r'<svg class="plot".*?</svg>', raw, flags=re.S)
+    assert len(svgs) == 3
+    for svg in svgs:
+        for c in summary.candidates:
+            assert f">{c.candidate.label}</text>" in svg
+        assert "bicubic (no network) 21.50 dB" in svg
+        assert "stroke-dasharray" in svg  # the baseline (and tied marks) are dashed
+
+
+# ---------------------------------------------------------------------------------------- plot data
+
+
+@pytest.mark.parametrize("cost", COSTS)
+def test_pareto_plot_data_is_the_flagged_front(cost: str, rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=9, images=False)
+    # Flags are the summary's, not recomputed: an arbitrary set must come back unchanged.
+    for c in summary.candidates:
+        c.pareto[cost] = bool(rng.random() < 0.5)
+    data = pareto_plot_data(summary, cost)
+    raw = [COST_OF[cost](c) for c in summary.candidates]
+    assert [p.key for p in data.points] == [c.candidate.key for c in summary.candidates]
+    assert [p.x for p in data.points] == pytest.approx([v / data.x_divisor for v in raw], rel=1e-12)
+    assert [p.y for p in data.points] == [c.psnr.mean for c in summary.candidates]
+    assert [p.y_err for p in data.points] == [c.psnr.std for c in summary.candidates]
+    flagged = sorted((v / data.x_divisor, c.psnr.mean) for v, c in zip(raw, summary.candidates) if c.pareto[cost])
+    assert len(data.front) == len(flagged)
+    for got, want in zip(data.front, flagged):
+        assert got == pytest.approx(want, rel=1e-12)
+    assert [p.recommended for p in data.points] == [c.candidate == summary.recommendation.candidate
+                                                    for c in summary.candidates]
+    assert [p.learned for p in data.points] == [c.learned for c in summary.candidates]
+    assert data.baseline == ("bicubic (no network)", 21.5)
+    assert data.x_log == (max(raw) >= 10 * min(raw))
+    lo, hi = data.x_range
+    assert lo < min(p.x for p in data.points) and hi > max(p.x for p in data.points)
+    lo, hi = data.y_range
+    assert lo < min(21.5, *(p.y - p.y_err for p in data.points)) and hi > max(p.y + p.y_err for p in data.points)
+    assert data.y_title == "PSNR (dB)"
+
+
+def test_pareto_plot_axes_and_units(rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=4, images=False)
+    for i, c in enumerate(summary.candidates):
+        c.macs = [2_000_000, 5_000_000, 40_000_000, 300_000_000][i]  # 150x range: log axis, in MMAC
+        c.latency_ms = [10.0, 12.0, 15.0, 19.0][i]  # under 2x: linear
+        c.peak_memory_bytes = [3, 4, 6, 8][i] * 2**20
+    macs = pareto_plot_data(summary, "macs")
+    assert (macs.x_unit, macs.x_divisor, macs.x_log) == ("MMAC", 1e6, True)
+    assert [p.x for p in macs.points] == [2.0, 5.0, 40.0, 300.0]
+    assert "MMAC" in macs.x_title
+    latency = pareto_plot_data(summary, "latency")
+    assert (latency.x_unit, latency.x_log) == ("ms", False) and "ms" in latency.x_title
+    memory = pareto_plot_data(summary, "memory")
+    assert (memory.x_unit, memory.x_divisor) == ("MiB", 2.0**20)
+    assert [p.x for p in memory.points] == [3.0, 4.0, 6.0, 8.0]
+    summary.candidates[0].macs = 3_000_000_000
+    assert pareto_plot_data(summary, "macs").x_unit == "GMAC"
+
+
+def test_pareto_plot_data_rejects_bad_arguments(rng: np.random.Generator) -> None:
+    with pytest.raises(InvalidArgumentError, match="cost must be one of .* but got 'mac'; did you mean 'macs'"):
+        pareto_plot_data(make_summary(rng, images=False), "mac")
+    with pytest.raises(InvalidTypeError, match="summary must be a StudySummary"):
+        pareto_plot_data({"candidates": []}, "macs")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------- CSV, JSON, Markdown
+
+
+def test_csv_round_trips_the_numbers(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=6, images=False)
+    summary.candidates[2].latency_iqr_ms = math.nan  # not measured: an empty cell
+    with open(write_report(summary, tmp_path)["csv"], newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(summary.candidates)
+    for rank, (row, c) in enumerate(zip(rows, summary.candidates), start=1):
+        assert row["key"] == c.candidate.key and row["label"] == c.candidate.label and int(row["rank"]) == rank
+        assert Candidate.from_key(row["key"]) == c.candidate
+        for name in ("psnr", "ssim", "checkerboard", "train_seconds"):
+            stat = getattr(c, name)
+            assert float(row[f"{name}_mean"]) == stat.mean and float(row[f"{name}_std"]) == stat.std  # exact
+        assert (int(row["params"]), int(row["macs"]), int(row["peak_memory_bytes"])) == (c.params, c.macs,
+                                                                                         c.peak_memory_bytes)
+        assert float(row["latency_ms"]) == c.latency_ms
+        assert row["latency_iqr_ms"] == ("" if math.isnan(c.latency_iqr_ms) else repr(c.latency_iqr_ms))
+        assert row["learned"] == ("true" if c.learned else "false")
+        assert row["tied_with_best"] == ("true" if c.tied_with_best else "false")
+        assert [row[f"pareto_{cost}"] == "true" for cost in COSTS] == [c.pareto[cost] for cost in COSTS]
+        assert (row["recommended"] == "true") == (c.candidate == summary.recommendation.candidate)
+        assert [int(s) for s in row["seeds"].split(";")] == c.seeds and int(row["n_seeds"]) == len(c.seeds)
+
+
+def test_json_holds_everything_and_trials_round_trip(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=4, images=False)
+    summary.trials[0].latency_iqr_ms = math.nan
+    summary.config["budget"] = math.inf
+    summary.config["shape"] = (1, 64, 32, 32)
+
+    def no_constants(name: str) -> None:
+        raise AssertionError(f"non-JSON constant {name}")
+
+    doc = json.loads(write_report(summary, tmp_path)["json"].read_text(encoding="utf-8"), parse_constant=no_constants)
+    assert doc["config"]["budget"] is None and doc["config"]["shape"] == [1, 64, 32, 32]
+    assert doc["config"]["scale"] == 4 and doc["machine"] == summary.machine and doc["pending"] == 0
+    assert doc["baseline"] == summary.baseline
+    assert doc["recommendation"] == {"candidate": summary.recommendation.candidate.key,
+                                     "label": summary.recommendation.candidate.label,
+                                     "reasons": summary.recommendation.reasons}
+    assert [c["key"] for c in doc["candidates"]] == [c.candidate.key for c in summary.candidates]
+    for got, c in zip(doc["candidates"], summary.candidates):
+        assert Stat(**got["psnr"]) == c.psnr and Stat(**got["checkerboard"]) == c.checkerboard
+        assert got["pareto"] == c.pareto and got["macs"] == c.macs and got["learned"] == c.learned
+    assert doc["trials"][0]["latency_iqr_ms"] is None
+    back = [TrialResult.from_dict(t) for t in doc["trials"][1:]]
+    assert back == summary.trials[1:]
+
+
+def test_markdown_has_recommendation_reasons_and_top_table(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=8, images=False)
+    text = write_report(summary, tmp_path)["markdown"].read_text(encoding="utf-8")
+    assert text.startswith(f"# Recommendation: {summary.recommendation.candidate.label}\n")
+    for reason in summary.recommendation.reasons:
+        assert f"- {reason}" in text
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    assert len(table) == 1 + 5  # header and the top five (the recommended one is among them)
+    assert "3 more candidates" in text
+
+
+# ---------------------------------------------------------------------------------------- partial results
+
+
+def test_partial_summary_renders(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=5, pending=3, recommend=False)
+    one = summary.candidates[3]
+    one.seeds, one.psnr, one.ssim = [0], Stat.of([one.psnr.mean]), Stat.of([one.ssim.mean])
+    missing = [summary.candidates[1].candidate, summary.candidates[4].candidate]
+    for cand in missing:
+        del summary.images[cand.key]
+    summary.baseline = None
+    paths = write_report(summary, tmp_path)
+    html = _parse(paths["html"])
+    text = " ".join(html.text)
+    assert "Incomplete study:" in text and "3 trials pending" in text
+    assert "None yet" in text and "The study is incomplete (3 trials pending)." in text
+    assert "No reconstruction recorded for: " + ", ".join(c.label for c in missing) in text
+    assert len([t for t, _ in html.tags if t == "img"]) == 2 * (2 + 3)
+    assert "(no network)" not in text
+    md = paths["markdown"].read_text(encoding="utf-8")
+    assert md.startswith("# No recommendation") and "3 trials pending" in md
+    table = format_table(summary)
+    assert "3 trials pending" in table and "seeds" in table.splitlines()[0]  # seed counts differ: shown
+    row = next(line for line in table.splitlines() if one.candidate.label in line)
+    assert f"{one.psnr.mean:.2f}" in row and "±" not in row  # one seed: the mean alone, no spread
+    csv_rows = list(csv.DictReader(io.StringIO(paths["csv"].read_text(encoding="utf-8"))))
+    assert csv_rows[3]["n_seeds"] == "1" and float(csv_rows[3]["psnr_std"]) == 0.0
+
+
+def test_empty_summary_renders(tmp_path: Path) -> None:
+    summary = StudySummary({"scale": 2}, [], None, [], pending=8)
+    paths = write_report(summary, tmp_path)
+    text = " ".join(_parse(paths["html"]).text)
+    assert "8 trials pending" in text and "No finished candidates yet." in text
+    assert "No images were recorded" in text
+    assert list(csv.reader(io.StringIO(paths["csv"].read_text(encoding="utf-8"))))[1:] == []
+    assert json.loads(paths["json"].read_text(encoding="utf-8"))["candidates"] == []
+    assert "(no finished candidates yet)" in format_table(summary)
+
+
+def test_bad_arguments_are_named(tmp_path: Path, rng: np.random.Generator) -> None:
+    with pytest.raises(InvalidTypeError, match="summary must be a StudySummary"):
+        write_report({}, tmp_path)  # type: ignore[arg-type]
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InvalidArgumentError, match="out_dir must be a directory"):
+        write_report(make_summary(rng, images=False), tmp_path / "file")
+    summary = make_summary(rng, n=2)
+    key = summary.candidates[0].candidate.key
+    summary.images[key] = np.zeros((24, 24, 3))
+    with pytest.raises(InvalidArgumentError, match=re.escape(f"summary.images['{key}'] must have the target's shape")):
+        write_report(summary, tmp_path / "out")
+    summary.images[key] = np.zeros((48, 48, 3, 2))
+    with pytest.raises(InvalidArgumentError, match=r"must be an array of shape \(H, W, 3\).* \(48, 48, 3, 2\)"):
+        write_report(summary, tmp_path / "out")
+
+
+# ---------------------------------------------------------------------------------------- text table
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 120, None])
+def test_format_table_fits_and_lists_every_candidate(width: int | None, rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=16, images=False)
+    table = format_table(summary, width=width)
+    lines = table.splitlines()
+    assert all(len(line) <= (width or 120) for line in lines)
+    assert "\x1b" not in table  # no colour codes
+    rows = lines[1:1 + len(summary.candidates)]
+    for rank, (line, c) in enumerate(zip(rows, summary.candidates), start=1):
+        assert line.split()[0] == str(rank)
+        label = c.candidate.label
+        if (width or 120) >= 100:
+            assert label in line
+        else:  # labels may be shortened, keeping their start
+            assert label[:8] in line
+        assert f"{c.psnr.mean:.2f}" in line
+        marks = ("*" if c.candidate == summary.recommendation.candidate else " ") + ("=" if c.tied_with_best else " ")
+        assert line.endswith(marks + " " + "".join("MLP"[i] if c.pareto[cost] else "." for i, cost in enumerate(COSTS)))
+    if width in (120, None):  # everything but the learned/fixed kind fits
+        assert lines[0].split() == ["#", "candidate", "PSNR", "dB", "SSIM", "ckb", "params", "MACs", "lat", "ms",
+                                    "(IQR)", "mem", "MiB", "train", "s", "marks"]
+
+
+def test_format_table_rejects_bad_width(rng: np.random.Generator) -> None:
+    with pytest.raises(InvalidArgumentError, match="width must be an integer >= 60, but got width=40"):
+        format_table(make_summary(rng, images=False), width=40)
+
+
+# ---------------------------------------------------------------------------------------- zoom placement
+
+
+def _plant(rng: np.random.Generator, residual: np.ndarray, top: int, left: int, size: int, period: int,
+           amplitude: float) -> None:
+    """Add a zero-mean ``period``-periodic pattern (a random tile repeated) to a square of ``residual``."""
+    tile = rng.standard_normal((period, period, residual.shape[2]))
+    tile = amplitude * (tile - tile.mean(axis=(0, 1))) / tile.std()
+    reps = -(-size // period)
+    residual[top:top + size, left:left + size] += np.tile(tile, (reps, reps, 1))[:size, :size]
+
+
+@pytest.mark.parametrize("period", [2, 3, 4, 8])
+def test_zoom_region_finds_a_planted_periodic_artifact(period: int, rng: np.random.Generator) -> None:
+    for _ in range(4):
+        size = 96
+        residual = 0.05 * rng.standard_normal((size, size, 3))  # aperiodic error everywhere
+        patch = period * max(1, round(32 / period))
+        top, left = (int(v) * period for v in rng.integers(0, (size - patch) // period + 1, 2))
+        _plant(rng, residual, top, left, patch, period, 0.08)
+        # A distractor: larger, aperiodic error in another corner must not win.
+        far = (0, 0) if top > size // 2 or left > size // 2 else (size - 32, size - 32)
+        residual[far[0]:far[0] + 32, far[1]:far[1] + 32] += 0.25 * rng.standard_normal((32, 32, 3))
+        assert report._zoom_region(residual, period, 32) == (top, left, patch)
+
+
+def test_zoom_region_overlaps_a_misaligned_artifact(rng: np.random.Generator) -> None:
+    residual = 0.05 * rng.standard_normal((128, 128))
+    pattern = 0.1 * (np.indices((32, 32)).sum(0) % 2 - 0.5)
+    residual[37:69, 81:113] += pattern  # odd offsets: not on the period-2 grid the patches start on
+    top, left, size = report._zoom_region(residual, 2, 32)
+    overlap = max(0, min(top + size, 69) - max(top, 37)) * max(0, min(left + size, 113) - max(left, 81))
+    assert overlap >= 0.9 * 32 * 32
+
+
+def test_report_zooms_where_the_worst_checkerboard_is(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=4, size=128, scale=2)
+    worst = max(summary.candidates, key=lambda c: c.checkerboard.mean)
+    other = next(c for c in summary.candidates if c is not worst)
+    target = summary.images["target"]
+    for c, (top, left) in ((worst, (64, 32)), (other, (0, 96))):
+        residual = 0.02 * rng.standard_normal(target.shape)
+        _plant(rng, residual, top, left, 32, 2, 0.1)  # the other candidate's artifact is elsewhere
+        summary.images[c.candidate.key] = target + residual  # unclipped: the report clips for display
+    raw = write_report(summary, tmp_path)["html"].read_text(encoding="utf-8")
+    assert 'data-zoom="64,32,32"' in raw
+    assert f"where {worst.candidate.label}, the candidate with the highest checkerboard score" in raw
+    assert "framed 32×32 region enlarged 4×" in raw
