@@ -22,14 +22,13 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..errors import InvalidArgumentError
 from ..nn import functional as UF
-from .plan import AxisPlan, hr_source, pad_is_valid
+from .plan import AxisPlan, pad_is_valid
 
 __all__ = ["FoldedConv", "FoldSpec", "CHUNK_BYTES"]
 
@@ -114,7 +113,6 @@ class FoldedConv(nn.Module):
         self.bias = bias
         self.pre = pre
         self._cache: tuple[tuple[Any, ...], torch.Tensor, torch.Tensor | None] | None = None
-        self._matrices: dict[tuple[Any, ...], Any] = {}
 
     # ------------------------------------------------------------------ weights
     def conv_weight(self) -> torch.Tensor:
@@ -284,32 +282,6 @@ def _reversed_pairs(pads: list[int]) -> list[int]:
     """(lo, hi) pairs listed first axis first, as F.pad wants them: last axis first."""
     pairs = [pads[i:i + 2] for i in range(0, len(pads), 2)]
     return [p for pair in reversed(pairs) for p in pair]
-
-
-def _upsample_padded(x: torch.Tensor, dim: int, plan: AxisPlan, length: int) -> torch.Tensor:
-    """Along ``dim``: the exact upsampler (input clamped at its ends), then the convolution's
-    padding of the high-resolution signal, as the original computes them."""
-    reach = [t for phase in plan.phases for t, _ in phase]
-    lo, hi = max(0, -min(reach, default=0)), max(0, max(reach, default=0))
-    index = torch.arange(-lo, length + hi, device=x.device).clamp(0, length - 1)
-    padded = x.index_select(dim, index) if lo or hi else x
-    phases = []
-    for taps in plan.phases:
-        terms = [padded.narrow(dim, lo + t, length) * w if w != 1.0 else padded.narrow(dim, lo + t, length)
-                 for t, w in taps]
-        phases.append(sum(terms[1:], terms[0]) if terms else x.new_zeros(x.shape))
-    hr = torch.stack(phases, dim=dim + 1).flatten(dim, dim + 1) if plan.scale > 1 else phases[0]
-    first, last = -plan.pad_lo, plan.out_len(length) - 1 - plan.pad_lo + plan.dilation * (plan.kernel - 1)
-    total = plan.scale * length
-    if plan.hr_mode in ("zeros", "none") and first <= 0 and last >= total - 1:
-        pads = [0, 0] * (x.dim() - 1 - dim) + [-first, last - total + 1]
-        return F.pad(hr, pads)
-    rows = [hr_source(h, total, plan.hr_mode) for h in range(first, last + 1)]
-    if all(r is not None for r in rows):
-        return hr.index_select(dim, torch.tensor(rows, device=x.device))
-    zero = hr.new_zeros(*hr.shape[:dim], 1, *hr.shape[dim + 1:])
-    index = torch.tensor([total if r is None else r for r in rows], device=x.device)
-    return torch.cat([hr, zero], dim=dim).index_select(dim, index)
 
 
 def _fold_parameters(spec: FoldSpec, w: torch.Tensor, b: torch.Tensor | None
