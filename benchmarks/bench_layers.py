@@ -32,8 +32,6 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import os
-import platform
-import re
 import statistics
 import sys
 import time
@@ -47,11 +45,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import upsamplekit
 from upsamplekit import count_macs, count_params
 from upsamplekit.nn import build_upsampler, list_upsamplers, upsampler_info
 from upsamplekit.nn.carafe import CARAFE
 from upsamplekit.study.measure import LiveBytes
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import load, machine, write_section  # noqa: E402
 
 SECTION = "## Upsampling layers"
 
@@ -192,29 +192,6 @@ def _mib(nbytes: int) -> str:
     return f"{nbytes / 2**20:.1f}"
 
 
-def _load() -> str:
-    return ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-
-
-def machine(load_at_start: str) -> list[str]:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            fields = dict(line.split(":", 1) for line in handle.read().split("\n\n")[0].splitlines() if ":" in line)
-        fields = {k.strip(): v.strip() for k, v in fields.items()}
-        model = f"{fields['model name']} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')}" + \
-            ("; a virtual machine)" if "hypervisor" in fields.get("flags", "").split() else ")")
-    except (OSError, KeyError):
-        pass
-    return [
-        f"- CPU: {model}, {os.cpu_count()} logical cores; torch threads: {torch.get_num_threads()}",
-        f"- Python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}, "
-        f"upsamplekit {upsamplekit.__version__}, {platform.system()} {platform.release()}",
-        f"- load average (1, 5, 15 min): {load_at_start} at the start, {_load()} at the end "
-        "(the machine is shared: other work may have run alongside)",
-    ]
-
-
 def markdown(all_cases: list[Case], shape: tuple[int, int, int, int], scale: int, repeats: int,
              command: str, load_at_start: str = "n/a") -> str:
     n, c, h, w = shape
@@ -258,25 +235,6 @@ def carafe_verdict(all_cases: list[Case]) -> list[str]:
     ]
 
 
-def write_section(path: str, text: str) -> None:
-    """Replace (or append) this benchmark's section of ``path``; other sections stay as they are."""
-    if not os.path.exists(path):
-        with open(path, "w") as handle:
-            handle.write(text)
-        return
-    with open(path) as handle:
-        old = handle.read()
-    match = re.search(rf"^{re.escape(SECTION)}\s*$", old, flags=re.M)
-    if match is None:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        following = re.search(r"^## ", old[match.end():], flags=re.M)
-        end = match.end() + following.start() if following else len(old)
-        new = old[:match.start()] + text + ("\n" + old[end:] if following else "")
-    with open(path, "w") as handle:
-        handle.write(new)
-
-
 # ------------------------------------------------------------------------------ main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -298,13 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     chosen = cases(args.channels, args.scale, args.names.split(","))
     if not chosen:
         parser.error(f"no upsampler matches --names {args.names!r}; registered: {', '.join(list_upsamplers())}")
-    load_at_start = _load()
+    load_at_start = load()
     run(chosen, shape, args.scale, repeats, log=lambda s: print(s, file=sys.stderr, flush=True))
     command = "python benchmarks/bench_layers.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = markdown(chosen, shape, args.scale, repeats, command.strip(), load_at_start)
     print(text)
     if args.out:
-        write_section(args.out, text)
+        write_section(args.out, SECTION, text)
     return 0
 
 
