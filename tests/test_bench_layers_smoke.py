@@ -46,10 +46,10 @@ def test_quick_run_writes_its_section(bench: ModuleType, tmp_path: Path, capsys:
 
 def test_section_writer_creates_a_missing_file_and_keeps_later_sections(bench: ModuleType, tmp_path: Path) -> None:
     path = tmp_path / "new.md"
-    bench.write_section(str(path), "## Upsampling layers\n\nA\n")
+    bench.write_section(str(path), bench.SECTION, "## Upsampling layers\n\nA\n")
     assert path.read_text() == "## Upsampling layers\n\nA\n"
     path.write_text("## Upsampling layers\n\nold\n\n### detail\n\nold too\n\n## Resampling core\n\nB\n")
-    bench.write_section(str(path), "## Upsampling layers\n\nnew\n")
+    bench.write_section(str(path), bench.SECTION, "## Upsampling layers\n\nnew\n")
     assert path.read_text() == "## Upsampling layers\n\nnew\n\n## Resampling core\n\nB\n"
 
 
