@@ -32,11 +32,8 @@ and leaves every other section as it is.
 from __future__ import annotations
 
 import argparse
-import copy
 import io
 import os
-import platform
-import re
 import statistics
 import sys
 import time
@@ -50,10 +47,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import upsamplekit
 from upsamplekit.decoder import Decoder
 from upsamplekit.fold import FoldedConv, fold
 from upsamplekit.fold.transposed import fold_transposed
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import load, machine, write_section  # noqa: E402
 
 SECTION = "## Fold"
 SHAPES = [(1, 32, 32), (1, 64, 64), (1, 128, 64), (1, 256, 32), (8, 32, 64), (8, 64, 64), (8, 128, 32), (8, 32, 128)]
@@ -151,10 +150,12 @@ def breakdown_pairs(shape: tuple[int, int, int]) -> list[Pair]:
         pad = 1 if mode == "nearest" else 2 if folded.spec.axes[0].extension == "zeros" else 0
         lr = x if pad else F.pad(x, [1, 1, 1, 1], mode="replicate")
         pairs.append(Pair(mode, f"{mode}: HR conv alone vs folded LR conv alone (no interleave)", tuple(x.shape),
-                          lambda c=conv, u=up: c(u), lambda w=weight, b=bias, lr=lr, p=pad: F.conv2d(lr, w, b, padding=p),
+                          lambda c=conv, u=up: c(u),
+                          lambda w=weight, b=bias, lr=lr, p=pad: F.conv2d(lr, w, b, padding=p),
                           compare=False))
         pairs.append(Pair(mode, f"{mode}: upsampling alone vs the whole folded layer", tuple(x.shape),
-                          lambda m=mode: F.interpolate(x, scale_factor=2, mode=m), lambda f=folded: f(x), compare=False))
+                          lambda m=mode: F.interpolate(x, scale_factor=2, mode=m), lambda f=folded: f(x),
+                          compare=False))
     return pairs
 
 
@@ -215,35 +216,14 @@ def _stats(values: list[float]) -> str:
     return f"{median:.{digits}f} ({q3 - q1:.{digits}f})"
 
 
-def _load() -> str:
-    return ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-
-
-def machine(load_at_start: str) -> list[str]:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            fields = dict(line.split(":", 1) for line in handle.read().split("\n\n")[0].splitlines() if ":" in line)
-        fields = {k.strip(): v.strip() for k, v in fields.items()}
-        model = f"{fields['model name']} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')}" + \
-            ("; a virtual machine)" if "hypervisor" in fields.get("flags", "").split() else ")")
-    except (OSError, KeyError):
-        pass
+def fold_machine(load_at_start: str) -> list[str]:
+    """The shared machine lines, plus onnxruntime's version and the THP setting."""
     try:
         import onnxruntime
-        ort = f", onnxruntime {onnxruntime.__version__}"
+        ort = f"onnxruntime {onnxruntime.__version__} (intra-op threads as torch's)"
     except ImportError:
-        ort = ", onnxruntime not installed"
-    thp = os.environ.get("THP_MEM_ALLOC_ENABLE", "unset")
-    return [
-        f"- CPU: {model}, {os.cpu_count()} logical cores; torch threads: {torch.get_num_threads()} (onnxruntime "
-        f"intra-op threads the same)",
-        f"- Python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}{ort}, "
-        f"upsamplekit {upsamplekit.__version__}, {platform.system()} {platform.release()}; "
-        f"THP_MEM_ALLOC_ENABLE={thp}",
-        f"- load average (1, 5, 15 min): {load_at_start} at the start, {_load()} at the end "
-        "(the machine is shared: other work may have run alongside)",
-    ]
+        ort = "onnxruntime not installed"
+    return [*machine(load_at_start), f"- {ort}; THP_MEM_ALLOC_ENABLE={os.environ.get('THP_MEM_ALLOC_ENABLE', 'unset')}"]
 
 
 def _rows(pairs: list[Pair], with_note: bool = False) -> list[str]:
@@ -263,9 +243,11 @@ def verdicts(layers: list[Pair]) -> list[str]:
         if not ratios:
             continue
         met = sum(r >= goal for r in ratios)
-        lines.append(f"- {label} x2 + 3x3 against nn.Upsample + nn.Conv2d: median ratio {statistics.median(ratios):.2f}x "
+        median = statistics.median(ratios)
+        lines.append(f"- {label} x2 + 3x3 against nn.Upsample + nn.Conv2d: median ratio {median:.2f}x "
                      f"over {len(ratios)} shapes (from {min(ratios):.2f}x to {max(ratios):.2f}x). Goal >= {goal}x: "
-                     f"{'met' if met == len(ratios) else f'met at {met} of {len(ratios)} shapes' if met else 'NOT met'}.")
+                     f"{'met' if met == len(ratios) else f'met at {met} of {len(ratios)} shapes' if met else 'NOT met'}"
+                     ".")
     errors = [p.error for p in layers if p.group != "transposed"]
     if errors:
         lines.append(f"- Largest relative error of a folded layer (float32): {max(errors):.1e} (bound: 1e-5).")
@@ -287,7 +269,7 @@ def markdown(layers: list[Pair], pieces: list[Pair], decoders: list[Pair], onnx:
         f"ms: median (interquartile range) of {repeats} interleaved rounds after a warm-up (each round runs the "
         "original and the folded model back to back, alternating which goes first). Speedup: original median over "
         "folded median. Rel. error: largest absolute difference over the largest output magnitude.", "",
-        *machine(load_at_start),
+        *fold_machine(load_at_start),
         f"- command: `{command}`", "",
         "### Layers at decoder shapes", "",
         header, "|---|---|---:|---:|---:|---:|", *_rows(layers), "",
@@ -323,26 +305,6 @@ def markdown(layers: list[Pair], pieces: list[Pair], decoders: list[Pair], onnx:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_section(path: str, text: str) -> None:
-    """Replace (or append) this benchmark's section of ``path``; other sections stay as they are."""
-    if not os.path.exists(path):
-        with open(path, "w") as handle:
-            handle.write(text)
-        return
-    with open(path) as handle:
-        old = handle.read()
-    match = re.search(rf"^{re.escape(SECTION)}\s*$", old, flags=re.M)
-    if match is None:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        following = re.search(r"^## ", old[match.end():], flags=re.M)
-        end = match.end() + following.start() if following else len(old)
-        new = old[:match.start()] + text + ("\n" + old[end:] if following else "")
-    with open(path, "w") as handle:
-        handle.write(new)
-
-
-# ------------------------------------------------------------------------------ main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 9, quick 2)")
@@ -354,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     repeats = args.repeats or (2 if args.quick else 9)
     torch.set_num_threads(args.threads)
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
-    load_at_start = _load()
+    load_at_start = load()
     shapes = QUICK_SHAPES if args.quick else SHAPES
     layers = layer_pairs(shapes)
     pieces = breakdown_pairs((2, 8, 8) if args.quick else (8, 64, 64))
@@ -366,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(layers, pieces, decoders, onnx, repeats, command.strip(), load_at_start)
     print(text)
     if args.out:
-        write_section(args.out, text)
+        write_section(args.out, SECTION, text)
     return 0
 
 

@@ -15,7 +15,7 @@ from upsamplekit.cli import app
 def test_help_lists_the_subcommands() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("demo", "spec"):
+    for command in ("demo", "spec", "shapes", "study", "explain", "compare", "fold"):
         assert command in result.output
 
 

@@ -13,6 +13,7 @@ from .arith import conv_output_size, conv_transpose_output_size, solve_conv, sol
 from .costs import count_macs, count_params
 from .errors import UpsampleError
 from . import explain  # the package, callable: explain(a, b) is upsamplekit.explain.explain(a, b)
+from . import fold  # the package, callable: fold(model) is upsamplekit.fold.fold(model)
 from .nn.registry import build_upsampler, list_upsamplers, register_upsampler
 from .resample import Resampling, resize
 
@@ -29,6 +30,8 @@ __all__ = [
     "build_upsampler",
     "list_upsamplers",
     "register_upsampler",
+    "explain",
+    "fold",
     "__version__",
 ]
 __version__ = "0.1.0"

@@ -10,6 +10,7 @@ import click
 from ..errors import UpsampleError
 from . import demo, shapes, spec, study
 from . import compare, explain  # noqa: I001  (upsamplekit explain, upsamplekit compare)
+from . import fold  # noqa: I001  (upsamplekit fold)
 
 
 class _Group(click.Group):
@@ -39,6 +40,7 @@ app.add_command(shapes.shapes)
 app.add_command(study.study)
 app.add_command(explain.explain)
 app.add_command(compare.compare)
+app.add_command(fold.fold)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import copy
 import statistics
 import time
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Literal, NamedTuple, overload
 
 import torch
@@ -66,35 +67,40 @@ def fold(model: nn.Module, example_input: Any = None, report: bool = False) -> n
     """A copy of ``model`` that computes the same function with its upsample -> convolution
     pairs folded into convolutions on the low-resolution input (``model`` is not changed).
 
-    Folded (see docs/fold.md for the arithmetic and the measured speed):
+    Rewritten (see docs/fold.md for the arithmetic and the measured speed):
 
     * fixed upsampling followed by an ``nn.Conv1d/2d/3d`` of stride 1 (any kernel size,
       dilation, groups, bias; padding ``zeros``, ``replicate``, ``circular``, ``reflect``):
       ``nn.Upsample``, ``F.interpolate`` and :class:`~upsamplekit.nn.Interpolate` with nearest
-      (torch ``nearest`` and ``nearest-exact``, and other conventions' nearest) or linear
+      (torch ``nearest`` and ``nearest-exact``, other conventions' nearest) or linear
       interpolation with half-pixel centres, at integer scales (one per axis allowed), where
-      the folded convolution has no more multiply-adds than the original; the border samples
-      a low-resolution padding cannot reproduce (linear interpolation then zero padding) are
-      recomputed exactly;
+      the folded convolution has no more multiply-adds than the original; border samples that
+      no padding of the low-resolution input reproduces (linear interpolation then zero
+      padding) are recomputed exactly;
     * :class:`~upsamplekit.nn.ResizeConv` (the same rule);
     * transposed convolutions (``nn.ConvTranspose*``, :class:`~upsamplekit.nn.TransposedConv`)
-      into sub-pixel convolution, where it measures faster at the input shape ``example_input``
-      gives (only then).
+      into sub-pixel convolution, only where that measures faster (it saves no multiply-adds).
 
-    Everything else is left as it is; ``report=True`` also returns a :class:`FoldReport` with
-    the reason for every upsampler left alone. Each rewrite is a :class:`FoldedConv` holding
-    the original convolution's parameters, so gradients are those of the original model.
+    ``example_input`` (a tensor, or a tuple of positional inputs) is run through the model: an
+    input that does not fit is a clear error; every candidate rewrite is then timed against
+    the original at its own input shape and kept only where it is faster (3% or more); and the
+    folded model's output is compared with the original's (an error if they differ beyond float
+    round-off). Without it, every exact rewrite that saves work is made, and transposed
+    convolutions are left alone. Everything else is left as it is; ``report=True`` also
+    returns a :class:`FoldReport` with the reason for every upsampler left alone.
 
-    ``example_input`` (a tensor, or a tuple of positional inputs): checked to fit the model
-    (a clear error otherwise), used to time transposed convolutions, and the folded model's
-    output is compared with the original's on it (an error if they differ beyond float
-    round-off). Models that ``torch.fx`` cannot trace are folded module by module, with a
-    warning that says why.
+    Each rewrite is a :class:`FoldedConv` holding the original convolution's parameters, so
+    gradients are those of the original model. Containers keep their type (``nn.Sequential``,
+    :class:`~upsamplekit.decoder.Decoder`: the upsampler becomes ``nn.Identity`` and the convolution a
+    ``FoldedConv`` with the same ``state_dict`` keys); other models are rewritten with
+    ``torch.fx`` (a ``GraphModule`` comes back), or, when fx cannot trace them, module by module
+    with a warning that says why.
 
     >>> import torch
-    >>> from upsamplekit import Decoder, fold
+    >>> from upsamplekit import fold
+    >>> from upsamplekit.decoder import Decoder
     >>> decoder = Decoder(3, 3, scale=4, schedule=[2, 2], upsampler="nearest", channels=8)
-    >>> folded, rep = fold(decoder, torch.zeros(1, 3, 8, 8), report=True)
+    >>> folded, rep = fold(decoder, report=True)
     >>> [f.where for f in rep.folded]
     ['upsamplers.0 + refine.0.0', 'upsamplers.1 + refine.1.0']
     >>> x = torch.randn(2, 3, 9, 7)
@@ -107,17 +113,17 @@ def fold(model: nn.Module, example_input: Any = None, report: bool = False) -> n
         raise InvalidTypeError(f"fold: report must be True or False, but got {report!r}")
     inputs = None if example_input is None else _as_inputs(example_input)
     work = copy.deepcopy(model)
-    modes = {id(m): m.training for m in work.modules()}
+    modes = [(m, m.training) for m in work.modules()]  # references: ids of replaced modules get reused
     seen: dict[int, tuple[tuple[int, ...], torch.dtype, torch.device]] = {}
     expected = None
     if inputs is not None:
         expected = _example_run(work, inputs, seen)
-    rewriter = Rewriter(seen, _time_pair)
+    rewriter = Rewriter(seen, _time_pair, measured=inputs is not None)
     folded = rewriter.walk(work)
-    folded.train(model.training)
-    for m in folded.modules():
-        if id(m) in modes:
-            m.train(modes[id(m)])
+    if folded is not work:
+        folded.training = model.training  # a new root (a GraphModule, a FoldedConv): the model's mode
+    for m, flag in modes:
+        m.training = flag  # the example run switched to eval mode; new layers took their conv's
     if inputs is not None and expected is not None:
         _verify(folded, inputs, expected)
     if not report:
@@ -143,14 +149,17 @@ def _example_run(model: nn.Module, inputs: tuple[Any, ...],
                  seen: dict[int, tuple[tuple[int, ...], torch.dtype, torch.device]]) -> Any:
     """Run ``model`` (eval mode, no gradients) on the example, recording every module's first
     input; a model the input does not fit is an error that names the shape."""
+    from ..nn import Interpolate, ResizeConv
     from .sources import is_transposed
+
+    watched = (nn.Upsample, Interpolate, ResizeConv, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
     def record(module: nn.Module, args: tuple[Any, ...]) -> None:
         if args and isinstance(args[0], torch.Tensor) and id(module) not in seen:
             seen[id(module)] = (tuple(args[0].shape), args[0].dtype, args[0].device)
 
-    hooks = [m.register_forward_pre_hook(record) for m in model.modules() if is_transposed(m)]
-    training = {id(m): m.training for m in model.modules()}
+    hooks = [m.register_forward_pre_hook(record) for m in model.modules() if is_transposed(m) or isinstance(m, watched)]
+    training = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
         with torch.no_grad():
@@ -165,20 +174,20 @@ def _example_run(model: nn.Module, inputs: tuple[Any, ...],
     finally:
         for hook in hooks:
             hook.remove()
-        for m in model.modules():
-            m.train(training.get(id(m), m.training))
+        for m, flag in training:
+            m.training = flag
 
 
 def _verify(folded: nn.Module, inputs: tuple[Any, ...], expected: Any) -> None:
     """The folded model must give the original's output on the example (float round-off aside)."""
-    training = {id(m): m.training for m in folded.modules()}
+    training = [(m, m.training) for m in folded.modules()]
     folded.eval()
     try:
         with torch.no_grad():
             got = folded(*inputs)
     finally:
-        for m in folded.modules():
-            m.train(training[id(m)])
+        for m, flag in training:
+            m.training = flag
     for a, b in zip(tree_flatten(got)[0], tree_flatten(expected)[0]):
         if not isinstance(b, torch.Tensor) or not b.is_floating_point():
             continue
@@ -194,16 +203,25 @@ def _verify(folded: nn.Module, inputs: tuple[Any, ...], expected: Any) -> None:
                                 "upsamplekit.fold, please report it")
 
 
-def _time_pair(native: nn.Module, folded: FoldedConv, shape: tuple[int, ...], dtype: torch.dtype,
-               device: torch.device, rounds: int = 5) -> tuple[float, float]:
-    """Median forward times (ms, no gradients) of ``native`` and ``folded`` at ``shape``, interleaved."""
+def _time_pair(original: Callable[[torch.Tensor], Any], folded: FoldedConv, shape: tuple[int, ...],
+               dtype: torch.dtype, device: torch.device) -> tuple[float, float, float]:
+    """Forward times (ms, no gradients) of ``original`` and ``folded`` at ``shape``: medians, and
+    the median of the per-round ratios (original over folded). Rounds run both back to back,
+    alternating which goes first, after a warm-up of each: at least 7, more for quick layers
+    (up to 31, about 0.2 s in all), so that a load spike on a shared machine weighs little."""
     x = torch.randn(shape, dtype=dtype, device=device)
     times: tuple[list[float], list[float]] = ([], [])
     with torch.no_grad():
-        native(x), folded(x)
-        for _ in range(rounds):
-            for layer, store in zip((native, folded), times):
+        original(x), folded(x)
+        spent = 0.0
+        for r in range(31):
+            pairs = [(original, times[0]), (folded, times[1])]
+            for layer, store in (pairs if r % 2 == 0 else pairs[::-1]):
                 start = time.perf_counter()
                 layer(x)
                 store.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times[0]), statistics.median(times[1])
+            spent += times[0][-1] + times[1][-1]
+            if r >= 6 and spent > 200.0:
+                break
+    ratios = [a / b for a, b in zip(*times)]
+    return statistics.median(times[0]), statistics.median(times[1]), statistics.median(ratios)

@@ -2,7 +2,7 @@
 
 Two ways, chosen per module: containers whose forward pass is known are rewritten module by
 module, keeping their type (``nn.Sequential``: an upsampling layer and the ``nn.Conv`` right
-after it; :class:`~upsamplekit.Decoder`: each stage's upsampler and the convolution of its
+after it; :class:`~upsamplekit.decoder.Decoder`: each stage's upsampler and the convolution of its
 refinement; ``nn.ModuleList``/``nn.ModuleDict``: their children). Any other module is traced
 with ``torch.fx`` (upsamplekit's layers are leaves: their settings are read, not traced
 through), and the graph is rewritten wherever an upsampling node's only user is an
@@ -23,13 +23,18 @@ import torch.fx
 from torch import nn
 
 from ..decoder import Decoder
+from ..nn import functional as UF
 from .interp import Upsampling, conv_info, fold_conv
 from .module import FoldedConv
 from .sources import INTERPOLATE_FUNCTIONS, fold_layer, interpolate_call, is_transposed, other_upsampler, upsampler_of
 
 __all__ = ["Rewriter"]
 
-Timer = Callable[[nn.Module, FoldedConv, tuple[int, ...], torch.dtype, torch.device], tuple[float, float]]
+Timer = Callable[[Callable[[torch.Tensor], Any], FoldedConv, tuple[int, ...], torch.dtype, torch.device],
+                 tuple[float, float, float]]
+Seen = tuple[tuple[int, ...], torch.dtype, torch.device]
+# A rewrite is kept when it measures at least this much faster than the original (the example's shape).
+FASTER = 0.97
 
 
 def _join(path: str, name: str) -> str:
@@ -56,12 +61,16 @@ class Rewriter:
     """Walks a model (a private copy), folds what it can and records what it leaves and why.
 
     ``inputs`` maps ``id(module)`` to the (shape, dtype, device) of the module's first input
-    in the example run (empty without an example); ``timer`` times a transposed convolution
-    against its folded form at that shape, in ms.
+    in the example run; ``measured`` says whether there was one. With an example every rewrite
+    is timed against the original at its own input shape (``timer``: median times in ms and the
+    median ratio of paired rounds) and kept only where it is faster; without one, the rewrites
+    that save multiply-adds or an upsampling pass are kept and transposed convolutions (which
+    save neither) are left alone.
     """
 
-    inputs: dict[int, tuple[tuple[int, ...], torch.dtype, torch.device]]
+    inputs: dict[int, Seen]
     timer: Timer
+    measured: bool = False
     folded: list[tuple[str, str]] = field(default_factory=list)
     left: list[tuple[str, str, str]] = field(default_factory=list)
     traced: list[str] = field(default_factory=list)
@@ -103,7 +112,7 @@ class Rewriter:
                 setattr(module, name, new)
 
     def layer(self, module: nn.Module, path: str) -> nn.Module | None:
-        """A ResizeConv or transposed convolution, folded (None: not one, or left alone)."""
+        """A ResizeConv or transposed convolution: folded, or itself when left alone (None: not one)."""
         if is_transposed(module):
             return self.transposed(module, path)
         folded = fold_layer(module)
@@ -112,28 +121,42 @@ class Rewriter:
         if isinstance(folded, str):
             self.leave(path, _what(module), folded)
             return module
-        self.folded.append((path or "(model)", folded.spec.description))
+        if not self.decide(path or "(model)", _what(module), module, folded, self.inputs.get(id(module))):
+            return module
+        folded.train(module.training)
         return folded
+
+    def decide(self, where: str, what: str, original: Callable[[torch.Tensor], Any], folded: FoldedConv,
+               seen: Seen | None, required: bool = False) -> bool:
+        """Keep ``folded`` (and record it) or leave the original (and say why): timed at the input
+        shape of the example run when there is one. ``required``: keep it only if timed faster."""
+        if seen is None:
+            if required:
+                self.leave(where, what, "its input was not seen in the example run, so it was not timed" if
+                           self.measured else "a transposed convolution is folded only where the sub-pixel form "
+                           "measures faster: pass example_input so that it is timed at its input shape")
+                return False
+            note = "; not timed (its input was not seen in the example run)" if self.measured else ""
+            self.folded.append((where, folded.spec.description + note))
+            return True
+        shape, dtype, device = seen
+        before, after, ratio = self.timer(original, folded, shape, dtype, device)
+        if ratio * FASTER > 1.0:
+            self.folded.append((where, f"{folded.spec.description}; measured {ratio:.2f}x faster at input "
+                                       f"{shape} ({before:.3g} -> {after:.3g} ms)"))
+            return True
+        self.leave(where, what, f"measured not faster at input {shape}: {before:.3g} ms as it is, {after:.3g} ms "
+                                f"folded ({folded.spec.description})")
+        return False
 
     def transposed(self, module: nn.Module, path: str) -> nn.Module:
         folded = fold_layer(module)
-        assert folded is not None  # is_transposed said so
-        if isinstance(folded, str):
-            self.leave(path, _what(module), folded)
+        if folded is None or isinstance(folded, str):
+            self.leave(path, _what(module), folded or "not a transposed convolution this fold knows")
             return module
-        seen = self.inputs.get(id(module))
-        if seen is None:
-            self.leave(path, _what(module), "a transposed convolution is folded only where the sub-pixel form "
-                       "measures faster: pass example_input so that it is timed at its input shape")
-            return module
-        shape, dtype, device = seen
-        native, fold = self.timer(module, folded, shape, dtype, device)
-        if fold < 0.97 * native:
-            self.folded.append((path or "(model)", f"{folded.spec.description} (measured {native:.2f} ms native, "
-                                                   f"{fold:.2f} ms folded, input {shape})"))
+        if self.decide(path or "(model)", _what(module), module, folded, self.inputs.get(id(module)), required=True):
+            folded.train(module.training)
             return folded
-        self.leave(path, _what(module), f"measured not faster at input {shape}: {native:.2f} ms native, "
-                   f"{fold:.2f} ms as sub-pixel convolution")
         return module
 
     def lone(self, module: nn.Module, path: str) -> None:
@@ -149,11 +172,15 @@ class Rewriter:
         """Fold ``conv(up_module(x))``, or record why not (the upsampler is known to be one)."""
         info = conv_info(conv) if conv is not None else "nothing follows it"
         dims = info.dims if not isinstance(info, str) else 2
-        up = upsampler_of(up_module, dims)
-        assert up is not None
-        return self._pair(up, info, where, conv_where, _what(up_module))
+        up = upsampler_of(up_module, dims) or "not an upsampler"
+        folded = self._pair(up, info, where, conv_where, _what(up_module),
+                            lambda x: conv(up_module(x)), self.inputs.get(id(up_module)))  # type: ignore[misc]
+        if folded is not None and conv is not None:
+            folded.train(conv.training)
+        return folded
 
-    def _pair(self, up: Upsampling | str, info: Any, where: str, conv_where: str, what: str) -> FoldedConv | None:
+    def _pair(self, up: Upsampling | str, info: Any, where: str, conv_where: str, what: str,
+              original: Callable[[torch.Tensor], Any], seen: Seen | None) -> FoldedConv | None:
         if isinstance(up, str):
             self.leave(where, what, up)
             return None
@@ -164,7 +191,8 @@ class Rewriter:
         if isinstance(folded, str):
             self.leave(where, what, folded)
             return None
-        self.folded.append((f"{where or '(model)'} + {conv_where}", folded.spec.description))
+        if not self.decide(f"{where or '(model)'} + {conv_where}", what, original, folded, seen):
+            return None
         return folded
 
     def sequence(self, seq: nn.Sequential, path: str) -> None:
@@ -177,7 +205,7 @@ class Rewriter:
                 following = seq._modules[names[i + 1]] if i + 1 < len(names) else None
                 folded = self.pair(module, following, where, _join(path, names[i + 1]) if following else "")
                 if folded is not None:
-                    seq._modules[names[i]] = nn.Identity()
+                    seq._modules[names[i]] = nn.Identity().train(module.training)
                     seq._modules[names[i + 1]] = folded
                     i += 2
                     continue
@@ -197,7 +225,7 @@ class Rewriter:
                 continue
             folded = self.pair(up, refine[0], where, _join(path, f"refine.{i}.0"))
             if folded is not None:
-                decoder.upsamplers[i] = nn.Identity()
+                decoder.upsamplers[i] = nn.Identity().train(up.training)
                 refine[0] = folded
 
     # ------------------------------------------------------------------ torch.fx
@@ -272,11 +300,13 @@ class Rewriter:
             return False
         conv = gm.get_submodule(user.target)
         info = conv_info(conv)
-        up = make(info.dims if not isinstance(info, str) else 2)
-        assert up is not None
-        folded = self._pair(up, info, where, _join(path, str(user.target)), what)
+        up = make(info.dims if not isinstance(info, str) else 2) or "not an upsampler"
+        seen = _low_resolution(self.inputs.get(id(conv)), up)
+        original = (lambda x: conv(_resize(x, up))) if not isinstance(up, str) else conv
+        folded = self._pair(up, info, where, _join(path, str(user.target)), what, original, seen)
         if folded is None or not isinstance(source, torch.fx.Node):
             return False
+        folded.train(conv.training)
         calls = sum(1 for n in gm.graph.nodes if n.op == "call_module" and n.target == user.target)
         if calls == 1:
             _set_submodule(gm, str(user.target), folded)
@@ -287,6 +317,22 @@ class Rewriter:
         user.args = (source,)
         gm.graph.erase_node(node)
         return True
+
+
+def _low_resolution(seen: Seen | None, up: Upsampling | str) -> Seen | None:
+    """The upsampler's input, from the convolution's (the upsampled tensor), when it divides."""
+    if seen is None or isinstance(up, str):
+        return None
+    shape, dtype, device = seen
+    spatial = shape[2:]
+    if len(spatial) != len(up.scales) or any(n % s for n, s in zip(spatial, up.scales)):
+        return None
+    return (*shape[:2], *(n // s for n, s in zip(spatial, up.scales))), dtype, device
+
+
+def _resize(x: torch.Tensor, up: Upsampling) -> torch.Tensor:
+    method, convention, options = up.call
+    return UF.interpolate(x, scale_factor=list(up.scales), method=method, convention=convention, **dict(options))
 
 
 def _describe(node: torch.fx.Node) -> str:

@@ -38,9 +38,10 @@ from .plan import HR_MODES, AxisPlan, Phases, border_extent, exact_extension
 __all__ = ["Upsampling", "ConvInfo", "phases_of", "upsampling", "conv_info", "fold_conv", "integer_scales"]
 
 _CHECK_LENGTHS = (*range(1, 41), 257, 4096)
-# The input extension used when none is exact and border bands are recomputed: zeros lets the
-# convolution pad by itself (no copy of the input) at the price of one more output per band
-# for linear interpolation; measured faster than replicate at decoder shapes (docs/fold.md).
+# The input extension used when none is exact and border bands are recomputed: replicate (the
+# resize's own clamping) leaves only the padded samples wrong, one output per band for linear
+# then a 3x3 convolution, for one padded copy of the input; zeros lets the convolution pad by
+# itself but doubles the bands. Measured within noise of each other at decoder shapes.
 BAND_EXTENSION = "replicate"
 
 
@@ -66,7 +67,7 @@ def phases_of(spec: Resampling, scale: int) -> Phases | str:
                 "axis (it depends on the input length), so there is no fixed sub-pixel kernel")
     if spec.coordinates == "tf_crop_and_resize":
         return "tf_crop_and_resize samples a region of interest, not the whole input"
-    middle = 64
+    middle = 16  # rows j = 8 +- reach stay clear of both ends; small j keeps position round-off small
     table = _table(spec, middle, scale)
     phases = []
     for a in range(scale):
@@ -84,8 +85,10 @@ def phases_of(spec: Resampling, scale: int) -> Phases | str:
         x = rng.standard_normal(length)
         if table.outside is not None or not np.allclose(_apply(table.index, table.weight, x),
                                                         _periodic(found, scale, x), rtol=tol, atol=tol):
-            return (f"{_describe(spec)} is not the same stencil at every output phase at scale {scale} "
-                    f"(checked on an input of length {length}), so it has no fixed sub-pixel kernel")
+            why = (" (positions are rounded to float32, TensorFlow's arithmetic, so the weights drift along the axis)"
+                   if spec.coordinate_precision == "float32" else "")
+            return (f"{_describe(spec)} is not the same stencil at every output phase at scale {scale}{why}, so it "
+                    f"has no fixed sub-pixel kernel (checked on an input of length {length})")
     return found
 
 

@@ -2,12 +2,12 @@
 
 The forward pass is one convolution of the (extended) low-resolution input with ``prod(scale)``
 times the output channels, and an interleave of its phases into the output: one strided copy
-per run of phases (see :attr:`~upsamplekit.fold.plan.AxisPlan.runs`), batch chunk by batch
-chunk so that the convolution's output is still in cache when it is copied. Where the
-convolution's border padding is not a padding of the low-resolution input (linear
-interpolation then zero padding, say), the border bands are recomputed exactly: the few
-high-resolution rows a band reads are interpolated along the band's axis, and the band is
-folded along the other axes the same way (recursively, so corners are exact too).
+per run of phases (see :attr:`~upsamplekit.fold.plan.AxisPlan.runs`), a few images at a time
+so that the convolution's output is still in cache when it is copied. Where the convolution's
+border padding is not a padding of the low-resolution input (linear interpolation then zero
+padding, say), the border bands are recomputed exactly as the original computes them: the
+upsampler (the same resize call) runs on strips of input rows at each end, the padded
+high-resolution rows a band reads are gathered, and the convolution runs on them.
 
 The folded kernel is computed from the original parameters (kept as ``weight`` and ``bias``,
 so gradients reach them and ``state_dict`` keys are the convolution's) and cached while no
@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 import string
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,13 +31,15 @@ from ..errors import InvalidArgumentError
 from ..nn import functional as UF
 from .plan import AxisPlan, pad_is_valid
 
-__all__ = ["FoldedConv", "FoldSpec", "CHUNK_BYTES"]
+__all__ = ["FoldedConv", "FoldSpec", "CHUNK_BYTES", "ROW_BYTES"]
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
-# The folded convolution runs on as many images at a time as keep its output under this many
-# bytes (at least one image), so the output is reused from the allocator and still in cache
-# when it is interleaved; measured on a 2-core CPU at decoder shapes (docs/fold.md).
+# The folded convolution runs on as many images at a time as keep its output under CHUNK_BYTES
+# (so the output is reused from the allocator and still in cache when it is interleaved); an
+# image whose output is larger runs in bands of rows under ROW_BYTES. Measured on a 2-core CPU
+# at decoder shapes (docs/fold.md).
 CHUNK_BYTES = 8 * 2**20
+ROW_BYTES = 2 * 2**20
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,15 @@ class FoldedConv(nn.Module):
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.jit.is_tracing():
+            # Shapes, the folded kernel, band indices and window offsets are constants of the traced
+            # spatial size (the batch stays dynamic): the tracer's warnings about constants do not apply.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
+                return self._forward(x)
+        return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         spec = self.spec
         if self.pre is not None:
             x = self.pre(x)
@@ -151,7 +163,20 @@ class FoldedConv(nn.Module):
         if spec.cast_input and x.dtype != self.weight.dtype:
             x = x.to(self.weight.dtype)
         self._check_lengths(x)
+        if spec.transposed and any(a.out_len(int(n)) == 0 for a, n in zip(spec.axes, x.shape[2:])):
+            return self._empty_transposed(x)
         return self._compute(x, spec)
+
+    def _empty_transposed(self, x: torch.Tensor) -> torch.Tensor:
+        """An output with a zero-length axis: torch's transposed convolution decides (its 1-D and
+        2-D kernels return an empty tensor, its 3-D kernel raises), so ask it."""
+        axes = self.spec.axes
+        reach = [a.dilation * (a.kernel - 1) for a in axes]
+        padding = [r - a.pad_lo for r, a in zip(reach, axes)]
+        output_padding = [a.pad_hi - a.pad_lo + a.scale - 1 for a in axes]
+        function = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[self.spec.dims]
+        return function(x, self.weight, self.bias, stride=[a.scale for a in axes], padding=padding,
+                        output_padding=output_padding, groups=self.spec.groups, dilation=[a.dilation for a in axes])
 
     def _compute(self, x: torch.Tensor, spec: FoldSpec) -> torch.Tensor:
         lengths = [int(v) for v in x.shape[2:]]
@@ -166,10 +191,25 @@ class FoldedConv(nn.Module):
             n = x.shape[0]
             out = x.new_empty(n, spec.out_channels, *(a.scale * b for a, b in zip(spec.axes, blocks)),
                               dtype=weight.dtype)
-            step = _chunk(extended, weight, padding)
-            for start in range(0, n, step):
-                t = conv(extended[start:start + step], weight, bias, padding=padding, groups=spec.groups)
-                _interleave(t, out[start:start + step], spec, blocks)
+            step, rows = _chunk(extended, weight, padding, blocks[0])
+            if rows < blocks[0]:  # one image's output is large: a band of block rows at a time
+                pads = padding if isinstance(padding, list) else [padding] * spec.dims
+                if pads[0]:
+                    extended = F.pad(extended, [0, 0] * (spec.dims - 1) + [pads[0], pads[0]])
+                    padding = [0, *pads[1:]]
+                reach = extended.shape[2] - blocks[0]  # input rows beyond the block rows a band reads
+                for start in range(0, n, step):
+                    for r0 in range(0, blocks[0], rows):
+                        r1 = min(r0 + rows, blocks[0])
+                        t = conv(extended[start:start + step, :, r0:r1 + reach], weight, bias, padding=padding,
+                                 groups=spec.groups)
+                        target = out[start:start + step].narrow(2, spec.axes[0].scale * r0,
+                                                                spec.axes[0].scale * (r1 - r0))
+                        _interleave(t, target, spec, [r1 - r0, *blocks[1:]])
+            else:
+                for start in range(0, n, step):
+                    t = conv(extended[start:start + step], weight, bias, padding=padding, groups=spec.groups)
+                    _interleave(t, out[start:start + step], spec, blocks)
         for i, (a, length) in enumerate(zip(spec.axes, lengths)):
             if a.scale * blocks[i] != a.out_len(length):
                 out = out.narrow(2 + i, 0, a.out_len(length))
@@ -177,12 +217,16 @@ class FoldedConv(nn.Module):
             bands = spec.axes[axis].bands(lengths[axis])
             if not bands:
                 continue
-            for (o0, o1), band in zip(bands, self._bands(x, lengths, axis, bands)):
-                if exporting:
-                    total = out.shape[2 + axis]
-                    parts = [out.narrow(2 + axis, 0, o0), band, out.narrow(2 + axis, o1, total - o1)]
-                    out = torch.cat([p for p in parts if p.shape[2 + axis] > 0], dim=2 + axis)
-                else:
+            computed = self._bands(x, lengths, axis, bands)
+            if exporting:  # no in-place writes in a traced graph: one concatenation per axis
+                parts, end = [], 0
+                for (o0, o1), band in zip(bands, computed):
+                    parts += [out.narrow(2 + axis, end, o0 - end), band]
+                    end = o1
+                parts.append(out.narrow(2 + axis, end, out.shape[2 + axis] - end))
+                out = torch.cat([p for p in parts if p.shape[2 + axis] > 0], dim=2 + axis)
+            else:
+                for (o0, o1), band in zip(bands, computed):
                     out.narrow(2 + axis, o0, o1 - o0).copy_(band)
         return out
 
@@ -231,15 +275,16 @@ class FoldedConv(nn.Module):
         gathered = torch.cat(pieces, dim=2) if len(pieces) > 1 else pieces[0]
         slabs = [gathered.index_select(2, torch.tensor([where[-1 if h is None else h] for h in rows],
                                                       device=x.device)) for rows in sources]
-        batched = len({len(rows) for rows in sources}) == 1
+        # bands of one size run as one batch; under export the seam form keeps the batch dynamic
+        exporting = torch.onnx.is_in_onnx_export() or torch.jit.is_tracing()
+        batched = len({len(rows) for rows in sources}) == 1 and not exporting
         slab = torch.cat(slabs, dim=0 if batched else 2) if len(slabs) > 1 else slabs[0]
         weight = self.conv_weight().permute(0, 1, *(2 + j for j in order))
         pads = [0, 0] + [p for j in others for p in (spec.axes[j].pad_lo, spec.axes[j].pad_hi)]
         mode = plan.hr_mode
         if any(pads):
             slab = F.pad(slab, list(_reversed_pairs(pads)), mode="constant" if mode == "zeros" else mode)
-        y = _CONV[spec.dims](slab, weight, self.bias, dilation=[spec.axes[j].dilation for j in order],
-                             groups=spec.groups)
+        y = _band_conv(slab, weight, self.bias, [spec.axes[j].dilation for j in order], spec.groups)
         if batched:
             parts = list(y.split(x.shape[0])) if len(slabs) > 1 else [y]
         else:
@@ -261,7 +306,7 @@ class FoldedConv(nn.Module):
     def _check_lengths(self, x: torch.Tensor) -> None:
         for i, (a, n) in enumerate(zip(self.spec.axes, x.shape[2:])):
             hr = a.scale * int(n)
-            if a.out_len(int(n)) < 1:
+            if a.out_len(int(n)) < (0 if self.spec.transposed else 1):  # transposed: see _empty_transposed
                 raise InvalidArgumentError(
                     f"{type(self).__name__}: spatial axis {i} of the input (shape {tuple(x.shape)}) is too short for "
                     f"the convolution: {hr} upsampled samples, padding ({a.pad_lo}, {a.pad_hi}), kernel {a.kernel} "
@@ -278,6 +323,36 @@ class FoldedConv(nn.Module):
 
 
 # ---------------------------------------------------------------------------- helpers
+# Border bands whose unfolded input holds at most this many values are convolved as one matrix
+# product (oneDNN's fixed cost, ~0.2 ms a call, dominates such small convolutions).
+SMALL_BAND = 2**18
+
+
+def _band_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, dilation: list[int],
+               groups: int) -> torch.Tensor:
+    """A stride-1 convolution without padding: a matrix product over the unfolded input when it is
+    small, else torch's convolution."""
+    kernel = weight.shape[2:]
+    outs = [n - d * (k - 1) for n, d, k in zip(x.shape[2:], dilation, kernel)]
+    unfolded_size = x.shape[0] * x.shape[1] * math.prod(outs) * math.prod(kernel)
+    exporting = torch.onnx.is_in_onnx_export() or torch.jit.is_tracing()
+    if unfolded_size > SMALL_BAND or exporting or min(outs) < 1:
+        return _CONV[len(kernel)](x, weight, bias, dilation=dilation, groups=groups)
+    windows = x
+    for i, (d, k) in enumerate(zip(dilation, kernel)):
+        windows = windows.unfold(2 + i, d * (k - 1) + 1, 1)
+        if d > 1:
+            windows = windows[..., ::d]
+    # windows: (N, C, *outs, *kernel); contract channels (per group) and kernel taps with the weight
+    n, c, d = x.shape[0], x.shape[1], len(kernel)
+    windows = windows.reshape(n, groups, c // groups, *outs, *kernel)
+    w = weight.reshape(groups, weight.shape[0] // groups, c // groups, *kernel)
+    letters = "ijk"[:d]
+    taps = "pqr"[:d]
+    y = torch.einsum(f"ngc{letters}{taps},goc{taps}->ngo{letters}", windows, w).reshape(n, weight.shape[0], *outs)
+    return y if bias is None else y + bias.view(1, -1, *([1] * d))
+
+
 def _reversed_pairs(pads: list[int]) -> list[int]:
     """(lo, hi) pairs listed first axis first, as F.pad wants them: last axis first."""
     pairs = [pads[i:i + 2] for i in range(0, len(pads), 2)]
@@ -336,11 +411,16 @@ def _extend(x: torch.Tensor, axes: tuple[AxisPlan, ...], lengths: list[int]) -> 
     return x, 0
 
 
-def _chunk(extended: torch.Tensor, weight: torch.Tensor, padding: list[int] | int) -> int:
+def _chunk(extended: torch.Tensor, weight: torch.Tensor, padding: list[int] | int, blocks: int) -> tuple[int, int]:
+    """(images, block rows) per folded convolution call: whole images while their output stays
+    under :data:`CHUNK_BYTES`, else bands of block rows of one image under :data:`ROW_BYTES`."""
     pads = padding if isinstance(padding, list) else [padding] * (weight.dim() - 2)
     per_image = weight.shape[0] * weight.element_size() * math.prod(
         n + 2 * p - k + 1 for n, p, k in zip(extended.shape[2:], pads, weight.shape[2:]))
-    return max(1, CHUNK_BYTES // max(per_image, 1))
+    if per_image <= CHUNK_BYTES:
+        return max(1, CHUNK_BYTES // max(per_image, 1)), blocks
+    per_row = per_image / max(extended.shape[2] + 2 * pads[0] - weight.shape[2] + 1, 1)
+    return 1, max(1, int(ROW_BYTES // per_row))
 
 
 def _interleave(t: torch.Tensor, out: torch.Tensor, spec: FoldSpec, blocks: list[int]) -> None:
@@ -369,7 +449,8 @@ def _interleave(t: torch.Tensor, out: torch.Tensor, spec: FoldSpec, blocks: list
 
 
 def _stack(t: torch.Tensor, spec: FoldSpec, blocks: list[int]) -> torch.Tensor:
-    """The interleave as slices, a stack, a permute and a reshape (for tracing and ONNX export)."""
+    """The interleave as slices, a stack and a pixel shuffle (2-D, one scale: ONNX DepthToSpace) or
+    a permute and a reshape (for tracing and ONNX export)."""
     g = spec.groups
     cout_g = spec.out_channels // g
     scales = spec.scale
@@ -382,6 +463,9 @@ def _stack(t: torch.Tensor, spec: FoldSpec, blocks: list[int]) -> torch.Tensor:
         for i, b in enumerate(phase):
             piece = piece.narrow(3 + i, spec.axes[i].starts[b] - low[i], blocks[i])
         pieces.append(piece)
+    if spec.dims == 2 and scales[0] == scales[1]:  # ONNX DepthToSpace, which runtimes do well
+        stacked = torch.stack(pieces, dim=3).reshape(n, spec.out_channels * math.prod(scales), *blocks)
+        return F.pixel_shuffle(stacked, scales[0])
     stacked = torch.stack(pieces, dim=3).reshape(n, g, cout_g, *scales, *blocks)
     d = spec.dims
     perm = [0, 1, 2] + [p for i in range(d) for p in (3 + d + i, 3 + i)]

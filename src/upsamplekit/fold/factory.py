@@ -1,0 +1,99 @@
+"""What ``upsamplekit fold`` needs besides :func:`~upsamplekit.fold.fold`: a model built from a
+``MODULE:FACTORY`` name, an input shape parsed from text, and a side-by-side timing."""
+
+from __future__ import annotations
+
+import importlib
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+
+from ..errors import InvalidArgumentError, InvalidTypeError, closest
+
+__all__ = ["load_model", "parse_shape", "Timing", "time_side_by_side"]
+
+
+def load_model(target: str) -> nn.Module:
+    """Call the factory ``MODULE:FACTORY`` (imported with the current directory on the path)
+    with no arguments and return the module it builds.
+
+    >>> load_model("torch.nn:Identity")
+    Identity()
+    >>> load_model("torch.nn:Identty")
+    Traceback (most recent call last):
+    ...
+    upsamplekit.errors.InvalidArgumentError: factory: module 'torch.nn' has no attribute 'Identty'; did you mean 'Identity'?
+    """
+    module_name, sep, attribute = str(target).partition(":")
+    if not sep or not module_name or not attribute:
+        raise InvalidArgumentError(f"factory must be written MODULE:FACTORY (for example mymodels:build), but got "
+                                   f"{target!r}")
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")  # the current directory, as `python -m` has it
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise InvalidArgumentError(f"factory: cannot import module {module_name!r}: {error}") from error
+    factory = module
+    for part in attribute.split("."):
+        if not hasattr(factory, part):
+            suggestion = closest(part, [n for n in dir(factory) if not n.startswith("_")])
+            hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+            raise InvalidArgumentError(f"factory: module {module_name!r} has no attribute {attribute!r}{hint}")
+        factory = getattr(factory, part)
+    if not callable(factory):
+        raise InvalidTypeError(f"factory: {target} must be callable, but it is a {type(factory).__name__}")
+    try:
+        model = factory()
+    except Exception as error:  # the user's code: report it on one line
+        raise InvalidArgumentError(f"factory: calling {target}() raised {type(error).__name__}: {error}") from error
+    if not isinstance(model, nn.Module):
+        raise InvalidTypeError(f"factory: {target}() must return a torch.nn.Module, but returned "
+                               f"{type(model).__name__}")
+    return model
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """``"8,3,32,32"`` as ``(8, 3, 32, 32)``: positive integers separated by commas.
+
+    >>> parse_shape("1, 3, 64,64")
+    (1, 3, 64, 64)
+    """
+    parts = [p.strip() for p in str(text).split(",")]
+    if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise InvalidArgumentError(f"input shape must be positive integers separated by commas, such as 1,3,64,64, "
+                                   f"but got {text!r}")
+    return tuple(int(p) for p in parts)
+
+
+class Timing(NamedTuple):
+    """Median forward times (ms) of two models measured side by side, and the settings."""
+
+    original_ms: float
+    folded_ms: float
+    repeats: int
+    threads: int
+
+    @property
+    def speedup(self) -> float:
+        return self.original_ms / self.folded_ms
+
+
+def time_side_by_side(original: Callable[[], Any], folded: Callable[[], Any], repeats: int = 5) -> Timing:
+    """Median wall times of ``original()`` and ``folded()`` (no gradients), after one warm-up
+    each, in interleaved rounds that alternate which goes first."""
+    times: tuple[list[float], list[float]] = ([], [])
+    with torch.no_grad():
+        original(), folded()
+        for r in range(repeats):
+            pairs = [(original, times[0]), (folded, times[1])]
+            for fn, store in (pairs if r % 2 == 0 else pairs[::-1]):
+                start = time.perf_counter()
+                fn()
+                store.append((time.perf_counter() - start) * 1e3)
+    return Timing(statistics.median(times[0]), statistics.median(times[1]), repeats, torch.get_num_threads())
