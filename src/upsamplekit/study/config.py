@@ -62,7 +62,7 @@ class StudyConfig:
                                           "ordered factorisation of --scale (up to --max-stages stages).")
     max_stages: int = _opt(3, "Longest schedule considered when --schedules is empty.", low=1)
     seeds: int = _opt(2, "Seeds per candidate (0 .. seeds-1); mean and std are over seeds.", low=1)
-    steps: int = _opt(150, "Training steps per trial (Adam, L1 loss, cosine learning rate).", low=1)
+    steps: int = _opt(200, "Training steps per trial (Adam, L1 loss, cosine learning rate).", low=1)
     batch_size: int = _opt(16, "Crops per training step.", low=1)
     crop: int = _opt(48, "Side of the high-resolution training crops, a multiple of --scale.", low=2)
     channels: int = _opt(16, "Decoder width (feature channels of every stage).", low=1)
@@ -151,7 +151,7 @@ TRIAL_SETTINGS = tuple(f.name for f in fields(StudyConfig)
 #: The ``--quick`` preset: a first look in about a minute, and the tests' study.
 QUICK: dict[str, Any] = {
     "upsamplers": ["bilinear", "transposed", "subpixel"],
-    "steps": 40,
+    "steps": 60,
     "val_crops": 2,
     "latency_size": 32,
 }
