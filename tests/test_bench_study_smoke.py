@@ -19,4 +19,4 @@ def test_bench_study_quick_writes_its_section(tmp_path: Path) -> None:
                    check=True, capture_output=True, timeout=300)
     text = doc.read_text()
     assert "## Other\n\nkept" in text and "## Study (`upsamplekit study`)" in text
-    assert "| `upsamplekit study --upsamplers bilinear" in text and "Non-training share" in text
+    assert "| `upsamplekit study --upsamplers bilinear" in text and "of its time on anything but training" in text

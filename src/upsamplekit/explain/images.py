@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from ..errors import InvalidArgumentError, InvalidTypeError, closest
+from ..study.data import to_rgb_tensor
 
 __all__ = ["BUNDLED", "DEFAULT_METHODS", "Tile", "CompareResult", "load_image", "compare_images", "degrade"]
 
@@ -109,7 +110,7 @@ def load_image(image: str | Path) -> torch.Tensor:
                 array = np.asarray(handle.convert("RGB"))
         except (UnidentifiedImageError, OSError) as error:
             raise InvalidArgumentError(f"image {str(image)!r} cannot be read with Pillow: {error}") from None
-        return _tensor(array)
+        return to_rgb_tensor(array)
     if not isinstance(image, str):
         raise InvalidTypeError(f"image must be a file path or a bundled image name, but got {type(image).__name__}")
     if image not in BUNDLED:
@@ -124,21 +125,7 @@ def load_image(image: str | Path) -> torch.Tensor:
         array = array[0]
     if image == "lfw_subset":
         array = array[0]
-    return _tensor(np.asarray(array))
-
-
-def _tensor(array: np.ndarray) -> torch.Tensor:
-    if array.dtype == np.uint8:
-        values = array.astype(np.float32) / 255.0
-    elif array.dtype == bool:
-        values = array.astype(np.float32)
-    else:
-        values = array.astype(np.float32)
-        low, high = float(values.min()), float(values.max())
-        values = (values - low) / max(high - low, 1e-12) if low < 0 or high > 1 else values
-    if values.ndim == 2:
-        values = np.repeat(values[:, :, None], 3, axis=2)
-    return torch.from_numpy(np.ascontiguousarray(values[:, :, :3])).permute(2, 0, 1).contiguous()
+    return to_rgb_tensor(np.asarray(array))
 
 
 def degrade(hr: torch.Tensor, scale: int) -> torch.Tensor:

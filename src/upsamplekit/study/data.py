@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["Image", "Split", "bundled_images", "folder_images", "load_split", "BUNDLED_TRAIN", "BUNDLED_VAL"]
+__all__ = ["Image", "Split", "bundled_images", "folder_images", "load_split", "to_rgb_tensor", "BUNDLED_TRAIN", "BUNDLED_VAL"]
 
 BUNDLED_VAL = ("astronaut", "coffee", "brick")
 BUNDLED_TRAIN = ("chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina", "stereo_motorcycle",
@@ -46,19 +46,24 @@ class Split:
     source: str
 
 
-def _to_tensor(array: np.ndarray) -> torch.Tensor:
-    """uint8/float (H, W[, C]) -> float32 (3, H, W) in [0, 1]; alpha dropped, grey repeated."""
+def to_rgb_tensor(array: np.ndarray) -> torch.Tensor:
+    """An image array (H, W[, C]) as float32 (3, H, W) in [0, 1]: uint8 divided by 255, bool as 0/1,
+    other floats rescaled to [0, 1] only if they leave it; alpha dropped, grey repeated."""
     if array.dtype == np.uint8:
-        array = array.astype(np.float32) / 255.0
+        values = array.astype(np.float32) / 255.0
     elif array.dtype == bool:
-        array = array.astype(np.float32)
+        values = array.astype(np.float32)
     else:
-        array = array.astype(np.float32)
-        array = (array - array.min()) / max(float(array.max() - array.min()), 1e-12)
-    if array.ndim == 2:
-        array = np.repeat(array[:, :, None], 3, axis=2)
-    pixels = torch.from_numpy(np.ascontiguousarray(array[:, :, :3])).permute(2, 0, 1).contiguous()
-    return _shrink(pixels)
+        values = array.astype(np.float32)
+        low, high = float(values.min()), float(values.max())
+        values = (values - low) / max(high - low, 1e-12) if low < 0 or high > 1 else values
+    if values.ndim == 2:
+        values = np.repeat(values[:, :, None], 3, axis=2)
+    return torch.from_numpy(np.ascontiguousarray(values[:, :, :3])).permute(2, 0, 1).contiguous()
+
+
+def _to_tensor(array: np.ndarray) -> torch.Tensor:
+    return _shrink(to_rgb_tensor(array))
 
 
 def _shrink(pixels: torch.Tensor) -> torch.Tensor:
