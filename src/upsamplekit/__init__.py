@@ -9,6 +9,8 @@ functions do the shape arithmetic, and :class:`UpsampleError` is the root of eve
 
 from __future__ import annotations
 
+__version__ = "0.1.0"  # first: submodules read it while the package initialises
+
 from .arith import conv_output_size, conv_transpose_output_size, solve_conv, solve_conv_transpose
 from .costs import count_macs, count_params
 from .errors import UpsampleError
@@ -34,4 +36,3 @@ __all__ = [
     "fold",
     "__version__",
 ]
-__version__ = "0.1.0"
