@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import importlib
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -13,7 +11,8 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
-from ..errors import InvalidArgumentError, InvalidTypeError, closest
+from .._loading import import_callable
+from ..errors import InvalidArgumentError, InvalidTypeError
 
 __all__ = ["load_model", "parse_shape", "Timing", "time_side_by_side"]
 
@@ -29,25 +28,7 @@ def load_model(target: str) -> nn.Module:
     ...
     upsamplekit.errors.InvalidArgumentError: factory: module 'torch.nn' has no attribute 'Identty'; did you mean 'Identity'?
     """
-    module_name, sep, attribute = str(target).partition(":")
-    if not sep or not module_name or not attribute:
-        raise InvalidArgumentError(f"factory must be written MODULE:FACTORY (for example mymodels:build), but got "
-                                   f"{target!r}")
-    if "" not in sys.path and "." not in sys.path:
-        sys.path.insert(0, "")  # the current directory, as `python -m` has it
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise InvalidArgumentError(f"factory: cannot import module {module_name!r}: {error}") from error
-    factory = module
-    for part in attribute.split("."):
-        if not hasattr(factory, part):
-            suggestion = closest(part, [n for n in dir(factory) if not n.startswith("_")])
-            hint = f"; did you mean {suggestion!r}?" if suggestion else ""
-            raise InvalidArgumentError(f"factory: module {module_name!r} has no attribute {attribute!r}{hint}")
-        factory = getattr(factory, part)
-    if not callable(factory):
-        raise InvalidTypeError(f"factory: {target} must be callable, but it is a {type(factory).__name__}")
+    factory = import_callable(target, "factory")
     try:
         model = factory()
     except Exception as error:  # the user's code: report it on one line

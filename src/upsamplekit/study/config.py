@@ -158,17 +158,16 @@ QUICK: dict[str, Any] = {
 
 
 # --------------------------------------------------------------------------------- parsing
-def _kind(name: str) -> type:
-    return {f.name: type(f.default) if f.default is not dataclasses.MISSING else list
-            for f in fields(StudyConfig)}[name]
+#: Each setting's type: that of its default (list for the list-valued ones).
+_KINDS: dict[str, type] = {f.name: type(f.default) if f.default is not dataclasses.MISSING else list
+                           for f in fields(StudyConfig)}
 
 
 def _coerce(name: str, value: Any, where: str, text: bool = False) -> Any:
     """Turn a TOML value, or a command-line string (``text``), into the field's type, or explain why not."""
-    names = [f.name for f in fields(StudyConfig)]
-    if name not in names:
-        raise unknown_choice("setting", name, names)
-    kind = _kind(name)
+    if name not in _KINDS:
+        raise unknown_choice("setting", name, list(_KINDS))
+    kind = _KINDS[name]
     try:
         if name == "schedules":
             if text:
@@ -213,7 +212,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {error}") from None
-    names = [f.name for f in fields(StudyConfig)]
+    names = list(_KINDS)
     values = {}
     for key, value in data.items():
         line = _line_of(text, key)
@@ -232,24 +231,3 @@ def _line_of(text: str, key: str) -> int | str:
         if pattern.match(line):
             return number
     return "?"
-
-
-def import_factory(spec: str) -> Any:
-    """Import ``module:function`` (the current directory first on the path)."""
-    import importlib
-
-    module_name, _, attr = spec.partition(":")
-    if "" not in sys.path and "." not in sys.path:
-        sys.path.insert(0, "")
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ConfigError(f"decoder {spec!r}: module {module_name!r} cannot be imported ({error})") from None
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise ConfigError(f"decoder {spec!r}: module {module_name!r} has no attribute {attr!r}")
-        obj = getattr(obj, part)
-    if not callable(obj):
-        raise ConfigError(f"decoder {spec!r} must name a callable, but {attr!r} is a {type(obj).__name__}")
-    return obj
-

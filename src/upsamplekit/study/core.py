@@ -17,7 +17,8 @@ import torch
 from .. import count_macs, count_params
 from ..errors import InvalidArgumentError
 from ..resample import resize
-from .config import StudyConfig, import_factory
+from .._loading import import_callable
+from .config import StudyConfig
 from .data import Split, fixed_crops, load_split, random_crops
 from .metrics import checkerboard_score, psnr, ssim
 from .measure import latency, peak_activation_bytes
@@ -46,7 +47,7 @@ class Workbench:
 
     @classmethod
     def prepare(cls, config: StudyConfig) -> Workbench:
-        factory = import_factory(config.decoder) if config.decoder else None
+        factory = import_callable(config.decoder, "decoder") if config.decoder else None
         task = make_task(config.task, config.scale, config.channels, config.latent_channels, factory, config.skip)
         split = load_split(config.images, config.val_fraction, min_side=max(config.crop, config.val_size))
         return cls(config, task, split, fixed_crops(split.val, config.val_size, config.val_crops))
@@ -89,8 +90,6 @@ class Workbench:
         """Train ``candidate`` with ``seed``, measure it, and return the result and its reconstruction
         of the first validation crop (H, W, 3) in [0, 1]."""
         config = self.config
-        if config.threads:
-            torch.set_num_threads(config.threads)
         torch.manual_seed(seed)
         model = self.task.build(candidate)
         batches = torch.Generator().manual_seed(10_000 + seed)  # the same crops for every candidate

@@ -7,7 +7,6 @@ import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -17,7 +16,7 @@ from .analysis import summarize
 from .config import StudyConfig
 from .core import Workbench
 from .engine.base import Engine, TrialFailure, TrialSpec
-from .results import StudySummary, TrialResult
+from .results import Candidate, StudySummary, TrialResult
 
 __all__ = ["run_study", "StudyRun", "open_engine", "machine_info"]
 
@@ -112,11 +111,11 @@ def run_study(config: StudyConfig, progress: bool = True) -> StudyRun:
         engine.run(todo, evaluate, on_done)
     finally:
         bar.close()
-        summary_run = _write(config, engine, bench, candidates, images_dir, len(todo), ran)
-    return summary_run
+        run = _write(config, engine, bench, candidates, images_dir, len(todo), ran)
+    return run
 
 
-def _write(config: StudyConfig, engine: Engine, bench: Workbench, candidates: list[Any], images_dir: Path,
+def _write(config: StudyConfig, engine: Engine, bench: Workbench, candidates: list[Candidate], images_dir: Path,
            total: int, ran: int) -> StudyRun:
     from .report import write_report
 
