@@ -54,3 +54,10 @@ def write_section(path: str, section: str, text: str) -> None:
         new = old[:match.start()] + text + ("\n" + old[end:] if following else "")
     with open(path, "w") as handle:
         handle.write(new)
+
+
+def publish(text: str, out: str | None, section: str) -> None:
+    """Print the section, and write it into ``out`` when given."""
+    print(text)
+    if out:
+        write_section(out, section, text)

@@ -52,7 +52,7 @@ from upsamplekit.fold import FoldedConv, fold
 from upsamplekit.fold.transposed import fold_transposed
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import load, machine, write_section  # noqa: E402
+from _common import load, machine, publish  # noqa: E402
 
 SECTION = "## Fold"
 SHAPES = [(1, 32, 32), (1, 64, 64), (1, 128, 64), (1, 256, 32), (8, 32, 64), (8, 64, 64), (8, 128, 32), (8, 32, 128)]
@@ -326,9 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     run(layers + pieces + decoders + onnx, repeats, log)
     command = "python benchmarks/bench_fold.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = markdown(layers, pieces, decoders, onnx, repeats, command.strip(), load_at_start)
-    print(text)
-    if args.out:
-        write_section(args.out, SECTION, text)
+    publish(text, args.out, SECTION)
     return 0
 
 

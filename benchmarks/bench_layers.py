@@ -51,7 +51,7 @@ from upsamplekit.nn.carafe import CARAFE
 from upsamplekit.study.measure import LiveBytes
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import load, machine, write_section  # noqa: E402
+from _common import load, machine, publish  # noqa: E402
 
 SECTION = "## Upsampling layers"
 
@@ -260,9 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     run(chosen, shape, args.scale, repeats, log=lambda s: print(s, file=sys.stderr, flush=True))
     command = "python benchmarks/bench_layers.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = markdown(chosen, shape, args.scale, repeats, command.strip(), load_at_start)
-    print(text)
-    if args.out:
-        write_section(args.out, SECTION, text)
+    publish(text, args.out, SECTION)
     return 0
 
 

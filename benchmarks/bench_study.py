@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import load, machine, write_section  # noqa: E402
+from _common import load, machine, publish  # noqa: E402
 
 SECTION = "## Study (`upsamplekit study`)"
 TINY = ["--upsamplers", "bilinear", "--schedules", "2", "--scale", "2", "--steps", "3", "--seeds", "1",
@@ -87,9 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [run(label, case) for label, case in cases]
     text = markdown(rows, load_at_start, "python benchmarks/bench_study.py" + (" --quick" if args.quick else "")
                     + (f" --out {args.out}" if args.out else ""))
-    print(text)
-    if args.out:
-        write_section(args.out, SECTION, text)
+    publish(text, args.out, SECTION)
     return 0
 
 

@@ -36,3 +36,24 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, atol: float, why: str
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261122)
+
+
+@pytest.fixture(scope="session")
+def load_benchmark():
+    """``load_benchmark("bench_fold")``: import ``benchmarks/<name>.py`` as a module (once per session)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    def load(name: str):
+        if name in sys.modules:
+            return sys.modules[name]
+        path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
+        spec.loader.exec_module(module)
+        return module
+
+    return load

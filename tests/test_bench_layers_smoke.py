@@ -3,8 +3,6 @@ the unfold CARAFE it compares against, and the section writer. No timing asserti
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -15,17 +13,11 @@ from upsamplekit.nn import CARAFE
 
 torch.set_num_threads(1)
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_layers.py"
 
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_layers", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_layers"] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark) -> ModuleType:
+    return load_benchmark("bench_layers")
 
 
 def test_quick_run_writes_its_section(bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -44,12 +36,14 @@ def test_quick_run_writes_its_section(bench: ModuleType, tmp_path: Path, capsys:
     assert "kept as it is" in text
 
 
-def test_section_writer_creates_a_missing_file_and_keeps_later_sections(bench: ModuleType, tmp_path: Path) -> None:
+def test_section_writer_creates_a_missing_file_and_keeps_later_sections(bench: ModuleType, load_benchmark,
+                                                                       tmp_path: Path) -> None:
+    write_section = load_benchmark("_common").write_section  # shared by every benchmark script
     path = tmp_path / "new.md"
-    bench.write_section(str(path), bench.SECTION, "## Upsampling layers\n\nA\n")
+    write_section(str(path), bench.SECTION, "## Upsampling layers\n\nA\n")
     assert path.read_text() == "## Upsampling layers\n\nA\n"
     path.write_text("## Upsampling layers\n\nold\n\n### detail\n\nold too\n\n## Resampling core\n\nB\n")
-    bench.write_section(str(path), bench.SECTION, "## Upsampling layers\n\nnew\n")
+    write_section(str(path), bench.SECTION, "## Upsampling layers\n\nnew\n")
     assert path.read_text() == "## Upsampling layers\n\nnew\n\n## Resampling core\n\nB\n"
 
 

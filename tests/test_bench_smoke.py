@@ -8,28 +8,16 @@ every library computes the same resize: float32 libraries within 1e-5 of resize 
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import torch
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_resize.py"
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_resize", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
 
 
-def test_quick_benchmark_runs_and_returns_rows() -> None:
-    bench = _load()
+def test_quick_benchmark_runs_and_returns_rows(load_benchmark) -> None:
+    bench = load_benchmark("bench_resize")
     case = bench.Case("native", "onnx-cubic-exclude", (1, 2, 6, 5), (11, 9))  # resize and onnxruntime
     threads = torch.get_num_threads()
     rows = bench.run_benchmark([case], threads=1, repeats=1)
@@ -41,8 +29,8 @@ def test_quick_benchmark_runs_and_returns_rows() -> None:
     assert "| cubic a=-0.75, exclude_outside=1 (ONNX) | 1x2x6x5 -> 11x9 NCHW float32 | 1 |" in table
 
 
-def test_quick_cases_cover_both_groups() -> None:
-    bench = _load()
+def test_quick_cases_cover_both_groups(load_benchmark) -> None:
+    bench = load_benchmark("bench_resize")
     cases = bench.quick_cases()
     assert {case.group for case in cases} == {"torch", "native"}
     assert all(case.mode in bench.MODES for case in cases + bench.full_cases())
