@@ -22,6 +22,8 @@ Examples:
   upsamplekit study --config study.toml --seeds 3
   upsamplekit study --images photos/ --upsamplers bilinear,subpixel --schedules 4,2x2
 Rerunning the same command resumes: finished trials are never run again.
+Many machines: --storage postgresql://... --study-name NAME here, then `upsamplekit worker` on each
+machine (docs/distributed.md).
 """
 
 
@@ -44,13 +46,15 @@ def _config_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="TOML file of settings (keys as below, with underscores); options given here override it.")
 @click.option("--quick", is_flag=True, help="A small preset for a first look (about a minute).")
+@click.option("--submit-only", is_flag=True,
+              help="Create or extend the study in --storage and queue its trials, then exit: "
+                   "`upsamplekit worker` processes run them.")
 @click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
 @_config_options
-def study(config_file: str | None, quick: bool, progress: bool, **options: Any) -> None:
+def study(config_file: str | None, quick: bool, submit_only: bool, progress: bool, **options: Any) -> None:
     """Train candidate decoders (upsampler x factor schedule, several seeds) on real photographs and
     report quality (PSNR, SSIM, checkerboard), costs (MACs, latency, memory), the Pareto fronts and
     a recommendation: report.html, results.csv, results.json and recommendation.md in --out."""
-    from ..study.report import format_table
     from ..study.runner import run_study
 
     config = StudyConfig.build(config_file, options, quick=quick)
@@ -58,13 +62,83 @@ def study(config_file: str | None, quick: bool, progress: bool, **options: Any) 
     click.echo(f"{len(candidates)} candidates x {config.seeds} seeds, {config.steps} steps each, "
                f"task {config.task} x{config.scale}; output in {config.out}/", err=True)
     try:
-        run = run_study(config, progress=progress)
+        run = run_study(config, progress=progress, submit_only=submit_only)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished trials are stored; rerun the same command to resume "
                    f"(partial report in {config.out}/report.html)", err=True)
         raise SystemExit(130) from None
+    if submit_only:
+        from ..study.engine.optuna import describe
+
+        shown = describe(config.storage)
+        password = " (with its password)" if shown.strip("'") != config.storage else ""
+        click.echo(f"{run.summary.pending} trials queued in study {config.study_name!r}; run them with{password}:\n"
+                   f"  upsamplekit worker --storage {shown} --study-name {config.study_name}", err=True)
+        return
     if not run.ran:
         click.echo("every trial was already finished: nothing to run (the report is rewritten)", err=True)
+    _show_results(run)
+
+
+@click.command(epilog="""\b
+Example:
+  upsamplekit worker --storage postgresql://me:secret@db.lab:5432/studies --study-name flowers
+Start as many as you like, on any machines that reach the storage; each takes queued trials
+until none is left. A worker killed mid-trial loses that trial only: another worker runs it
+again after 3 missed heartbeats.
+""")
+@click.option("--storage", required=True, metavar="URL",
+              help="The study's shared storage: postgresql://user:password@host/db, mysql://..., or "
+                   "journal:/shared/path/study.log (SQLite is for one process).")
+@click.option("--study-name", required=True, metavar="NAME", help="The study to join (made by `upsamplekit study`).")
+@click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Torch CPU threads (0: torch's default).")
+@click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
+def worker(storage: str, study_name: str, threads: int, progress: bool) -> None:
+    """Join a study in shared storage and run its queued trials until none is left anywhere.
+    The settings come from the study; this machine needs the same upsamplekit version, and the
+    study's --images folder and --decoder module at the same paths."""
+    from ..study.runner import run_worker
+
+    try:
+        run = run_worker(storage, study_name, threads=threads, progress=progress)
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: the trial in flight is queued again for another worker", err=True)
+        raise SystemExit(130) from None
+    done = len(run.summary.trials)
+    click.echo(f"worker finished: ran {run.ran} trials here; the study has {done} of "
+               f"{done + run.summary.pending} trials done", err=True)
+    for failure in run.failures:
+        click.echo(f"failed: {failure.spec.candidate.label} seed {failure.spec.seed}: {failure.message}", err=True)
+    if run.failures:
+        raise SystemExit(1)
+
+
+@click.command(epilog="""\b
+Examples:
+  upsamplekit report --out upsamplekit-study          # a local study (its study.db)
+  upsamplekit report --storage journal:/shared/s.log --study-name flowers --out flowers-report
+""")
+@click.option("--out", default="upsamplekit-study", show_default=True, metavar="DIR",
+              help="Where to write the report (and, without --storage, the folder holding study.db).")
+@click.option("--storage", default="", metavar="URL", help="The study's storage (default: sqlite in --out).")
+@click.option("--study-name", default="upsamplekit-study", show_default=True, metavar="NAME",
+              help="Name of the study in the storage.")
+def report(out: str, storage: str, study_name: str) -> None:
+    """Write a study's report (report.html, results.csv, results.json, recommendation.md) from its
+    storage alone, at any time: while workers run, the trials not yet finished are counted as pending."""
+    from ..study.runner import write_study_report
+
+    run = write_study_report(out, storage, study_name)
+    if run.summary.pending:
+        click.echo(f"{run.summary.pending} trials still pending: this report shows the "
+                   f"{len(run.summary.trials)} finished ones", err=True)
+    _show_results(run, fail=False)
+
+
+def _show_results(run: Any, fail: bool = True) -> None:
+    from ..study.report import format_table
+
     click.echo(format_table(run.summary, width=min(shutil.get_terminal_size().columns, 140)))
     if run.summary.recommendation is not None:
         rec = run.summary.recommendation
@@ -74,5 +148,5 @@ def study(config_file: str | None, quick: bool, progress: bool, **options: Any) 
     for failure in run.failures:
         click.echo(f"failed: {failure.spec.candidate.label} seed {failure.spec.seed}: {failure.message}", err=True)
     click.echo(f"\nReport: {run.files['html']}")
-    if run.failures:
+    if fail and run.failures:
         raise SystemExit(1)

@@ -79,8 +79,13 @@ class StudyConfig:
                              low=1)
     threads: int = _opt(0, "Torch CPU threads (0: torch's default).", low=0)
     out: str = _opt("upsamplekit-study", "Output folder: study database, report, results.", trial=False)
-    storage: str = _opt("", "Optuna storage URL (default: sqlite in the output folder).", trial=False)
+    storage: str = _opt("", "Where trials are stored: sqlite:///path.db (one process; default: study.db in the "
+                            "output folder), postgresql://user:password@host/db or journal:/shared/path/study.log "
+                            "(any number of `upsamplekit worker` processes; see docs/distributed.md).", trial=False)
     study_name: str = _opt("upsamplekit-study", "Name of the study in the storage.", trial=False)
+    heartbeat: int = _opt(10, "Shared storage: seconds between a worker's heartbeats; a trial whose worker is "
+                              "silent for 3 heartbeats is marked failed and run again by another worker.",
+                          low=1, trial=False)
 
     # ----------------------------------------------------------------------------- building
     @classmethod
@@ -143,10 +148,24 @@ class StudyConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def shared_dict(self) -> dict[str, Any]:
+        """What is stored with the study for its workers and its report: everything but this
+        machine's own choices (output folder, storage URL with its password, threads)."""
+        return {k: v for k, v in self.to_dict().items() if k not in _LOCAL}
+
+    @classmethod
+    def from_shared(cls, stored: dict[str, Any], **local: Any) -> StudyConfig:
+        """The config a worker or report rebuilds from :meth:`shared_dict`, plus local choices."""
+        config = cls(**{k: v for k, v in stored.items() if k not in _LOCAL}, **local)
+        config.validate()
+        return config
+
 
 TRIAL_SETTINGS = tuple(f.name for f in fields(StudyConfig)
                        if f.metadata.get("trial", True) and f.name not in ("upsamplers", "schedules", "max_stages",
                                                                              "seeds", "threads"))
+
+_LOCAL = ("out", "storage", "threads")
 
 #: The ``--quick`` preset: a first look in about a minute, and the tests' study.
 QUICK: dict[str, Any] = {

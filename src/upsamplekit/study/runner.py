@@ -1,12 +1,23 @@
-"""Run a study end to end: prepare, run the pending trials on an engine, summarise, write the report."""
+"""Run a study: create or resume it, work on its trials, and write the report from the storage.
+
+Three entry points, one per command: :func:`run_study` (``upsamplekit study``) creates or resumes
+the study, queues its trials, works on them until none is left anywhere and writes the report;
+:func:`run_worker` (``upsamplekit worker``) joins a study in shared storage and works on it;
+:func:`write_study_report` (``upsamplekit report``) writes the report from the storage alone, at
+any time. Everything the report needs (settings, grid, baseline, pictures, results) is kept in
+the storage, so it can be written anywhere the storage is reachable.
+"""
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -15,15 +26,22 @@ from .. import __version__
 from .analysis import summarize
 from .config import StudyConfig
 from .core import Workbench
-from .engine.base import Engine, TrialFailure, TrialSpec
+from .engine.base import Engine, Finished, Progress, TrialFailure, TrialSpec
+from .engine.optuna import OptunaEngine, SettingsMismatchError, describe
 from .results import Candidate, StudySummary, TrialResult
 
-__all__ = ["run_study", "StudyRun", "open_engine", "machine_info"]
+__all__ = ["run_study", "run_worker", "write_study_report", "StudyRun", "open_engine", "machine_info",
+           "VersionMismatchError"]
+
+
+class VersionMismatchError(SettingsMismatchError):
+    """A worker's upsamplekit version differs from the study's."""
 
 
 @dataclass
 class StudyRun:
-    """What :func:`run_study` returns: the summary, the files written, and failed trials."""
+    """What :func:`run_study` and :func:`write_study_report` return: the summary, the files
+    written, failed trials, and how many trials ran in this process."""
 
     summary: StudySummary
     files: dict[str, Path]
@@ -31,12 +49,10 @@ class StudyRun:
     ran: int
 
 
-def open_engine(config: StudyConfig) -> Engine:
+def open_engine(config: StudyConfig, create: bool = True, worker: bool = False) -> OptunaEngine:
     """The Optuna engine on ``config.storage``, or on ``study.db`` in the output folder."""
-    from .engine.optuna import OptunaEngine
-
     storage = config.storage or f"sqlite:///{Path(config.out) / 'study.db'}"
-    return OptunaEngine(storage, config.study_name, config.trial_settings(), __version__)
+    return OptunaEngine(storage, config.study_name, create=create, heartbeat=config.heartbeat, worker=worker)
 
 
 def machine_info() -> dict[str, str]:
@@ -50,86 +66,158 @@ def machine_info() -> dict[str, str]:
     }
 
 
-def _save_png(image: np.ndarray, path: Path) -> None:
+def _png(image: np.ndarray) -> bytes:
     from PIL import Image
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.png")
-    Image.fromarray((image.clip(0, 1) * 255 + 0.5).astype(np.uint8)).save(tmp)
-    tmp.replace(path)
+    buffer = io.BytesIO()
+    Image.fromarray((image.clip(0, 1) * 255 + 0.5).astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
-def _load_png(path: Path) -> np.ndarray:
+def _unpng(data: bytes) -> np.ndarray:
     from PIL import Image
 
-    with Image.open(path) as handle:
+    with Image.open(io.BytesIO(data)) as handle:
         return np.asarray(handle.convert("RGB"), dtype=np.float32) / 255.0
 
 
-def run_study(config: StudyConfig, progress: bool = True) -> StudyRun:
+def run_study(config: StudyConfig, progress: bool = True, submit_only: bool = False) -> StudyRun:
     """Run (or resume) the study ``config`` describes and write its report into ``config.out``.
 
     Finished trials in the storage are never run again; a trial that raises is stored as
-    failed and the others go on; on ``KeyboardInterrupt`` the report of what is finished is
-    written before the interrupt propagates.
+    failed and the others go on. With shared storage, other processes may work on the same
+    study (:func:`run_worker`); this one works until no trial is queued or running anywhere.
+    ``submit_only`` queues the trials and returns without running any. On ``KeyboardInterrupt``
+    the report of what is finished is written before the interrupt propagates.
     """
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
+    Path(config.out).mkdir(parents=True, exist_ok=True)
     if config.threads:
         torch.set_num_threads(config.threads)
-    engine = open_engine(config)
-    bench = Workbench.prepare(config)
-    candidates = config.candidates()
-    bench.check(candidates)
-    todo = [TrialSpec(c, seed) for seed in range(config.seeds) for c in candidates]
-    done = {(r.candidate, r.seed) for r in engine.results()}
-    pending = [s for s in todo if (s.candidate, s.seed) not in done]
-    images_dir = out / "images"
-    ran = 0
-
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(pending) * config.steps, unit="step", disable=not progress or not pending, file=sys.stderr,
-               desc=f"study ({len(done & {(s.candidate, s.seed) for s in todo})}/{len(todo)} trials done)",
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps [{elapsed}<{remaining}] {postfix}")
-
-    def evaluate(spec: TrialSpec) -> TrialResult:
-        bar.set_postfix_str(f"{spec.candidate.label} seed {spec.seed}")
-        result, picture = bench.run_trial(spec.candidate, spec.seed, on_step=lambda step, loss: bar.update(1))
-        if spec.seed == 0:
-            _save_png(picture, images_dir / f"{spec.candidate.key}.png")
-        return result
-
-    def on_done(outcome: TrialResult | TrialFailure) -> None:
-        nonlocal ran
-        ran += 1
-        bar.set_description(f"study ({len(todo) - len(pending) + ran}/{len(todo)} trials done)")
-        if isinstance(outcome, TrialFailure):
-            bar.write(f"trial failed: {outcome.spec.candidate.label} seed {outcome.spec.seed}: {outcome.message}")
-
-    try:
-        engine.run(todo, evaluate, on_done)
-    finally:
-        bar.close()
-        run = _write(config, engine, bench, candidates, images_dir, len(todo), ran)
+    with open_engine(config) as engine:
+        engine.check_settings(config.trial_settings(), __version__)
+        bench = Workbench.prepare(config)
+        candidates = config.candidates()
+        bench.check(candidates)
+        engine.set_meta(config=config.shared_dict(), candidates=[c.key for c in candidates], seeds=config.seeds,
+                        baseline=bench.baseline(), machine=machine_info(),
+                        pictures={k: base64.b64encode(_png(v)).decode() for k, v in bench.pictures().items()})
+        engine.submit([TrialSpec(c, seed) for seed in range(config.seeds) for c in candidates])
+        ran = 0
+        try:
+            if not submit_only:
+                ran = _work(engine, bench, config.steps, progress)
+        finally:
+            run = _report(engine, config.out, ran)
     return run
 
 
-def _write(config: StudyConfig, engine: Engine, bench: Workbench, candidates: list[Candidate], images_dir: Path,
-           total: int, ran: int) -> StudyRun:
+def run_worker(storage: str, study_name: str, threads: int = 0, progress: bool = True) -> StudyRun:
+    """Join the study ``study_name`` in shared ``storage`` and work on it until no trial is
+    queued or running anywhere; return what this worker ran (``files`` is empty: the report is
+    written by :func:`write_study_report` or the ``study`` command).
+
+    The study's settings come from the storage; this process must have the same upsamplekit
+    version, and see the same ``images`` folder and ``decoder`` module, as the study says.
+    """
+    with OptunaEngine(storage, study_name, create=False, worker=True) as probe:  # for the settings
+        meta = _meta(probe)
+    if meta.get("upsamplekit_version") != __version__:
+        raise VersionMismatchError(
+            f"this worker has upsamplekit {__version__} but study {study_name!r} in {describe(storage)} was made "
+            f"with {meta.get('upsamplekit_version')}: install upsamplekit=={meta.get('upsamplekit_version')} here "
+            "(results of different versions are not comparable); the study was not changed")
+    config = StudyConfig.from_shared(meta["config"], storage=storage, threads=threads)
+    if threads:
+        torch.set_num_threads(threads)
+    bench = Workbench.prepare(config)
+    with open_engine(config, create=False, worker=True) as engine:
+        ran = _work(engine, bench, config.steps, progress, total=len(meta["candidates"]) * meta["seeds"])
+        summary, failures = _summary(engine)
+    return StudyRun(summary, {}, failures, ran)
+
+
+def write_study_report(out: str | Path, storage: str = "", study_name: str = "upsamplekit-study") -> StudyRun:
+    """Write the report of ``study_name`` in ``storage`` (default: ``study.db`` in ``out``) into
+    ``out``, from the storage alone; workers may still be running (pending trials are counted)."""
+    config = StudyConfig(out=str(out), storage=storage, study_name=study_name)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    with open_engine(config, create=False) as engine:
+        return _report(engine, out, 0)
+
+
+def _work(engine: Engine, bench: Workbench, steps: int, progress: bool, total: int | None = None) -> int:
+    """Work on the queued trials with a progress bar (in training steps; trials finished by other
+    workers count in full) until none is queued or running anywhere."""
+    from tqdm.auto import tqdm
+
+    start = engine.progress()
+    todo = start.running + start.waiting
+    total = total if total is not None else start.finished + todo
+    bar = tqdm(total=todo * steps, unit="step", disable=not progress or not todo, file=sys.stderr,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps [{elapsed}<{remaining}] "
+                          "{postfix}")
+    partial = 0
+
+    def show(now: Progress) -> None:
+        bar.n = min(bar.total, (now.finished - start.finished) * steps + partial)
+        others = f", {now.running} running" if now.running else ""
+        bar.set_description(f"study ({now.finished}/{total} trials done{others})", refresh=False)
+        bar.refresh()
+
+    def step(number: int, loss: float) -> None:
+        nonlocal partial
+        partial += 1
+        bar.update(1)
+
+    def evaluate(spec: TrialSpec) -> Finished:
+        nonlocal partial
+        partial = 0
+        bar.set_postfix_str(f"{spec.candidate.label} seed {spec.seed}")
+        result, picture = bench.run_trial(spec.candidate, spec.seed, on_step=step)
+        return Finished(result, _png(picture) if spec.seed == 0 else None)
+
+    def on_done(outcome: TrialResult | TrialFailure) -> None:
+        nonlocal partial
+        partial = 0
+        if isinstance(outcome, TrialFailure):
+            bar.write(f"trial failed: {outcome.spec.candidate.label} seed {outcome.spec.seed}: {outcome.message}")
+        show(engine.progress())
+
+    show(start)
+    try:
+        return engine.work(evaluate, on_done, on_wait=show)
+    finally:
+        bar.close()
+
+
+def _meta(engine: OptunaEngine) -> dict[str, Any]:
+    meta = engine.meta()
+    if "config" not in meta or "candidates" not in meta:
+        raise SettingsMismatchError(f"study {engine.study_name!r} in {describe(engine.url)} was not made by "
+                                    "`upsamplekit study` (it has no upsamplekit settings)")
+    return meta
+
+
+def _summary(engine: OptunaEngine) -> tuple[StudySummary, list[TrialFailure]]:
+    """The summary of the study's grid (as last submitted) and the failures in it."""
+    meta = _meta(engine)
+    candidates = [Candidate.from_key(key) for key in meta["candidates"]]
+    wanted, seeds = set(candidates), int(meta["seeds"])
+    results = [r for r in engine.results() if r.candidate in wanted and r.seed < seeds]
+    images = {k: _unpng(base64.b64decode(v)) for k, v in meta.get("pictures", {}).items()}
+    images.update({k: _unpng(v) for k, v in engine.pictures().items() if Candidate.from_key(k) in wanted})
+    machine = dict(meta.get("machine", {}))
+    workers = engine.workers()
+    if len(workers) > 1 or workers and next(iter(workers)) != platform.node():
+        machine["trials ran on"] = ", ".join(f"{host} ({n})" for host, n in sorted(workers.items()))
+    summary = summarize(candidates, results, config=meta["config"], baseline=meta.get("baseline"), images=images,
+                        machine=machine, pending=len(candidates) * seeds - len(results))
+    failures = [f for f in engine.failures() if f.spec.candidate in wanted and f.spec.seed < seeds]
+    return summary, failures
+
+
+def _report(engine: OptunaEngine, out: str | Path, ran: int) -> StudyRun:
     from .report import write_report
 
-    results = engine.results()
-    wanted = set(candidates)
-    images: dict[str, np.ndarray] = dict(bench.pictures())
-    for candidate in candidates:
-        path = images_dir / f"{candidate.key}.png"
-        if path.is_file():
-            images[candidate.key] = _load_png(path)
-    finished = sum(1 for r in results if r.candidate in wanted and r.seed < config.seeds)
-    summary = summarize(candidates, [r for r in results if r.seed < config.seeds], config=config.to_dict(),
-                        baseline=bench.baseline(), images=images, machine=machine_info(),
-                        pending=total - finished)
-    files = write_report(summary, config.out)
-    failures = [f for f in engine.failures() if f.spec.candidate in wanted and f.spec.seed < config.seeds]
-    return StudyRun(summary, files, failures, ran)
+    summary, failures = _summary(engine)
+    return StudyRun(summary, write_report(summary, out), failures, ran)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..results import Candidate, TrialResult
 
-__all__ = ["Engine", "TrialSpec", "TrialFailure"]
+__all__ = ["Engine", "TrialSpec", "TrialFailure", "Finished", "Progress"]
 
 
 @dataclass(frozen=True)
@@ -21,32 +22,93 @@ class TrialSpec:
 
 @dataclass(frozen=True)
 class TrialFailure:
-    """A trial that raised: its spec and the error message (stored, shown in the report)."""
+    """A trial that raised (or whose worker died too often): its spec and the message."""
 
     spec: TrialSpec
     message: str
 
 
-class Engine(ABC):
-    """Stores trial results and runs pending trials.
+@dataclass(frozen=True)
+class Finished:
+    """What an evaluation returns: the result and, optionally, a PNG of its reconstruction,
+    stored with the trial so that a report can be written from the storage alone."""
 
-    Contract: :meth:`results` returns every finished trial's result (never two for one spec);
-    :meth:`run` evaluates each spec of ``todo`` that has no result yet exactly once, storing each
-    result as soon as it exists, so that a process killed mid-trial loses only that trial; a trial
-    whose evaluation raises an :class:`Exception` is stored as failed and the others go on;
-    ``KeyboardInterrupt`` stops the run after marking the trial in flight as failed. Engines are
-    used from one thread.
+    result: TrialResult
+    picture: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Trials in the storage right now: specs with a result, trials in flight, trials queued."""
+
+    finished: int
+    running: int
+    waiting: int
+
+
+class Engine(ABC):
+    """Stores trial results and hands pending trials to workers.
+
+    Contract: :meth:`submit` queues each spec that has neither a result nor a queued or running
+    trial, so submitting twice (from two processes, too) never runs a spec twice; :meth:`work`
+    takes queued trials one at a time until none is queued or running anywhere, stores each
+    result the moment it exists (a process killed mid-trial loses only that trial), stores a trial
+    whose evaluation raises an :class:`Exception` as failed and goes on, and on
+    ``KeyboardInterrupt`` queues the trial in flight again before re-raising. :meth:`results`
+    returns one result per spec. ``meta`` is the study's own key-value store (JSON values).
+    Engines are used from one thread.
     """
 
     @abstractmethod
     def results(self) -> list[TrialResult]:
-        """Every finished trial."""
+        """Every finished trial, one per spec."""
+
+    @abstractmethod
+    def pictures(self) -> dict[str, bytes]:
+        """PNG reconstructions stored with finished trials, by candidate key (seed 0)."""
 
     @abstractmethod
     def failures(self) -> list[TrialFailure]:
-        """Trials that raised (and have not succeeded since)."""
+        """Specs whose last trial failed, and which are neither finished nor queued again."""
 
     @abstractmethod
-    def run(self, todo: list[TrialSpec], evaluate: Callable[[TrialSpec], TrialResult],
-            on_done: Callable[[TrialResult | TrialFailure], None] | None = None) -> None:
-        """Evaluate the specs of ``todo`` that have no stored result, in order."""
+    def progress(self) -> Progress:
+        """How many specs are finished and how many trials are running or queued."""
+
+    @abstractmethod
+    def workers(self) -> dict[str, int]:
+        """Finished trials per host that ran them."""
+
+    @abstractmethod
+    def meta(self) -> dict[str, Any]:
+        """The study's stored key-value pairs."""
+
+    @abstractmethod
+    def set_meta(self, **values: Any) -> None:
+        """Store key-value pairs (JSON-serialisable) with the study."""
+
+    @abstractmethod
+    def submit(self, todo: list[TrialSpec]) -> list[TrialSpec]:
+        """Queue the specs of ``todo`` that are not finished, queued or running; return them."""
+
+    @abstractmethod
+    def work(self, evaluate: Callable[[TrialSpec], Finished],
+             on_done: Callable[[TrialResult | TrialFailure], None] | None = None,
+             on_wait: Callable[[Progress], None] | None = None) -> int:
+        """Evaluate queued trials until none is queued or running; return how many ran here.
+        ``on_wait`` is called while only other workers' trials are running."""
+
+    def close(self) -> None:  # noqa: B027  (engines without resources need not override it)
+        """Release what the engine holds (locks, connections)."""
+
+    def run(self, todo: list[TrialSpec], evaluate: Callable[[TrialSpec], Finished],
+            on_done: Callable[[TrialResult | TrialFailure], None] | None = None) -> int:
+        """:meth:`submit` then :meth:`work`: one process running a study."""
+        self.submit(todo)
+        return self.work(evaluate, on_done)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

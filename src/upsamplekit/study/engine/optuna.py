@@ -1,30 +1,64 @@
-"""The Optuna engine: every trial is an Optuna trial in an RDB storage (SQLite in the output folder
-by default), so a study resumes, exports (``trials_dataframe``) and shows in optuna-dashboard.
+"""The Optuna engine: every trial is an Optuna trial in a storage that any number of worker
+processes, on any number of machines, can share.
 
-Layout in the storage: the study has user attributes ``settings`` (the trial settings of the
-config, which must match to resume) and ``upsamplekit_version``. Each trial has user attributes
-``candidate`` (key), ``seed`` and, when complete, ``result`` (a :class:`TrialResult` as a dict),
-when failed ``error`` (the message) or ``interrupted`` (stopped, to be run again);
-its values are (PSNR, MACs, latency ms, peak memory bytes) for the directions (maximize, minimize,
-minimize, minimize). Pending work is enqueued as WAITING trials; :meth:`OptunaEngine.run` pops
-them one at a time (``study.ask``), so only the trial in flight is ever RUNNING.
+Storages (:func:`open_storage`):
+
+- ``sqlite:///path/study.db``: one process (the default, in the output folder). A lock file
+  next to the database refuses a second process; what a killed process left running is queued
+  again by the next one.
+- ``postgresql://user:password@host:port/database`` (or ``mysql://...``): many workers.
+- ``journal:/shared/disk/study.log``: Optuna's JournalStorage, a file on a disk all workers see.
+
+With shared storage every worker sends a heartbeat while it runs a trial; a trial whose worker is
+silent for :data:`GRACE_BEATS` heartbeats (killed, preempted, out of memory) is marked failed by
+whichever worker notices first, and Optuna's ``RetryHeartbeatStaleTrialCallback`` queues it again
+(at most :data:`MAX_RETRY` times).
+
+Layout in the storage: the study's user attributes are the engine's ``meta`` (the runner keeps the
+settings, the candidate grid, the heartbeat interval and the upsamplekit version there). Each trial
+has user attributes ``candidate`` (key), ``seed``, ``worker`` (host:pid) and, when complete,
+``result`` (a :class:`TrialResult` as a dict) and ``picture`` (base64 PNG, optional); a failed
+trial has ``error`` (its message), ``interrupted`` (stopped by Ctrl-C, queued again) or
+``duplicate_of`` (the same spec was queued twice; the lower trial number runs), or none of them
+(its worker stopped sending heartbeats). Values are (PSNR, MACs, latency ms, peak memory bytes)
+for the directions (maximize, minimize, minimize, minimize). Pending work is queued as WAITING
+trials; workers pop them atomically, so a trial runs in one worker only.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
+import socket
+import threading
+import time
+import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import optuna
+import sqlalchemy.exc
+from optuna.storages._heartbeat import BaseHeartbeat
+
 from ...errors import InvalidArgumentError, UpsampleError
 from ..results import Candidate, TrialResult
-from .base import Engine, TrialFailure, TrialSpec
+from .base import Engine, Finished, Progress, TrialFailure, TrialSpec
 
-__all__ = ["OptunaEngine", "StorageError", "SettingsMismatchError", "DIRECTIONS"]
+__all__ = ["OptunaEngine", "open_storage", "StorageError", "SettingsMismatchError", "StudyNotFoundError",
+           "DIRECTIONS", "GRACE_BEATS", "MAX_RETRY"]
 
 DIRECTIONS = ("maximize", "minimize", "minimize", "minimize")
+#: A trial whose worker has been silent for this many heartbeat intervals is failed and retried.
+GRACE_BEATS = 3
+#: How often a trial whose worker died is queued again before it is reported as failed.
+MAX_RETRY = 3
+_BEAT = "upsamplekit:heartbeat"  # the journal's heartbeat, a trial system attribute
+_SCHEMES = "postgresql://user:password@host:port/database, mysql://..., journal:/shared/path/study.log or " \
+           "sqlite:///path/study.db"
 
 
 class StorageError(UpsampleError):
@@ -35,118 +69,404 @@ class SettingsMismatchError(InvalidArgumentError):
     """A stored study was made with different trial settings (or another upsamplekit version)."""
 
 
+class StudyNotFoundError(InvalidArgumentError):
+    """No study of that name in the storage."""
+
+
 @contextmanager
 def _quiet_optuna() -> Iterator[None]:
     logger = logging.getLogger("optuna")
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            yield
     finally:
         logger.setLevel(level)
 
 
-class OptunaEngine(Engine):
-    """Open (or create) ``study_name`` in ``storage`` (an Optuna storage URL).
+def storage_kind(url: str) -> str:
+    """``'sqlite'``, ``'rdb'`` (PostgreSQL, MySQL) or ``'journal'``, or an error naming the forms.
 
-    ``settings`` and ``version`` are stored with a new study and compared with a stored one:
-    a difference raises :class:`SettingsMismatchError` naming every differing setting.
+    >>> storage_kind("postgresql://me:secret@db.example.org/studies"), storage_kind("journal:/shared/s.log")
+    ('rdb', 'journal')
+    """
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower() if ":" in url else ""
+    kinds = {"sqlite": "sqlite", "postgresql": "rdb", "postgres": "rdb", "mysql": "rdb", "journal": "journal"}
+    if scheme not in kinds:
+        raise InvalidArgumentError(f"storage must be one of {_SCHEMES}, but got {describe(url)}")
+    return kinds[scheme]
+
+
+def describe(url: str) -> str:
+    """The storage URL without its password, quoted, for messages."""
+    if url.startswith("sqlite:///"):
+        return repr(url[len("sqlite:///"):])
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return repr(f"{scheme}://{credentials.split(':', 1)[0]}@{host}")
+    return repr(url)
+
+
+def open_storage(url: str, heartbeat: int | None = None) -> Any:
+    """An Optuna storage for ``url`` (see the module docstring), with heartbeats every
+    ``heartbeat`` seconds (None: none) and stale trials retried; :class:`StorageError` when it
+    cannot be opened, naming the storage (never its password) and the reason."""
+    kind = storage_kind(url)
+    try:
+        with _quiet_optuna():
+            retry = _retry_callback() if heartbeat else None
+            if kind == "journal":
+                path = url.split(":", 1)[1]
+                path = path[2:] if path.startswith("//") else path
+                if not path or not Path(path).parent.is_dir():
+                    raise StorageError(f"storage {describe(url)}: the folder of the journal file must exist "
+                                       f"(a disk every worker sees), but {str(Path(path).parent)!r} does not")
+                backend = optuna.storages.journal.JournalFileBackend(path)
+                return _HeartbeatJournalStorage(backend, heartbeat, retry)
+            kwargs: dict[str, Any] = {"engine_kwargs": _engine_kwargs(url)}
+            if heartbeat:
+                kwargs.update(heartbeat_interval=heartbeat, grace_period=GRACE_BEATS * heartbeat,
+                              heartbeat_stale_trial_callback=retry)
+            return optuna.storages.RDBStorage(url, **kwargs)
+    except ModuleNotFoundError as error:
+        hint = "pip install 'upsamplekit[postgres]'" if "psycopg" in str(error.name) else f"pip install {error.name}"
+        raise StorageError(f"storage {describe(url)} needs the database driver {error.name!r}, which is not "
+                           f"installed: {hint}") from None
+    except (sqlalchemy.exc.SQLAlchemyError, OSError, ValueError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise StorageError(f"the study storage {describe(url)} cannot be opened ({first}); it was left "
+                           "untouched: check the URL, the server and the credentials, or move the file aside") from None
+
+
+def _engine_kwargs(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    # Fail fast on an unreachable server; check pooled connections before use (long trials).
+    return {"connect_args": {"connect_timeout": 10}, "pool_pre_ping": True}
+
+
+def _retry_callback() -> Callable[[optuna.Study, optuna.trial.FrozenTrial], None]:
+    retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
+
+    def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        trial.system_attrs.pop(_BEAT, None)  # the copy must not inherit the dead worker's last beat
+        retry(study, trial)
+
+    return callback
+
+
+class _HeartbeatJournalStorage(optuna.storages.JournalStorage, BaseHeartbeat):
+    """JournalStorage with heartbeats (Optuna 5 has them for RDB storages only): the worker's
+    clock in a trial system attribute, so the workers' clocks must agree (NTP)."""
+
+    def __init__(self, backend: Any, heartbeat: int | None, callback: Any) -> None:
+        super().__init__(backend)
+        self._interval, self._callback = heartbeat, callback
+
+    def record_heartbeat(self, trial_id: int) -> None:
+        self.set_trial_system_attr(trial_id, _BEAT, time.time())
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        grace, now = GRACE_BEATS * (self._interval or 0), time.time()
+        running = self.get_all_trials(study_id, deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        return [t._trial_id for t in running if _BEAT in t.system_attrs and now - t.system_attrs[_BEAT] > grace]
+
+    def get_heartbeat_interval(self) -> int | None:
+        return self._interval
+
+    def get_heartbeat_stale_trial_callback(self) -> Any:
+        return self._callback
+
+
+class _Lock:
+    """An exclusive lock on ``path`` (flock), held while one process uses a SQLite study."""
+
+    def __init__(self, path: Path, db: str) -> None:
+        import fcntl
+
+        self._file = open(path, "a+")  # noqa: SIM115  (held until release)
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.seek(0)
+            holder = self._file.read().strip() or "another process"
+            self._file.close()
+            raise StorageError(
+                f"the SQLite study {db} is in use by {holder}: SQLite is for one process at a time (concurrent "
+                "writers fail with 'database is locked'). Wait for it to finish, or use a PostgreSQL URL or "
+                "journal:/shared/path/study.log as --storage to run several workers") from None
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(f"{_worker_id()}\n")
+        self._file.flush()
+
+    def release(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class OptunaEngine(Engine):
+    """The study ``study_name`` in the storage ``url``.
+
+    ``create=True`` (``upsamplekit study``) creates the study or opens it for more work; with a
+    SQLite URL it takes the study's lock (one process) and queues again what a killed process
+    left running. ``create=False`` opens an existing study (:class:`StudyNotFoundError`
+    otherwise). ``heartbeat`` seconds (shared storages only) turns on heartbeats and the retry of
+    trials whose worker died; ``worker=True`` refuses SQLite (use it for extra worker processes).
     """
 
-    def __init__(self, storage: str, study_name: str, settings: dict[str, Any], version: str) -> None:
-        import optuna
-        import sqlalchemy.exc
-
-        self._optuna = optuna
-        self.url = storage
+    def __init__(self, url: str, study_name: str, *, create: bool, heartbeat: int | None = None,
+                 worker: bool = False) -> None:
+        self._state = optuna.trial.TrialState
+        self.url, self.study_name = url, study_name
+        self.kind = storage_kind(url)
+        if worker and self.kind == "sqlite":
+            raise StorageError(f"a worker cannot join a study on SQLite ({describe(url)}): SQLite is for one "
+                               "process (concurrent writers fail with 'database is locked'). Create the study with "
+                               "--storage postgresql://... or --storage journal:/shared/path/study.log")
+        self._lock: _Lock | None = None
+        if create and self.kind == "sqlite":
+            path = Path(url[len("sqlite:///"):])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = _Lock(path.with_name(path.name + ".lock"), describe(url))
         try:
+            self._storage = open_storage(url, heartbeat if self.kind != "sqlite" else None)
+            self._beat = heartbeat if self.kind != "sqlite" else None
             with _quiet_optuna():
-                self._storage = optuna.storages.RDBStorage(storage, engine_kwargs=_engine_kwargs(storage))
-                self.study = optuna.create_study(study_name=study_name, storage=self._storage,
-                                                 directions=list(DIRECTIONS), load_if_exists=True)
-        except (sqlalchemy.exc.SQLAlchemyError, OSError, ValueError) as error:
-            first = str(error).splitlines()[0]
-            raise StorageError(f"the study storage {_describe(storage)} cannot be opened ({first}); it was left "
-                               "untouched: move it aside, or choose another --out / --storage") from None
-        stored = self.study.user_attrs
-        if not stored:
-            self.study.set_user_attr("settings", settings)
-            self.study.set_user_attr("upsamplekit_version", version)
+                if create:
+                    self.study = optuna.create_study(study_name=study_name, storage=self._storage,
+                                                     directions=list(DIRECTIONS), load_if_exists=True)
+                else:
+                    try:
+                        self.study = optuna.load_study(study_name=study_name, storage=self._storage)
+                    except KeyError:
+                        names = optuna.get_all_study_names(self._storage)
+                        raise StudyNotFoundError(
+                            f"study_name {study_name!r} is not a study in {describe(url)} (it has "
+                            f"{', '.join(map(repr, names)) or 'no studies'}): create it with `upsamplekit study "
+                            f"--storage URL --study-name {study_name}`") from None
+            self._study_id = self._storage.get_study_id_from_name(study_name)
+            if self._lock is not None:
+                self._requeue_leftovers()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+    # ------------------------------------------------------------------------------ meta
+    def meta(self) -> dict[str, Any]:
+        return dict(self._storage.get_study_user_attrs(self._study_id))
+
+    def set_meta(self, **values: Any) -> None:
+        for key, value in values.items():
+            self._storage.set_study_user_attr(self._study_id, key, value)
+
+    def check_settings(self, settings: dict[str, Any], version: str) -> None:
+        """Store ``settings`` and ``version`` with a new study; for a stored one raise
+        :class:`SettingsMismatchError` listing every difference. The study is not changed."""
+        stored = self.meta()
+        if "settings" not in stored:
+            self.set_meta(settings=settings, upsamplekit_version=version)
             return
         differences = [f"{k}: stored {stored['settings'].get(k)!r}, now {v!r}"
                        for k, v in settings.items() if stored["settings"].get(k) != v]
+        differences += [f"{k}: stored {v!r}, now absent" for k, v in stored["settings"].items() if k not in settings]
         if stored.get("upsamplekit_version") != version:
             differences.append(f"upsamplekit version: stored {stored.get('upsamplekit_version')!r}, now {version!r}")
         if differences:
             raise SettingsMismatchError(
-                f"study {study_name!r} in {_describe(storage)} was made with other settings, so its trials cannot be "
-                f"reused: {'; '.join(differences)}. Use the stored settings, or another --out / --study-name")
+                f"study {self.study_name!r} in {describe(self.url)} was made with other settings, so its trials "
+                f"cannot be reused: {'; '.join(differences)}. Use the stored settings, or another --out / --study-name")
 
     # ------------------------------------------------------------------------------ reading
     def _trials(self, *states: Any) -> list[Any]:
-        return self.study.get_trials(deepcopy=False, states=states)
+        return self._storage.get_all_trials(self._study_id, deepcopy=False, states=states or None)
 
     def results(self) -> list[TrialResult]:
         done: dict[tuple[str, int], TrialResult] = {}
-        for trial in self._trials(self._optuna.trial.TrialState.COMPLETE):
-            result = TrialResult.from_dict(trial.user_attrs["result"])
-            done.setdefault((result.candidate.key, result.seed), result)
+        for trial in self._trials(self._state.COMPLETE):
+            if "result" in trial.user_attrs:
+                result = TrialResult.from_dict(trial.user_attrs["result"])
+                done.setdefault((result.candidate.key, result.seed), result)
         return list(done.values())
 
+    def pictures(self) -> dict[str, bytes]:
+        return {trial.user_attrs["candidate"]: base64.b64decode(trial.user_attrs["picture"])
+                for trial in self._trials(self._state.COMPLETE)
+                if "picture" in trial.user_attrs and trial.user_attrs.get("seed") == 0}
+
+    def workers(self) -> dict[str, int]:
+        return dict(Counter(str(t.user_attrs.get("worker", "?")).rsplit(":", 1)[0]
+                            for t in self._trials(self._state.COMPLETE)))
+
     def failures(self) -> list[TrialFailure]:
-        finished = {(r.candidate.key, r.seed) for r in self.results()}
-        out: dict[tuple[str, int], TrialFailure] = {}
-        for trial in self._trials(self._optuna.trial.TrialState.FAIL):
-            key = (trial.user_attrs.get("candidate"), trial.user_attrs.get("seed"))
-            if "error" in trial.user_attrs and key not in finished and None not in key:
-                out[key] = TrialFailure(TrialSpec(Candidate.from_key(key[0]), key[1]), trial.user_attrs["error"])
-        return list(out.values())
+        settled: set[tuple[str, int]] = set()
+        last: dict[tuple[str, int], Any] = {}
+        for trial in self._trials():
+            key = _key(trial)
+            if key is None:
+                continue
+            if trial.state != self._state.FAIL:
+                settled.add(key)
+            elif "duplicate_of" not in trial.user_attrs and "interrupted" not in trial.user_attrs:
+                last[key] = trial
+        out = []
+        for key, trial in last.items():
+            if key in settled:
+                continue
+            message = trial.user_attrs.get("error") or (
+                f"the worker running it ({trial.user_attrs.get('worker', '?')}) stopped sending heartbeats "
+                f"{len(trial.system_attrs.get('retry_history', [])) + 1} times (killed, preempted or out of memory?)")
+            out.append(TrialFailure(TrialSpec(Candidate.from_key(key[0]), key[1]), message))
+        return out
+
+    def progress(self) -> Progress:
+        counts = Counter(t.state for t in self._trials())
+        return Progress(len(self.results()), counts[self._state.RUNNING], counts[self._state.WAITING])
+
+    # ------------------------------------------------------------------------------ queueing
+    def _enqueue(self, spec: TrialSpec) -> None:
+        template = optuna.trial.create_trial(
+            state=self._state.WAITING, user_attrs={"candidate": spec.candidate.key, "seed": spec.seed})
+        self._storage.create_new_trial(self._study_id, template_trial=template)
+
+    def submit(self, todo: list[TrialSpec]) -> list[TrialSpec]:
+        live = {_key(t) for t in self._trials(self._state.COMPLETE, self._state.RUNNING, self._state.WAITING)}
+        new = [spec for spec in todo if (spec.candidate.key, spec.seed) not in live]
+        for spec in new:
+            self._enqueue(spec)
+        return new
+
+    def _requeue_leftovers(self) -> None:
+        """One process owns a SQLite study (its lock is held): what is RUNNING was left by a process
+        that died, and what is WAITING by one that stopped; fail them and queue them again."""
+        for trial in self._trials(self._state.RUNNING, self._state.WAITING):
+            self._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
+            self._storage.set_trial_state_values(trial._trial_id, self._state.FAIL)
+
+    def _pop(self) -> Any | None:
+        for trial in self._trials(self._state.WAITING):
+            try:
+                if self._storage.set_trial_state_values(trial._trial_id, self._state.RUNNING):
+                    return trial
+            except optuna.exceptions.UpdateFinishedTrialError:
+                continue
+        return None
+
+    def _duplicate_of(self, trial: Any) -> int | None:
+        """The trial that runs this spec instead: one complete, or queued/running with a lower number."""
+        key = _key(trial)
+        for other in self._trials():
+            if other.number != trial.number and _key(other) == key and (
+                    other.state == self._state.COMPLETE
+                    or other.state != self._state.FAIL and other.number < trial.number):
+                return int(other.number)
+        return None
 
     # ------------------------------------------------------------------------------ running
-    def _fail_leftovers(self) -> None:
-        """Trials left RUNNING or WAITING by a process that died: one process owns this storage,
-        so none of them is in flight any more; mark them failed so that they are run again."""
-        state = self._optuna.trial.TrialState
-        for trial in self._trials(state.RUNNING, state.WAITING):
-            self._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
-            self._storage.set_trial_state_values(trial._trial_id, state.FAIL)
+    def work(self, evaluate: Callable[[TrialSpec], Finished],
+             on_done: Callable[[TrialResult | TrialFailure], None] | None = None,
+             on_wait: Callable[[Progress], None] | None = None) -> int:
+        from optuna.storages import fail_stale_trials
 
-    def run(self, todo: list[TrialSpec], evaluate: Callable[[TrialSpec], TrialResult],
-            on_done: Callable[[TrialResult | TrialFailure], None] | None = None) -> None:
-        self._fail_leftovers()
-        finished = {(r.candidate.key, r.seed) for r in self.results()}
-        pending = [s for s in todo if (s.candidate.key, s.seed) not in finished]
-        with _quiet_optuna():
-            for spec in pending:
-                self.study.enqueue_trial({}, user_attrs={"candidate": spec.candidate.key, "seed": spec.seed})
-            for _ in pending:
-                trial = self.study.ask()
+        ran = 0
+        while True:
+            if self._beat:
+                with _quiet_optuna():
+                    fail_stale_trials(self.study)
+            trial = self._pop()
+            if trial is None:
+                progress = self.progress()
+                if not progress.running and not progress.waiting:
+                    return ran
+                if on_wait is not None:
+                    on_wait(progress)
+                time.sleep(min(self._beat or 1, 5))
+                continue
+            tid = trial._trial_id
+            with self._heartbeat(tid):
+                self._storage.set_trial_user_attr(tid, "worker", _worker_id())
+                duplicate = self._duplicate_of(trial)
+                if duplicate is not None:
+                    self._storage.set_trial_user_attr(tid, "duplicate_of", duplicate)
+                    self._storage.set_trial_state_values(tid, self._state.FAIL)
+                    continue
                 spec = TrialSpec(Candidate.from_key(trial.user_attrs["candidate"]), int(trial.user_attrs["seed"]))
-                outcome: TrialResult | TrialFailure
                 try:
-                    result = evaluate(spec)
+                    finished: Finished | BaseException = evaluate(spec)
                 except KeyboardInterrupt:
-                    trial.set_user_attr("interrupted", True)
-                    self.study.tell(trial, state=self._optuna.trial.TrialState.FAIL)
-                    self._fail_leftovers()
-                    raise
+                    finished = KeyboardInterrupt()
                 except Exception as error:  # stored, reported, and the study goes on
-                    outcome = TrialFailure(spec, f"{type(error).__name__}: {error}")
-                    trial.set_user_attr("error", outcome.message)
-                    self.study.tell(trial, state=self._optuna.trial.TrialState.FAIL)
-                else:
-                    outcome = result
-                    trial.set_user_attr("result", result.to_dict())
-                    self.study.tell(trial, [result.psnr, result.macs, result.latency_ms, result.peak_memory_bytes])
-                if on_done is not None:
-                    on_done(outcome)
+                    finished = error
+            outcome: TrialResult | TrialFailure
+            if isinstance(finished, KeyboardInterrupt):
+                self._finish(tid, {"interrupted": True})
+                self._enqueue(spec)  # for another worker, or for the next run
+                raise finished
+            if isinstance(finished, BaseException):
+                outcome = TrialFailure(spec, f"{type(finished).__name__}: {finished}")
+                self._finish(tid, {"error": outcome.message})
+            else:
+                outcome = finished.result
+                attrs = {"result": outcome.to_dict()}
+                if finished.picture is not None:
+                    attrs["picture"] = base64.b64encode(finished.picture).decode()
+                self._finish(tid, attrs, values=[outcome.psnr, outcome.macs, outcome.latency_ms,
+                                                 outcome.peak_memory_bytes])
+            ran += 1
+            if on_done is not None:
+                on_done(outcome)
+
+    def _finish(self, trial_id: int, attrs: dict[str, Any], values: list[float] | None = None) -> None:
+        """Store ``attrs``, then the state: COMPLETE with ``values``, or FAIL without. A trial that
+        another worker declared lost meanwhile (no heartbeat) has been queued again: this outcome
+        is dropped with a warning."""
+        try:
+            for key, value in attrs.items():
+                self._storage.set_trial_user_attr(trial_id, key, value)
+            state = self._state.FAIL if values is None else self._state.COMPLETE
+            self._storage.set_trial_state_values(trial_id, state, values)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            warnings.warn(f"trial {trial_id} was declared lost by another worker (no heartbeat for "
+                          f"{GRACE_BEATS * (self._beat or 0)} s) and queued again; this run's outcome is dropped",
+                          stacklevel=2)
+
+    @contextmanager
+    def _heartbeat(self, trial_id: int) -> Iterator[None]:
+        """Send heartbeats for ``trial_id`` from a thread while the trial runs (shared storages)."""
+        if not self._beat:
+            yield
+            return
+        interval = self._beat
+        self._storage.record_heartbeat(trial_id)
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(interval):
+                try:
+                    self._storage.record_heartbeat(trial_id)
+                except Exception as error:  # a storage hiccup: the next beat may get through
+                    logging.getLogger("upsamplekit").warning("heartbeat of trial %s failed: %s", trial_id, error)
+
+        thread = threading.Thread(target=beat, name=f"upsamplekit-heartbeat-{trial_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
 
-def _engine_kwargs(url: str) -> dict[str, Any]:
-    return {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
-
-
-def _describe(url: str) -> str:
-    if url.startswith("sqlite:///"):
-        return repr(str(Path(url[len("sqlite:///"):])))
-    return repr(url.split("@")[-1])
+def _key(trial: Any) -> tuple[str, int] | None:
+    candidate, seed = trial.user_attrs.get("candidate"), trial.user_attrs.get("seed")
+    return None if candidate is None or seed is None else (candidate, int(seed))
