@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from upsamplekit.cli import app
+from upsamplekit.study.engine.optuna import OptunaEngine
 
 TINY = ["--upsamplers", "bilinear,transposed", "--schedules", "2", "--scale", "2", "--steps", "4", "--seeds", "2",
         "--batch-size", "2", "--crop", "16", "--val-crops", "1", "--val-size", "32", "--latency-size", "8",
@@ -45,7 +46,11 @@ def test_tiny_study_writes_everything_and_resumes(tmp_path: Path) -> None:
     data = json.loads((out / "results.json").read_text())
     assert len(data["trials"]) == 4 and {t["seed"] for t in data["trials"]} == {0, 1}
     assert all(t["train_seconds"] > 0 and t["macs"] > 0 and t["peak_memory_bytes"] > 0 for t in data["trials"])
-    assert sorted(os.listdir(out / "images")) == ["bilinear@2.png", "transposed@2.png"]
+    with OptunaEngine(f"sqlite:///{out / 'study.db'}", "upsamplekit-study", create=False) as engine:
+        assert sorted(engine.pictures()) == ["bilinear@2", "transposed@2"]  # the seed-0 reconstructions
+    # The report command writes the same report from the storage alone.
+    result = CliRunner().invoke(app, ["report", "--out", str(out)])
+    assert result.exit_code == 0 and json.loads((out / "results.json").read_text()) == data
     # The same command again: nothing is trained, the stored numbers come back unchanged.
     code, stdout, stderr = study(*TINY, "--out", str(out))
     assert code == 0 and "already finished" in stderr

@@ -23,11 +23,12 @@ import numpy as np
 import torch
 
 from .. import __version__
+from ..errors import InvalidArgumentError
 from .analysis import summarize
 from .config import StudyConfig
 from .core import Workbench
 from .engine.base import Engine, Finished, Progress, TrialFailure, TrialSpec
-from .engine.optuna import OptunaEngine, SettingsMismatchError, describe
+from .engine.optuna import OptunaEngine, SettingsMismatchError, describe, storage_kind
 from .results import Candidate, StudySummary, TrialResult
 
 __all__ = ["run_study", "run_worker", "write_study_report", "StudyRun", "open_engine", "machine_info",
@@ -90,6 +91,9 @@ def run_study(config: StudyConfig, progress: bool = True, submit_only: bool = Fa
     ``submit_only`` queues the trials and returns without running any. On ``KeyboardInterrupt``
     the report of what is finished is written before the interrupt propagates.
     """
+    if submit_only and storage_kind(config.storage or "sqlite:") == "sqlite":
+        raise InvalidArgumentError("submit_only needs shared storage (--storage postgresql://... or "
+                                   "journal:/shared/path/study.log): workers cannot join the default SQLite study")
     Path(config.out).mkdir(parents=True, exist_ok=True)
     if config.threads:
         torch.set_num_threads(config.threads)

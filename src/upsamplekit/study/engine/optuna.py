@@ -136,9 +136,11 @@ def open_storage(url: str, heartbeat: int | None = None) -> Any:
         raise StorageError(f"storage {describe(url)} needs the database driver {error.name!r}, which is not "
                            f"installed: {hint}") from None
     except (sqlalchemy.exc.SQLAlchemyError, OSError, ValueError) as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise StorageError(f"the study storage {describe(url)} cannot be opened ({first}); it was left "
-                           "untouched: check the URL, the server and the credentials, or move the file aside") from None
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        advice = ("check the URL, that the server runs and is reachable from here, and the user name and password"
+                  if kind == "rdb" else "move it aside, or choose another --out / --storage")
+        raise StorageError(f"the study storage {describe(url)} cannot be opened "
+                           f"({reason[0] if reason else type(error).__name__}); it was left untouched: {advice}") from None
 
 
 def _engine_kwargs(url: str) -> dict[str, Any]:
