@@ -157,6 +157,31 @@ def test_study_command_works_alongside_a_worker(postgres_url: str, tmp_path: Pat
         assert {k: trial[k] for k in EXACT} == {k: reference[k] for k in EXACT}
 
 
+def test_sigterm_queues_the_trial_in_flight_again_at_once(tmp_path: Path) -> None:
+    """A scheduler's SIGTERM (preemption, scancel, a deleted pod) stops a worker like Ctrl-C: its trial is
+    queued again immediately, without waiting for the heartbeat to go stale."""
+    storage = f"journal:{tmp_path / 'study.log'}"
+    code, stderr = invoke("study", *SETTINGS, "--storage", storage, "--study-name", "s", "--submit-only",
+                          "--heartbeat", "60", "--out", str(tmp_path))
+    assert code == 0, stderr
+    worker = cli("worker", "--storage", storage, "--study-name", "s", "--threads", "1", "--no-progress")
+    owner, deadline = f"{socket.gethostname()}:{worker.pid}", time.monotonic() + 120
+    while not [t for t in load(storage).get_trials(states=(optuna.trial.TrialState.RUNNING,))
+               if t.user_attrs.get("worker") == owner]:
+        assert time.monotonic() < deadline and worker.poll() is None, "the worker never started a trial"
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGTERM)
+    code, _, stderr = finish(worker, timeout=60)
+    assert code == 130 and "queued again" in stderr
+    trials = load(storage).get_trials()
+    stopped = [t for t in trials if t.state.name == "FAIL"]
+    assert len(stopped) == 1 and stopped[0].user_attrs["interrupted"] is True
+    spec = (stopped[0].user_attrs["candidate"], stopped[0].user_attrs["seed"])
+    queued = {(t.user_attrs["candidate"], t.user_attrs["seed"]) for t in trials if t.state.name == "WAITING"}
+    done = {(t.user_attrs["candidate"], t.user_attrs["seed"]) for t in trials if t.state.name == "COMPLETE"}
+    assert spec in queued and queued | done == SPECS and not queued & done
+
+
 # ----------------------------------------------------------------------------------------- bad input
 def test_unreachable_server_and_wrong_password_are_clear_errors(postgres, tmp_path: Path) -> None:
     with socket.socket() as s:

@@ -1,14 +1,17 @@
 """``upsamplekit study``: which upsampler and which factor schedule is best for a decoder?
+``upsamplekit worker`` joins a study in shared storage; ``upsamplekit report`` writes its report.
 
-Its options are generated from :class:`upsamplekit.study.config.StudyConfig`, so the help, the
+The study's options are generated from :class:`upsamplekit.study.config.StudyConfig`, so the help, the
 TOML keys and the library agree.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import signal
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -27,6 +30,10 @@ machine (docs/distributed.md).
 """
 
 
+#: The storage URL can come from this environment variable (keeps a password out of `ps` and shell history).
+STORAGE_ENV = "UPSAMPLEKIT_STORAGE"
+
+
 def _show(value: Any) -> str:
     if isinstance(value, list):
         return ",".join("x".join(map(str, v)) if isinstance(v, list) else str(v) for v in value) or "(all)"
@@ -37,8 +44,9 @@ def _config_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for f in reversed(dataclasses.fields(StudyConfig)):
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default  # type: ignore[misc]
         quick = f" (--quick: {_show(QUICK[f.name])})" if f.name in QUICK else ""
+        env = {"envvar": STORAGE_ENV, "show_envvar": True} if f.name == "storage" else {}
         command = click.option(f"--{f.name.replace('_', '-')}", f.name, default=None, metavar="VALUE",
-                               help=f"{f.metadata['help']} [default: {_show(default)}{quick}]")(command)
+                               help=f"{f.metadata['help']} [default: {_show(default)}{quick}]", **env)(command)
     return command
 
 
@@ -62,7 +70,8 @@ def study(config_file: str | None, quick: bool, submit_only: bool, progress: boo
     click.echo(f"{len(candidates)} candidates x {config.seeds} seeds, {config.steps} steps each, "
                f"task {config.task} x{config.scale}; output in {config.out}/", err=True)
     try:
-        run = run_study(config, progress=progress, submit_only=submit_only)
+        with _sigterm_as_interrupt():
+            run = run_study(config, progress=progress, submit_only=submit_only)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished trials are stored; rerun the same command to resume "
                    f"(partial report in {config.out}/report.html)", err=True)
@@ -87,7 +96,7 @@ Start as many as you like, on any machines that reach the storage; each takes qu
 until none is left. A worker killed mid-trial loses that trial only: another worker runs it
 again after 3 missed heartbeats.
 """)
-@click.option("--storage", required=True, metavar="URL",
+@click.option("--storage", required=True, metavar="URL", envvar=STORAGE_ENV, show_envvar=True,
               help="The study's shared storage: postgresql://user:password@host/db, mysql://..., or "
                    "journal:/shared/path/study.log (SQLite is for one process).")
 @click.option("--study-name", required=True, metavar="NAME", help="The study to join (made by `upsamplekit study`).")
@@ -101,7 +110,8 @@ def worker(storage: str, study_name: str, threads: int, progress: bool) -> None:
     from ..study.runner import run_worker
 
     try:
-        run = run_worker(storage, study_name, threads=threads, progress=progress)
+        with _sigterm_as_interrupt():
+            run = run_worker(storage, study_name, threads=threads, progress=progress)
     except KeyboardInterrupt:
         click.echo("\ninterrupted: the trial in flight is queued again for another worker", err=True)
         raise SystemExit(130) from None
@@ -121,7 +131,7 @@ Examples:
 """)
 @click.option("--out", default="upsamplekit-study", show_default=True, metavar="DIR",
               help="Where to write the report (and, without --storage, the folder holding study.db).")
-@click.option("--storage", default="", metavar="URL", help="The study's storage (default: sqlite in --out).")
+@click.option("--storage", default="", metavar="URL", envvar=STORAGE_ENV, show_envvar=True, help="The study's storage (default: sqlite in --out).")
 @click.option("--study-name", default="upsamplekit-study", show_default=True, metavar="NAME",
               help="Name of the study in the storage.")
 def report(out: str, storage: str, study_name: str) -> None:
@@ -134,6 +144,20 @@ def report(out: str, storage: str, study_name: str) -> None:
         click.echo(f"{run.summary.pending} trials still pending: this report shows the "
                    f"{len(run.summary.trials)} finished ones", err=True)
     _show_results(run, fail=False)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler preempting or cancelling the job: SLURM, Kubernetes) stops like Ctrl-C: the
+    trial in flight is queued again at once instead of waiting for its heartbeat to go stale."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _show_results(run: Any, fail: bool = True) -> None:

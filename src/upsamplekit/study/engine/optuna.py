@@ -234,7 +234,7 @@ class OptunaEngine(Engine):
                                "process (concurrent writers fail with 'database is locked'). Create the study with "
                                "--storage postgresql://... or --storage journal:/shared/path/study.log")
         self._lock: _Lock | None = None
-        if create and self.kind == "sqlite":
+        if create and self.kind == "sqlite" and url.startswith("sqlite:///"):  # a file, not sqlite:// in memory
             path = Path(url[len("sqlite:///"):])
             path.parent.mkdir(parents=True, exist_ok=True)
             self._lock = _Lock(path.with_name(path.name + ".lock"), describe(url))
