@@ -16,6 +16,7 @@ installs it (as root, with apt-get).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import pwd
@@ -218,19 +219,18 @@ class _Cluster:
             shutil.rmtree(self.base, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """A PostgreSQL server for this test session: a fresh cluster on a free port of 127.0.0.1, password
-    authentication only, stopped and deleted at the end. Fails (does not skip) when no server is installed."""
+@contextlib.contextmanager
+def running_server() -> Iterator[PostgresServer]:
+    """A fresh cluster on a free port of 127.0.0.1, password authentication only, stopped and deleted on
+    exit; RuntimeError (with the server log) when it cannot start. Also used by benchmarks/bench_distributed.py."""
     bin_dir = find_server_bin()
     if bin_dir is None:
-        pytest.fail("the PostgreSQL tests need the server programs initdb, pg_ctl and postgres, found neither on "
-                    f"PATH nor under /usr/lib/postgresql/*/bin: {INSTALL_HINT}", pytrace=False)
+        raise RuntimeError("the PostgreSQL tests need the server programs initdb, pg_ctl and postgres, found neither "
+                           f"on PATH nor under /usr/lib/postgresql/*/bin: {INSTALL_HINT}")
     # Not pytest's tmp_path_factory: its directories are private to the user running pytest, and as root the
     # server runs as `postgres`, which must reach the cluster directory.
     base = Path(tempfile.mkdtemp(prefix="upsamplekit-postgres-"))
     cluster = _Cluster(bin_dir, base)
-    failure = None
     try:
         cluster.prepare()
         cluster.init()
@@ -251,19 +251,22 @@ def postgres() -> Iterator[PostgresServer]:
                 time.sleep(0.1)
         # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" -> "15.18"
         version = re.search(r"\d+(?:\.\d+)*", cluster.run("postgres", "--version").stdout).group()
-    except RuntimeError as error:
-        failure = str(error)
-    except BaseException:
-        cluster.cleanup()
-        raise
-    if failure is not None:
-        cluster.cleanup()
-        pytest.fail(f"could not start the PostgreSQL test server: {failure}", pytrace=False)
-    try:
         yield PostgresServer(host="127.0.0.1", port=port, user=SUPERUSER, password=cluster.password,
                              version=version, data_dir=cluster.data_dir, log_path=cluster.log_path)
     finally:
         cluster.cleanup()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for this test session (:func:`running_server`). Fails (does not skip) when no
+    server is installed or it cannot start."""
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(running_server())
+        except RuntimeError as error:
+            pytest.fail(f"could not start the PostgreSQL test server: {error}", pytrace=False)
+        yield server
 
 
 @pytest.fixture

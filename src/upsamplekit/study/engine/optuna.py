@@ -291,8 +291,9 @@ class OptunaEngine(Engine):
                 f"cannot be reused: {'; '.join(differences)}. Use the stored settings, or another --out / --study-name")
 
     # ------------------------------------------------------------------------------ reading
-    def _trials(self, *states: Any) -> list[Any]:
-        return self._storage.get_all_trials(self._study_id, deepcopy=False, states=states or None)
+    def _trials(self, *states: Any) -> list[optuna.trial.FrozenTrial]:
+        # Through the study: for RDB storages Optuna caches finished trials, so a scan fetches only new ones.
+        return self.study.get_trials(deepcopy=False, states=states or None)
 
     def results(self) -> list[TrialResult]:
         done: dict[tuple[str, int], TrialResult] = {}
@@ -333,8 +334,10 @@ class OptunaEngine(Engine):
         return out
 
     def progress(self) -> Progress:
-        counts = Counter(t.state for t in self._trials())
-        return Progress(len(self.results()), counts[self._state.RUNNING], counts[self._state.WAITING])
+        trials = self._trials()
+        counts = Counter(t.state for t in trials)
+        finished = {_key(t) for t in trials if t.state == self._state.COMPLETE and "result" in t.user_attrs}
+        return Progress(len(finished), counts[self._state.RUNNING], counts[self._state.WAITING])
 
     # ------------------------------------------------------------------------------ queueing
     def _enqueue(self, spec: TrialSpec) -> None:
