@@ -230,3 +230,21 @@ def test_sqlite_is_for_one_process(tmp_path: Path) -> None:
     code, stderr = invoke("study", *SETTINGS, "--out", str(tmp_path), "--submit-only")
     assert code == 2 and "submit_only needs shared storage" in stderr
     assert not (tmp_path / "study.db").exists()
+
+
+def test_a_worker_without_the_studys_images_says_so(tmp_path: Path) -> None:
+    from PIL import Image
+
+    images = tmp_path / "photos"
+    images.mkdir()
+    for i in range(3):
+        Image.new("RGB", (40, 40 + i), (10 * i, 80, 160)).save(images / f"p{i}.png")
+    storage = f"journal:{tmp_path / 'study.log'}"
+    code, stderr = invoke("study", *SETTINGS, "--images", str(images), "--storage", storage, "--study-name", "s",
+                          "--submit-only", "--out", str(tmp_path / "out"))
+    assert code == 0, stderr
+    images.rename(tmp_path / "elsewhere")  # as on a machine without the shared disk
+    code, stderr = invoke("worker", "--storage", storage, "--study-name", "s")
+    assert code == 2 and "study 's' cannot run on this machine: images must be an existing folder" in stderr
+    assert "at the same paths" in stderr
+    assert all(t.state.name == "WAITING" for t in load(storage).get_trials())

@@ -171,6 +171,10 @@ def test_storage_urls_and_joining_are_checked(tmp_path: Path) -> None:
         pass
     with pytest.raises(StudyNotFoundError, match=r"study_name 'other' is not a study in .* \(it has 's'\)"):
         OptunaEngine(f"sqlite:///{tmp_path / 'study.db'}", "other", create=False)
+    for missing in (f"sqlite:///{tmp_path / 'none.db'}", f"journal:{tmp_path / 'none.log'}"):
+        with pytest.raises(StudyNotFoundError, match=r"there is no study storage at .*none.* \(no such file\)"):
+            OptunaEngine(missing, "s", create=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.db", "study.db.lock"]  # nothing was created
 
 
 def test_journal_heartbeat_fails_a_silent_trial_and_another_worker_retries_it(tmp_path: Path) -> None:

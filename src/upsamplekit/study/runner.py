@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, UpsampleError
 from .analysis import summarize
 from .config import StudyConfig
 from .core import Workbench
@@ -133,7 +133,11 @@ def run_worker(storage: str, study_name: str, threads: int = 0, progress: bool =
     config = StudyConfig.from_shared(meta["config"], storage=storage, threads=threads)
     if threads:
         torch.set_num_threads(threads)
-    bench = Workbench.prepare(config)
+    try:
+        bench = Workbench.prepare(config)
+    except UpsampleError as error:
+        raise type(error)(f"study {study_name!r} cannot run on this machine: {error}. A worker needs the study's "
+                          "--images folder and --decoder module at the same paths as where it was made") from None
     with open_engine(config, create=False, worker=True) as engine:
         ran = _work(engine, bench, config.steps, progress, total=len(meta["candidates"]) * meta["seeds"])
         summary, failures = _summary(engine)

@@ -119,12 +119,11 @@ def open_storage(url: str, heartbeat: int | None = None) -> Any:
         with _quiet_optuna():
             retry = _retry_callback() if heartbeat else None
             if kind == "journal":
-                path = url.split(":", 1)[1]
-                path = path[2:] if path.startswith("//") else path
-                if not path or not Path(path).parent.is_dir():
+                path = _file_of(url)
+                if path is None or not path.parent.is_dir():
                     raise StorageError(f"storage {describe(url)}: the folder of the journal file must exist "
-                                       f"(a disk every worker sees), but {str(Path(path).parent)!r} does not")
-                backend = optuna.storages.journal.JournalFileBackend(path)
+                                       f"(a disk every worker sees), but {str(path and path.parent)!r} does not")
+                backend = optuna.storages.journal.JournalFileBackend(str(path))
                 return _HeartbeatJournalStorage(backend, heartbeat, retry)
             kwargs: dict[str, Any] = {"engine_kwargs": _engine_kwargs(url)}
             if heartbeat:
@@ -141,6 +140,17 @@ def open_storage(url: str, heartbeat: int | None = None) -> Any:
                   if kind == "rdb" else "move it aside, or choose another --out / --storage")
         raise StorageError(f"the study storage {describe(url)} cannot be opened "
                            f"({reason[0] if reason else type(error).__name__}); it was left untouched: {advice}") from None
+
+
+def _file_of(url: str) -> Path | None:
+    """The file of a SQLite or journal URL (None for a server, or SQLite in memory)."""
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///"):])
+    if storage_kind(url) == "journal":
+        path = url.split(":", 1)[1]
+        path = path[2:] if path.startswith("//") else path
+        return Path(path) if path else None
+    return None
 
 
 def _engine_kwargs(url: str) -> dict[str, Any]:
@@ -234,8 +244,11 @@ class OptunaEngine(Engine):
                                "process (concurrent writers fail with 'database is locked'). Create the study with "
                                "--storage postgresql://... or --storage journal:/shared/path/study.log")
         self._lock: _Lock | None = None
-        if create and self.kind == "sqlite" and url.startswith("sqlite:///"):  # a file, not sqlite:// in memory
-            path = Path(url[len("sqlite:///"):])
+        path = _file_of(url)
+        if not create and path is not None and not path.is_file():
+            raise StudyNotFoundError(f"there is no study storage at {describe(url)} (no such file): create the study "
+                                     "with `upsamplekit study` first, or check --out / --storage")
+        if create and self.kind == "sqlite" and path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._lock = _Lock(path.with_name(path.name + ".lock"), describe(url))
         try:
