@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import os
 import platform
 import sys
@@ -157,12 +158,13 @@ def _work(engine: Engine, bench: Workbench, steps: int, progress: bool, total: i
     """Work on the queued trials with a progress bar (in training steps; trials finished by other
     workers count in full) until none is queued or running anywhere."""
     from tqdm.auto import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
     start = engine.progress()
     todo = start.running + start.waiting
     total = total if total is not None else start.finished + todo
     bar = tqdm(total=todo * steps, unit="step", disable=not progress or not todo, file=sys.stderr,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps [{elapsed}<{remaining}] "
+               bar_format="{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps [{elapsed}<{remaining}]"
                           "{postfix}")
     partial = 0
 
@@ -193,7 +195,8 @@ def _work(engine: Engine, bench: Workbench, steps: int, progress: bool, total: i
 
     show(start)
     try:
-        return engine.work(evaluate, on_done, on_wait=show)
+        with logging_redirect_tqdm([logging.getLogger("upsamplekit.study")]):  # "trial 3 lost its worker" lines
+            return engine.work(evaluate, on_done, on_wait=show)
     finally:
         bar.close()
 

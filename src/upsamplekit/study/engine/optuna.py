@@ -56,6 +56,7 @@ DIRECTIONS = ("maximize", "minimize", "minimize", "minimize")
 GRACE_BEATS = 3
 #: How often a trial whose worker died is queued again before it is reported as failed.
 MAX_RETRY = 3
+_log = logging.getLogger("upsamplekit.study")
 _BEAT = "upsamplekit:heartbeat"  # the journal's heartbeat, a trial system attribute
 _SCHEMES = "postgresql://user:password@host:port/database, mysql://..., journal:/shared/path/study.log or " \
            "sqlite:///path/study.db"
@@ -165,6 +166,11 @@ def _retry_callback() -> Callable[[optuna.Study, optuna.trial.FrozenTrial], None
 
     def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         trial.system_attrs.pop(_BEAT, None)  # the copy must not inherit the dead worker's last beat
+        tries = len(trial.system_attrs.get("retry_history", [])) + 1
+        again = "queued again" if tries <= MAX_RETRY else f"not queued again ({tries} lost runs)"
+        _log.warning("trial %d (%s seed %s) lost its worker %s (no heartbeat): %s", trial.number,
+                     trial.user_attrs.get("candidate"), trial.user_attrs.get("seed"), trial.user_attrs.get("worker"),
+                     again)
         retry(study, trial)
 
     return callback
@@ -367,7 +373,8 @@ class OptunaEngine(Engine):
 
     def _requeue_leftovers(self) -> None:
         """One process owns a SQLite study (its lock is held): what is RUNNING was left by a process
-        that died, and what is WAITING by one that stopped; fail them and queue them again."""
+        that died, and what is WAITING by one that stopped; mark them interrupted (``submit``
+        queues what the current grid still needs)."""
         for trial in self._trials(self._state.RUNNING, self._state.WAITING):
             self._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
             self._storage.set_trial_state_values(trial._trial_id, self._state.FAIL)
@@ -474,7 +481,7 @@ class OptunaEngine(Engine):
                 try:
                     self._storage.record_heartbeat(trial_id)
                 except Exception as error:  # a storage hiccup: the next beat may get through
-                    logging.getLogger("upsamplekit").warning("heartbeat of trial %s failed: %s", trial_id, error)
+                    _log.warning("heartbeat of trial %s failed: %s", trial_id, error)
 
         thread = threading.Thread(target=beat, name=f"upsamplekit-heartbeat-{trial_id}", daemon=True)
         thread.start()
