@@ -281,6 +281,9 @@ class OptunaEngine(Engine):
             raise
 
     def close(self) -> None:
+        if isinstance(getattr(self, "_storage", None), optuna.storages.RDBStorage):
+            self._storage.remove_session()
+            self._storage.engine.dispose()  # the connection pool: a server counts its connections
         if self._lock is not None:
             self._lock.release()
 
