@@ -56,6 +56,8 @@ DIRECTIONS = ("maximize", "minimize", "minimize", "minimize")
 GRACE_BEATS = 3
 #: How often a trial whose worker died is queued again before it is reported as failed.
 MAX_RETRY = 3
+#: How often a worker with nothing queued looks again (for retries, and to exit soon after the last result).
+POLL_SECONDS = 1.0
 _log = logging.getLogger("upsamplekit.study")
 _BEAT = "upsamplekit:heartbeat"  # the journal's heartbeat, a trial system attribute
 _SCHEMES = "postgresql://user:password@host:port/database, mysql://..., journal:/shared/path/study.log or " \
@@ -419,7 +421,7 @@ class OptunaEngine(Engine):
                     return ran
                 if on_wait is not None:
                     on_wait(progress)
-                time.sleep(min(self._beat or 1, 5))
+                time.sleep(POLL_SECONDS)
                 continue
             tid = trial._trial_id
             with self._heartbeat(tid):
