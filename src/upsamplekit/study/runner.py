@@ -149,7 +149,6 @@ def write_study_report(out: str | Path, storage: str = "", study_name: str = "up
     """Write the report of ``study_name`` in ``storage`` (default: ``study.db`` in ``out``) into
     ``out``, from the storage alone; workers may still be running (pending trials are counted)."""
     config = StudyConfig(out=str(out), storage=storage, study_name=study_name)
-    Path(out).mkdir(parents=True, exist_ok=True)
     with open_engine(config, create=False) as engine:
         return _report(engine, out, 0)
 
