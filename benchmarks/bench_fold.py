@@ -48,8 +48,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from upsamplekit.decoder import Decoder
-from upsamplekit.fold import FoldedConv, fold
-from upsamplekit.fold.transposed import fold_transposed
+from upsamplekit.folding import FoldedConv, fold
+from upsamplekit.folding.transposed import fold_transposed
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import load, machine, publish  # noqa: E402

@@ -29,9 +29,9 @@ import numpy as np
 import torch
 
 from upsamplekit import explain, resize
-from upsamplekit.explain import compare_images, load_image
-from upsamplekit.explain.images import degrade
-from upsamplekit.explain.plot import plot_compare
+from upsamplekit.explainer import compare_images, load_image
+from upsamplekit.explainer.images import degrade
+from upsamplekit.explainer.plot import plot_compare
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidTypeError",
     "OutputTooLargeError",
+    "MissingDependencyError",
     "closest",
     "unknown_choice",
 ]
@@ -34,6 +35,10 @@ class InvalidTypeError(UpsampleError, TypeError):
 
 class OutputTooLargeError(InvalidArgumentError):
     """The requested output would exceed the allocation guard."""
+
+
+class MissingDependencyError(UpsampleError, ImportError):
+    """A feature needs an optional package that is not installed; the message names the extra."""
 
 
 def closest(name: str, choices: Iterable[str]) -> str | None:

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from upsamplekit.explain.calls import Call, Request
-from upsamplekit.explain.parse import Constant, Nested, Symbol
+from upsamplekit.explainer.calls import Call, Request
+from upsamplekit.explainer.parse import Constant, Nested, Symbol
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from upsamplekit.cli import app
-from upsamplekit.explain import explain
+from upsamplekit.explainer import explain
 
 A = "torch: nn.Upsample(scale_factor=2, mode='bilinear')"
 B = "convtranspose: bilinear(kernel=4, stride=2, padding=1)"

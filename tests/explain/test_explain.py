@@ -16,9 +16,9 @@ import torch.nn.functional as F
 
 from upsamplekit import Resampling, resize
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError
-from upsamplekit.explain import explain, parse_call
-from upsamplekit.explain.calls import Transposed
-from upsamplekit.explain.compare import PROBES, probes
+from upsamplekit.explainer import explain, parse_call
+from upsamplekit.explainer.calls import Transposed
+from upsamplekit.explainer.compare import PROBES, probes
 
 from tests.explain.real import make_bilinear_weights
 

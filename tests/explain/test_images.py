@@ -12,9 +12,9 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from upsamplekit import resize
 from upsamplekit.errors import InvalidArgumentError
-from upsamplekit.explain import compare_images, load_image
-from upsamplekit.explain.images import BUNDLED, degrade
-from upsamplekit.explain.plot import plot_compare
+from upsamplekit.explainer import compare_images, load_image
+from upsamplekit.explainer.images import BUNDLED, degrade
+from upsamplekit.explainer.plot import plot_compare
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import pytest
 
 from upsamplekit import Resampling
 from upsamplekit.errors import InvalidArgumentError
-from upsamplekit.explain import CallParseError, parse_call
-from upsamplekit.explain.calls import Transposed
-from upsamplekit.explain.vocab import rebuild, render
+from upsamplekit.explainer import CallParseError, parse_call
+from upsamplekit.explainer.calls import Transposed
+from upsamplekit.explainer.vocab import rebuild, render
 
 P = Resampling.preset
 

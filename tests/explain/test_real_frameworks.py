@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from upsamplekit.explain import explain
-from upsamplekit.explain.compare import probes, resolve_requests
+from upsamplekit.explainer import explain
+from upsamplekit.explainer.compare import probes, resolve_requests
 
 from tests.explain.real import run_real
 

@@ -17,7 +17,7 @@ from torch import nn
 import upsamplekit
 from upsamplekit.decoder import Decoder
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError, UpsampleError
-from upsamplekit.fold import FoldedConv, FoldReport, fold
+from upsamplekit.folding import FoldedConv, FoldReport, fold
 from upsamplekit.nn import Interpolate, ResizeConv, TransposedConv
 
 torch.set_num_threads(1)
@@ -43,7 +43,7 @@ def pair(mode: str = "nearest", channels: int = 3, dtype: torch.dtype = torch.fl
 def test_the_package_is_callable_and_the_function() -> None:
     model = pair()
     assert isinstance(upsamplekit.fold(model)[1], FoldedConv)
-    assert upsamplekit.fold.fold is fold and "fold" in upsamplekit.__all__
+    assert upsamplekit.folding.fold is fold and "fold" in upsamplekit.__all__
 
 
 def test_sequential_keeps_its_type_keys_and_the_original() -> None:
@@ -277,7 +277,7 @@ def test_bad_input() -> None:
 
 
 def test_a_wrong_fold_is_caught_on_the_example(monkeypatch: pytest.MonkeyPatch) -> None:
-    import upsamplekit.fold.module as module
+    import upsamplekit.folding.module as module
 
     real = module._fold_parameters
     def wrong(spec: object, w: torch.Tensor, b: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -285,7 +285,7 @@ def test_a_wrong_fold_is_caught_on_the_example(monkeypatch: pytest.MonkeyPatch) 
         return weight * 1.01, bias
 
     monkeypatch.setattr(module, "_fold_parameters", wrong)
-    monkeypatch.setattr("upsamplekit.fold.graph.FASTER", float("inf"))  # keep it whatever the timing
+    monkeypatch.setattr("upsamplekit.folding.graph.FASTER", float("inf"))  # keep it whatever the timing
     with pytest.raises(UpsampleError, match="differs from the original on example_input"):
         fold(pair(), torch.randn(1, 3, 6, 6))
 

@@ -19,9 +19,9 @@ import pytest
 import torch
 from torch import nn
 
-from upsamplekit.fold.interp import conv_info, fold_conv, upsampling
-from upsamplekit.fold.sources import fold_layer
-from upsamplekit.fold.transposed import fold_transposed
+from upsamplekit.folding.interp import conv_info, fold_conv, upsampling
+from upsamplekit.folding.sources import fold_layer
+from upsamplekit.folding.transposed import fold_transposed
 from upsamplekit.nn import Interpolate, ResizeConv, TransposedConv
 
 torch.set_num_threads(1)
@@ -216,7 +216,7 @@ def test_tf_linear_at_scale_3_is_left_alone() -> None:
 @pytest.mark.parametrize("kind", ["nearest", "bilinear", "nearest x4 3-D", "transposed"])
 def test_row_and_image_chunks(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Large outputs run a few images, or bands of rows of one image, at a time: force both."""
-    import upsamplekit.fold.module as module
+    import upsamplekit.folding.module as module
 
     torch.manual_seed(0)
     if kind == "transposed":

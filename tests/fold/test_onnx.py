@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from upsamplekit.decoder import Decoder
-from upsamplekit.fold import fold
+from upsamplekit.folding import fold
 
 ort = pytest.importorskip("onnxruntime")
 torch.set_num_threads(1)

@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from upsamplekit import Resampling
-from upsamplekit.fold.interp import phases_of
-from upsamplekit.fold.plan import AxisPlan, border_extent, exact_extension, hr_source
+from upsamplekit.folding.interp import phases_of
+from upsamplekit.folding.plan import AxisPlan, border_extent, exact_extension, hr_source
 
 NEAREST2 = (((0, 1.0),), ((0, 1.0),))
 LINEAR2 = (((-1, 0.25), (0, 0.75)), ((0, 0.75), (1, 0.25)))

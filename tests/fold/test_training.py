@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from upsamplekit.fold import FoldedConv, fold
+from upsamplekit.folding import FoldedConv, fold
 
 torch.set_num_threads(1)
 
@@ -40,7 +40,7 @@ def test_gradients_equal_the_original(kind: str) -> None:
     original = _pair(kind).train()
     x = torch.randn(2, 3, 5, 7, dtype=torch.float64)
     if kind == "transposed":
-        from upsamplekit.fold.transposed import fold_transposed
+        from upsamplekit.folding.transposed import fold_transposed
         folded = nn.Sequential(fold_transposed(original[0])).train()
     else:
         folded = fold(original).train()

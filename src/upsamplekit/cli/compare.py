@@ -45,8 +45,8 @@ def compare(image: str, scale: int, methods: tuple[str, ...], out: str, train_st
     chelsea, ... Learned methods are trained briefly on crops of the same image (their scores are
     therefore optimistic) or skipped with --train-steps 0.
     """
-    from ..explain.images import DEFAULT_METHODS, compare_images
-    from ..explain.plot import plot_compare
+    from ..explainer.images import DEFAULT_METHODS, compare_images
+    from ..explainer.plot import plot_compare
 
     def progress(name: str) -> None:
         click.echo(f"running {name}", err=True)

@@ -55,7 +55,7 @@ def explain(a: str, b: str, sizes: tuple[tuple[int, int], ...], atol: float, see
     Prefixes: torch, keras, tf, jax, onnx, cv2, pillow, convtranspose, upsamplekit. The calls
     are parsed, never run as code; both run through upsamplekit's engine on five probe images.
     """
-    from ..explain import explain as run
+    from ..explainer import explain as run
 
     result = run(a, b, sizes=list(sizes) or None, atol=atol, seed=seed, fix=not no_fix)
     click.echo(result.to_json() if as_json else str(result))

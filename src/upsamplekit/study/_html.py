@@ -324,7 +324,7 @@ def _recommendation_html(summary: StudySummary) -> str:
 
 
 def html_text(summary: StudySummary) -> str:
-    from .. import __version__
+    from .._version import __version__
 
     plots = [pareto_plot_data(summary, cost) for cost in COSTS]
     figures = []

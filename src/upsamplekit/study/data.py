@@ -17,8 +17,9 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InvalidArgumentError
+from ..images import bundled_image, read_image_file
 
-__all__ = ["Image", "Split", "bundled_images", "folder_images", "load_split", "to_rgb_tensor", "BUNDLED_TRAIN", "BUNDLED_VAL"]
+__all__ = ["Image", "Split", "bundled_images", "folder_images", "load_split", "BUNDLED_TRAIN", "BUNDLED_VAL"]
 
 BUNDLED_VAL = ("astronaut", "coffee", "brick")
 BUNDLED_TRAIN = ("chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina", "stereo_motorcycle",
@@ -46,26 +47,6 @@ class Split:
     source: str
 
 
-def to_rgb_tensor(array: np.ndarray) -> torch.Tensor:
-    """An image array (H, W[, C]) as float32 (3, H, W) in [0, 1]: uint8 divided by 255, bool as 0/1,
-    other floats rescaled to [0, 1] only if they leave it; alpha dropped, grey repeated."""
-    if array.dtype == np.uint8:
-        values = array.astype(np.float32) / 255.0
-    elif array.dtype == bool:
-        values = array.astype(np.float32)
-    else:
-        values = array.astype(np.float32)
-        low, high = float(values.min()), float(values.max())
-        values = (values - low) / max(high - low, 1e-12) if low < 0 or high > 1 else values
-    if values.ndim == 2:
-        values = np.repeat(values[:, :, None], 3, axis=2)
-    return torch.from_numpy(np.ascontiguousarray(values[:, :, :3])).permute(2, 0, 1).contiguous()
-
-
-def _to_tensor(array: np.ndarray) -> torch.Tensor:
-    return _shrink(to_rgb_tensor(array))
-
-
 def _shrink(pixels: torch.Tensor) -> torch.Tensor:
     longest = max(pixels.shape[1:])
     if longest <= MAX_SIDE:
@@ -76,21 +57,11 @@ def _shrink(pixels: torch.Tensor) -> torch.Tensor:
 
 def bundled_images(names: tuple[str, ...]) -> list[Image]:
     """scikit-image's bundled photographs by name (``stereo_motorcycle`` is its left view)."""
-    import skimage.data
-
-    images = []
-    for name in names:
-        array = getattr(skimage.data, name)()
-        if isinstance(array, tuple):
-            array = array[0]
-        images.append(Image(name, _to_tensor(np.asarray(array))))
-    return images
+    return [Image(name, _shrink(bundled_image(name))) for name in names]
 
 
 def folder_images(folder: str | Path) -> list[Image]:
     """Every PNG/JPEG file directly in ``folder``, sorted by name, read with Pillow."""
-    from PIL import Image as PILImage, UnidentifiedImageError
-
     path = Path(folder)
     if not path.is_dir():
         raise DataError(f"images must be an existing folder, but {str(path)!r} "
@@ -98,15 +69,7 @@ def folder_images(folder: str | Path) -> list[Image]:
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS and p.is_file())
     if not files:
         raise DataError(f"images folder {str(path)!r} has no PNG or JPEG files (looked for {', '.join(EXTENSIONS)})")
-    images = []
-    for file in files:
-        try:
-            with PILImage.open(file) as handle:
-                array = np.asarray(handle.convert("RGB"))
-        except (UnidentifiedImageError, OSError) as error:
-            raise DataError(f"image {str(file)!r} cannot be read: {error}") from None
-        images.append(Image(file.name, _to_tensor(array)))
-    return images
+    return [Image(file.name, _shrink(read_image_file(file, DataError))) for file in files]
 
 
 def load_split(images: str = "", val_fraction: float = 0.2, min_side: int = 1) -> Split:

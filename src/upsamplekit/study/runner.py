@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InvalidArgumentError, UpsampleError
 from .analysis import summarize
 from .config import StudyConfig

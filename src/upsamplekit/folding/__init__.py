@@ -7,8 +7,7 @@ instead of 9 multiply-adds per output, and the large upsampled tensor is never w
 :func:`fold` applies the rewrite to a model; :class:`FoldedConv` is the layer it inserts. The
 arithmetic, the border rules and the measured speed: docs/fold.md.
 
-The package itself is callable: ``upsamplekit.fold(model)`` is :func:`fold`, so the name works
-the same whether a program reaches the function or the package.
+``upsamplekit.fold(model)`` is this package's :func:`fold`.
 
 >>> import torch
 >>> import upsamplekit
@@ -19,23 +18,8 @@ the same whether a program reaches the function or the package.
 
 from __future__ import annotations
 
-import inspect
-import sys
-import types
-from typing import Any
-
 from .api import Folded, FoldReport, LeftAlone, fold
 from .module import FoldedConv, FoldSpec
 
 __all__ = ["fold", "FoldReport", "Folded", "LeftAlone", "FoldedConv", "FoldSpec"]
 
-
-class _CallablePackage(types.ModuleType):
-    """``upsamplekit.fold`` is both this package and the function: calling it calls :func:`fold`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return fold(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallablePackage
-__signature__ = inspect.signature(fold)

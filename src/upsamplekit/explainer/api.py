@@ -1,6 +1,6 @@
 """``explain(a, b)``: why do two upsampling calls differ, where, by how much, and what makes them equal.
 
->>> from upsamplekit.explain import explain
+>>> from upsamplekit.explainer import explain
 >>> e = explain("torch: nn.Upsample(scale_factor=2, mode='bilinear')",
 ...             "keras: UpSampling2D(size=(2, 2), interpolation='bilinear')")
 >>> e.equivalent, [k.name for k in e.knobs]
@@ -179,7 +179,7 @@ def explain(a: str | Call, b: str | Call, sizes: Any = None, *, atol: float = 1e
 
     Args:
         a, b: calls in their framework's own words, ``"FRAMEWORK: CALL"`` (see
-            :data:`upsamplekit.explain.parse.FORMS`), parsed with ``ast``, never run as code.
+            :data:`upsamplekit.explainer.parse.FORMS`), parsed with ``ast``, never run as code.
         sizes: the input sizes (h, w) to probe: an int, a pair, or a list of them. By default
             the sizes where both calls are meant to agree in shape (28x28 for ``size=(56, 56)``
             against ``scale_factor=2``), or 8x8 and 5x7.

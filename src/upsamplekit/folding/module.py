@@ -2,7 +2,7 @@
 
 The forward pass is one convolution of the (extended) low-resolution input with ``prod(scale)``
 times the output channels, and an interleave of its phases into the output: one strided copy
-per run of phases (see :attr:`~upsamplekit.fold.plan.AxisPlan.runs`), a few images at a time
+per run of phases (see :attr:`~upsamplekit.folding.plan.AxisPlan.runs`), a few images at a time
 so that the convolution's output is still in cache when it is copied. Where the convolution's
 border padding is not a padding of the low-resolution input (linear interpolation then zero
 padding, say), the border bands are recomputed exactly as the original computes them: the
@@ -46,7 +46,7 @@ ROW_BYTES = 2 * 2**20
 class FoldSpec:
     """Everything a :class:`FoldedConv` needs besides its parameters.
 
-    ``axes``: one :class:`~upsamplekit.fold.plan.AxisPlan` per spatial axis. ``transposed``:
+    ``axes``: one :class:`~upsamplekit.folding.plan.AxisPlan` per spatial axis. ``transposed``:
     the weight is laid out as ``nn.ConvTranspose``'s (C_in, C_out / groups, *k) and the
     convolution is its flipped, channel-swapped form. ``cast_input``: the input is converted
     to the weight's dtype first (as :class:`~upsamplekit.nn.ResizeConv` does);

@@ -1,5 +1,5 @@
-"""Pictures of an :class:`~upsamplekit.explain.api.Explanation` and of a
-:class:`~upsamplekit.explain.images.CompareResult` (matplotlib, imported when drawing, Agg backend).
+"""Pictures of an :class:`~upsamplekit.explainer.api.Explanation` and of a
+:class:`~upsamplekit.explainer.images.CompareResult` (matplotlib, imported when drawing, Agg backend).
 
 Both draw data computed beforehand; nothing here decides anything.
 """

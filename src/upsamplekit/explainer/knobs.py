@@ -9,7 +9,7 @@ kernel, the border rule of nearest sampling, linear interpolation's ``renormaliz
 that knob set as in A (everything else unchanged) and reports the largest difference left,
 so the knob that accounts for the difference stands out.
 
->>> from upsamplekit.explain.vocab import parse_call
+>>> from upsamplekit.explainer.vocab import parse_call
 >>> a = parse_call("torch: nn.Upsample(scale_factor=2, mode='bicubic')")
 >>> b = parse_call("tf: tf.image.resize(x, (16, 16), method='bicubic')")
 >>> [k.name for k in differing_knobs(a, b)]

@@ -2,7 +2,7 @@
 
 :func:`upsampler_of` reads an upsampling module's settings (``nn.Upsample``,
 :class:`~upsamplekit.nn.Interpolate`); :func:`interpolate_call` reads an ``F.interpolate``
-call's; both give an :class:`~upsamplekit.fold.interp.Upsampling`, or the reason it cannot
+call's; both give an :class:`~upsamplekit.folding.interp.Upsampling`, or the reason it cannot
 fold, or None for a module that does not upsample. :func:`fold_layer` folds a layer that
 holds its own convolution (:class:`~upsamplekit.nn.ResizeConv`, transposed convolutions).
 """

@@ -1,14 +1,14 @@
 """The smallest change to either call that makes the two equal, found by running the candidates.
 
 Candidates change one option of one call to another value its framework accepts (the values
-listed in the call's :class:`~upsamplekit.explain.vocab.Signature`), or make it ask for the
+listed in the call's :class:`~upsamplekit.explainer.vocab.Signature`), or make it ask for the
 other call's output size; when no single change works, pairs of changes are tried. Each
 candidate is re-built in its framework's words and run on every probe at every input size;
 it is a fix when both calls then give the same output shape and agree within ``atol``.
 Fixes are ordered by cost (changing the method or mode counts 1.5, any other option 1), then
 B before A.
 
->>> from upsamplekit.explain.vocab import parse_call
+>>> from upsamplekit.explainer.vocab import parse_call
 >>> a = parse_call("torch: nn.Upsample(scale_factor=2, mode='bilinear')")
 >>> b = parse_call("torch: nn.Upsample(scale_factor=2, mode='bilinear', align_corners=True)")
 >>> fixes, _ = find_fixes(a, b, [(8, 8)])

@@ -14,7 +14,7 @@ are decoders (:class:`~upsamplekit.decoder.Decoder`, 16 channels) trained with
 :func:`upsamplekit.study.train.fit` for ``train_steps`` steps on random crops of the same image,
 so their scores are optimistic (trained on the picture they are scored on); with
 ``train_steps=0`` they are skipped, with a note. The result is data (:class:`CompareResult`);
-:func:`upsamplekit.explain.plot.plot_compare` draws it.
+:func:`upsamplekit.explainer.plot.plot_compare` draws it.
 
 >>> result = compare_images("camera", scale=4, methods=["nearest", "bicubic", "subpixel"], train_steps=0)
 >>> [tile.name for tile in result.tiles], result.skipped
@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from ..errors import InvalidArgumentError, InvalidTypeError, closest
-from ..study.data import to_rgb_tensor
+from ..images import bundled_image, read_image_file
 
 __all__ = ["BUNDLED", "DEFAULT_METHODS", "Tile", "CompareResult", "load_image", "compare_images", "degrade"]
 
@@ -103,14 +103,7 @@ def load_image(image: str | Path) -> torch.Tensor:
     torch.Size([3, 512, 512])
     """
     if isinstance(image, Path) or (isinstance(image, str) and Path(image).is_file()):
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(image) as handle:
-                array = np.asarray(handle.convert("RGB"))
-        except (UnidentifiedImageError, OSError) as error:
-            raise InvalidArgumentError(f"image {str(image)!r} cannot be read with Pillow: {error}") from None
-        return to_rgb_tensor(array)
+        return read_image_file(image)
     if not isinstance(image, str):
         raise InvalidTypeError(f"image must be a file path or a bundled image name, but got {type(image).__name__}")
     if image not in BUNDLED:
@@ -118,14 +111,7 @@ def load_image(image: str | Path) -> torch.Tensor:
         hint = f"; did you mean {suggestion!r}?" if suggestion else ""
         raise InvalidArgumentError(f"image must be an existing file or one of scikit-image's bundled images "
                                    f"({', '.join(BUNDLED)}), but got {image!r}{hint}")
-    import skimage.data
-
-    array = getattr(skimage.data, image)()
-    if isinstance(array, tuple):
-        array = array[0]
-    if image == "lfw_subset":
-        array = array[0]
-    return to_rgb_tensor(np.asarray(array))
+    return bundled_image(image)
 
 
 def degrade(hr: torch.Tensor, scale: int) -> torch.Tensor:

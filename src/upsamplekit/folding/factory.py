@@ -1,4 +1,4 @@
-"""What ``upsamplekit fold`` needs besides :func:`~upsamplekit.fold.fold`: a model built from a
+"""What ``upsamplekit fold`` needs besides :func:`~upsamplekit.folding.fold`: a model built from a
 ``MODULE:FACTORY`` name, an input shape parsed from text, and a side-by-side timing."""
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ one of:
 * ``everywhere``: the interior differs too.
 
 >>> import torch
->>> from upsamplekit.explain.vocab import parse_call
+>>> from upsamplekit.explainer.vocab import parse_call
 >>> a = parse_call("torch: nn.Upsample(scale_factor=2, mode='bilinear')")
 >>> b = parse_call("convtranspose: bilinear(kernel=4, stride=2, padding=1)")
 >>> c = compare_at(a, b, (8, 8), a.request, b.request)
@@ -111,7 +111,7 @@ def default_sizes(a: Call, b: Call) -> list[tuple[int, int]]:
     A fixed output size and a scale meet at ``size / scale``; two fixed sizes are probed at
     half and a third of the first; two scales at 8x8 and 5x7 (odd lengths expose rounding).
 
-    >>> from upsamplekit.explain.vocab import parse_call
+    >>> from upsamplekit.explainer.vocab import parse_call
     >>> default_sizes(parse_call("torch: F.interpolate(x, size=(56, 56))"),
     ...               parse_call("torch: nn.Upsample(scale_factor=2)"))
     [(28, 28)]

@@ -7,7 +7,7 @@ mode='bilinear')``; the prefix may be left out where the callee names its framew
 
 This module only turns the text into a :class:`RawCall`: the framework, the callee as a
 dotted name, and every argument as a literal value with its column in the text. The
-vocabulary (:mod:`upsamplekit.explain.vocab`) decides what the arguments mean. Argument
+vocabulary (:mod:`upsamplekit.explainer.vocab`) decides what the arguments mean. Argument
 values must be literals (numbers, strings, True/False/None, tuples and lists of them, and
 dotted constants such as ``cv2.INTER_AREA``); a plain name (``x``, ``shape``) is kept as a
 :class:`Symbol`, a nested call (``make_bilinear_weights(4, 1)``) as a :class:`Nested` call, and
@@ -145,7 +145,7 @@ def read_call(text: str) -> RawCall:
     >>> read_call("torch: nn.Upsample(scale_factor=2")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    upsamplekit.explain.parse.CallParseError: cannot parse the call: '(' was never closed
+    upsamplekit.explainer.parse.CallParseError: cannot parse the call: '(' was never closed
       torch: nn.Upsample(scale_factor=2
                         ^ (column 18)
     accepted forms:

@@ -3,7 +3,7 @@
 A transposed convolution with stride ``s`` is a convolution (the kernel flipped, input and
 output channels swapped) of the input with ``s - 1`` zeros inserted between samples: a
 "zero-stuffing" upsampler whose phase 0 copies ``x[j]`` and whose other phases are zero,
-followed by a convolution. The fold of :mod:`upsamplekit.fold.plan` turns it into ``s^d``
+followed by a convolution. The fold of :mod:`upsamplekit.folding.plan` turns it into ``s^d``
 ordinary convolutions of the input (one per output phase), run as one, and an interleave.
 It saves no multiply-adds: whether it is faster than the native transposed convolution
 depends on the shape, so :func:`upsamplekit.fold` uses it only where it measures it faster.

@@ -5,10 +5,9 @@ nn.Upsample(scale_factor=2, mode='bilinear')"``, ``"keras: UpSampling2D(size=2)"
 runs both on probe images and says whether they are equivalent, where and by how much they
 differ, which knobs differ, and the smallest change that makes them equal.
 :func:`compare_images` downsamples an image and upsamples it back with several methods, with
-PSNR and SSIM; :func:`upsamplekit.explain.plot.plot_compare` draws that grid.
+PSNR and SSIM; :func:`upsamplekit.explainer.plot.plot_compare` draws that grid.
 
-The package itself is callable: ``upsamplekit.explain(a, b)`` is :func:`explain`, so the name
-works the same whether a program reaches the function or the package.
+``upsamplekit.explain(a, b)`` is this package's :func:`explain`.
 
 >>> import upsamplekit
 >>> upsamplekit.explain("torch: nn.Upsample(scale_factor=2)", "keras: UpSampling2D(size=2)").equivalent
@@ -16,11 +15,6 @@ True
 """
 
 from __future__ import annotations
-
-import inspect
-import sys
-import types
-from typing import Any
 
 from .api import Explanation, explain
 from .calls import Call
@@ -31,13 +25,3 @@ from .vocab import parse_call
 __all__ = ["explain", "Explanation", "parse_call", "Call", "CallParseError", "FORMS", "compare_images",
            "CompareResult", "load_image"]
 
-
-class _CallablePackage(types.ModuleType):
-    """``upsamplekit.explain`` is both this package and the function: calling it calls :func:`explain`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Explanation:
-        return explain(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallablePackage
-__signature__ = inspect.signature(explain)

@@ -1,7 +1,7 @@
 """The vocabulary: each framework's upsampling calls, their arguments and defaults, and what they compute.
 
 A :class:`Signature` lists a callee's parameters in positional order with their defaults, and
-a ``build`` function that turns the argument values into a :class:`~upsamplekit.explain.calls.Call`
+a ``build`` function that turns the argument values into a :class:`~upsamplekit.explainer.calls.Call`
 (a :class:`~upsamplekit.Resampling` through the framework's preset, or a transposed
 convolution). The same signatures re-build a call with changed options (the fix search) and
 write it back (:func:`render`).
@@ -868,9 +868,9 @@ def _bind(raw: RawCall, sig: Signature) -> tuple[dict[str, Any], dict[str, int]]
 
 
 def parse_call(text: str | Call, label: str = "") -> Call:
-    """Read one upsampling call (see :mod:`upsamplekit.explain.parse` for the forms) into a :class:`Call`.
+    """Read one upsampling call (see :mod:`upsamplekit.explainer.parse` for the forms) into a :class:`Call`.
 
-    Errors are :class:`~upsamplekit.explain.parse.CallParseError` (a ``ValueError``) that point
+    Errors are :class:`~upsamplekit.explainer.parse.CallParseError` (a ``ValueError``) that point
     at the column of the problem; ``label`` (``A`` / ``B``) prefixes them.
 
     >>> parse_call("keras: UpSampling2D(size=(2, 2), interpolation='bilinear')").spec.coordinates
@@ -878,7 +878,7 @@ def parse_call(text: str | Call, label: str = "") -> Call:
     >>> parse_call("torch: nn.PixelShuffle(2)")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    upsamplekit.explain.parse.CallParseError: nn.PixelShuffle is not an upsampling call: it is a pixel shuffle...
+    upsamplekit.explainer.parse.CallParseError: nn.PixelShuffle is not an upsampling call: it is a pixel shuffle...
       torch: nn.PixelShuffle(2)
              ^ (column 7)
     """
