@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv and install upsamplekit with everything its commands and tests need.
+# Create .venv and install upsamplekit with its study extra (the main job); with --test, with everything
+# the test suite needs (the real frameworks of the parity suite, PostgreSQL drivers, mypy).
 # torch is pinned to the local CPU build by constraints.txt, so nothing pulls CUDA wheels.
 # With --test, also make sure a PostgreSQL server is installed: the shared-storage study tests start
 # a throwaway one of their own (tests/study/conftest.py).
@@ -45,6 +46,6 @@ if [ "$extras" = "--test" ]; then
     target=".[test]"
     install_postgres_server
 else
-    target="."
+    target=".[study]"
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e "$target"

@@ -31,7 +31,7 @@ from upsamplekit.arith import (
     solve_conv,
     solve_conv_transpose,
 )
-from upsamplekit.cli import _Group
+from upsamplekit.cli import LazyGroup
 from upsamplekit.cli.shapes import shapes
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError, UpsampleError
 
@@ -389,7 +389,7 @@ def test_solutions_are_frozen_and_kinds_do_not_mix() -> None:
 # CLI
 
 
-@click.group(cls=_Group)
+@click.group(cls=LazyGroup)
 @click.option("--debug", is_flag=True)
 def cli(debug: bool) -> None:
     """A local root with the shapes command, as the app registers it."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import click
-import torch
+from typing import TYPE_CHECKING
 
-from ..resample import Resampling, resize
+import click
+
+if TYPE_CHECKING:
+    import torch
 
 # The 2x2 grid of the PyTorch forum thread on nn.Upsample vs transposed convolution.
-_GRID = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+_GRID = [[1.0, 2.0], [3.0, 4.0]]
 
 _CALLS: list[tuple[str, str, str, dict[str, object]]] = [
     ("torch nn.Upsample(mode='nearest')", "torch", "nearest", {}),
@@ -23,7 +25,7 @@ _CALLS: list[tuple[str, str, str, dict[str, object]]] = [
 ]
 
 
-def _rows(t: torch.Tensor) -> str:
+def _rows(t: "torch.Tensor") -> str:
     return "\n".join("    " + "  ".join(f"{v:7.4f}" for v in row) for row in t[0, 0].tolist())
 
 
@@ -34,8 +36,14 @@ def demo(scale: int) -> None:
 
     The align_corners=True row is the forum thread's `out1`: 1.0000 1.3333 1.6667 2.0000 on its first line.
     """
-    click.echo(f"input {tuple(_GRID.shape)}:\n{_rows(_GRID)}\n")
+    import torch
+
+    from ..resample.api import resize
+    from ..resample.spec import Resampling
+
+    grid = torch.tensor([[_GRID]])
+    click.echo(f"input {tuple(grid.shape)}:\n{_rows(grid)}\n")
     for label, convention, method, options in _CALLS:
-        out = resize(_GRID, scale_factor=scale, method=method, convention=convention, **options)  # type: ignore[arg-type]
+        out = resize(grid, scale_factor=scale, method=method, convention=convention, **options)  # type: ignore[arg-type]
         spec = Resampling.preset(convention, method, **options)
         click.echo(f"{label}\n  {spec.describe()}\n{_rows(out)}\n")

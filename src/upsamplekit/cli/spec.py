@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..resample import Resampling
 from ..errors import UpsampleError
 
 
@@ -36,6 +35,8 @@ def spec(convention: str, method: str, options: tuple[str, ...]) -> None:
 
     Example: upsamplekit spec torch bilinear align_corners=true
     """
+    from ..resample.spec import Resampling
+
     resolved = Resampling.preset(convention, method, **dict(_parse_option(o) for o in options))
     click.echo(repr(resolved))
     click.echo(resolved.describe())
