@@ -1,15 +1,35 @@
-"""What every benchmark script shares: the machine description and the section writer."""
+"""What every benchmark script shares: the timing helpers, the machine description, the command
+line and the section writer. Light to import (torch and upsamplekit are imported when the machine
+lines are written), so that a script may set thread variables before torch starts."""
 
 from __future__ import annotations
 
 import os
 import platform
 import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
-import torch
 
-import upsamplekit
+
+def timed(fn: Callable[[], Any]) -> float:
+    """Wall time of one call of ``fn()``, in milliseconds."""
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1e3
+
+
+def stats(values: list[float]) -> str:
+    """``median (interquartile range)`` of times in ms, with digits that suit the median."""
+    median = statistics.median(values)
+    q1, q3 = np.percentile(values, [25, 75])
+    digits = 1 if median >= 10 else 2 if median >= 1 else 3
+    return f"{median:.{digits}f} ({q3 - q1:.{digits}f})"
 
 
 def load() -> str:
@@ -17,8 +37,8 @@ def load() -> str:
     return ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
 
 
-def machine(load_at_start: str) -> list[str]:
-    """Markdown bullet lines: CPU, versions, load at the start and now."""
+def cpu_model() -> str:
+    """The CPU's model name, family and model numbers (and whether it is a virtual machine)."""
     model = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as handle:
@@ -28,13 +48,29 @@ def machine(load_at_start: str) -> list[str]:
             ("; a virtual machine)" if "hypervisor" in fields.get("flags", "").split() else ")")
     except (OSError, KeyError):
         pass
+    return model
+
+
+def machine(load_at_start: str) -> list[str]:
+    """Markdown bullet lines: CPU, versions, load at the start and now."""
+    import torch
+
+    import upsamplekit
+
     return [
-        f"- CPU: {model}, {os.cpu_count()} logical cores; torch threads: {torch.get_num_threads()}",
+        f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores; torch threads: {torch.get_num_threads()}",
         f"- Python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}, "
         f"upsamplekit {upsamplekit.__version__}, {platform.system()} {platform.release()}",
         f"- load average (1, 5, 15 min): {load_at_start} at the start, {load()} at the end "
         "(the machine is shared: other work may have run alongside)",
     ]
+
+
+def command_line(script: str, argv: list[str] | None = None) -> str:
+    """How the benchmark was run, for the section: ``python benchmarks/<script> <arguments>``
+    (``argv``: the arguments given to ``main``; None: the process's own)."""
+    arguments = sys.argv[1:] if argv is None else argv
+    return " ".join(["python", f"benchmarks/{Path(script).name}", *arguments])
 
 
 def write_section(path: str, section: str, text: str) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import load, machine, publish  # noqa: E402
+from _common import command_line, load, machine, publish  # noqa: E402
 
 from upsamplekit.study.engine.base import Finished, TrialSpec  # noqa: E402
 from upsamplekit.study.engine.optuna import OptunaEngine  # noqa: E402
@@ -120,9 +120,7 @@ def main() -> None:
             rows.append((label, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)))
         times = None if args.quick else scale_out(settings, folder)
     count = 2 * int(seeds)
-    command = "python benchmarks/bench_distributed.py" + (" --quick" if args.quick else "") + \
-        (f" --out {args.out}" if args.out else "")
-    lines = [SECTION, "", f"`{command}`", ""] + machine(load_at_start) + [
+    lines = [SECTION, "", f"`{command_line(__file__)}`", ""] + machine(load_at_start) + [
         "", f"Bookkeeping per trial ({trials} trials, an evaluation that returns at once, median of {repeats} fresh "
         "studies; heartbeat on for the shared storages):", "",
         "| storage | queue ms/trial | pop + heartbeat + store ms/trial |", "|---|---:|---:|"]

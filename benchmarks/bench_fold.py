@@ -36,7 +36,6 @@ import io
 import os
 import statistics
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,10 +48,11 @@ from torch import nn
 
 from upsamplekit.decoder import Decoder
 from upsamplekit.folding import FoldedConv, fold
+from upsamplekit.folding.timing import paired_round
 from upsamplekit.folding.transposed import fold_transposed
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import load, machine, publish  # noqa: E402
+from _common import command_line, load, machine, publish, stats  # noqa: E402
 
 SECTION = "## Fold"
 SHAPES = [(1, 32, 32), (1, 64, 64), (1, 128, 64), (1, 256, 32), (8, 32, 64), (8, 64, 64), (8, 128, 32), (8, 32, 128)]
@@ -81,12 +81,6 @@ class Pair:
         return statistics.median(self.original_ms) / statistics.median(self.folded_ms)
 
 
-def _timed(fn: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1e3
-
-
 def relative_error(got: Any, want: Any) -> float:
     a = torch.as_tensor(got).double()
     b = torch.as_tensor(want).double()
@@ -103,9 +97,9 @@ def run(pairs: list[Pair], repeats: int, log: Callable[[str], None] = lambda s: 
         log(f"{len(pairs)} pairs warmed up")
         for r in range(repeats):
             for pair in pairs:
-                first, second = ((pair.original, pair.original_ms), (pair.folded, pair.folded_ms))[::1 - 2 * (r % 2)]
-                first[1].append(_timed(first[0]))
-                second[1].append(_timed(second[0]))
+                original_ms, folded_ms = paired_round(pair.original, pair.folded, r)
+                pair.original_ms.append(original_ms)
+                pair.folded_ms.append(folded_ms)
             log(f"round {r + 1}/{repeats} done")
 
 
@@ -209,13 +203,6 @@ def onnx_pairs(shape: tuple[int, int, int], threads: int) -> list[Pair]:
 
 
 # ------------------------------------------------------------------------------ report
-def _stats(values: list[float]) -> str:
-    median = statistics.median(values)
-    q1, q3 = np.percentile(values, [25, 75])
-    digits = 1 if median >= 10 else 2 if median >= 1 else 3
-    return f"{median:.{digits}f} ({q3 - q1:.{digits}f})"
-
-
 def fold_machine(load_at_start: str) -> list[str]:
     """The shared machine lines, plus onnxruntime's version and the THP setting."""
     try:
@@ -230,7 +217,7 @@ def _rows(pairs: list[Pair], with_note: bool = False) -> list[str]:
     lines = []
     for p in pairs:
         note = f" {p.note} |" if with_note else ""
-        lines.append(f"| {p.label} | {p.shape} |{note} {_stats(p.original_ms)} | {_stats(p.folded_ms)} | "
+        lines.append(f"| {p.label} | {p.shape} |{note} {stats(p.original_ms)} | {stats(p.folded_ms)} | "
                      f"{p.ratio:.2f}x | {'' if np.isnan(p.error) else f'{p.error:.1e}'} |")
     return lines
 
@@ -324,8 +311,7 @@ def main(argv: list[str] | None = None) -> int:
                              ["nearest", "bilinear"] if args.quick else UPSAMPLERS)
     onnx = [] if args.no_onnx else onnx_pairs((1, 8, 8) if args.quick else (8, 64, 64), args.threads)
     run(layers + pieces + decoders + onnx, repeats, log)
-    command = "python benchmarks/bench_fold.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = markdown(layers, pieces, decoders, onnx, repeats, command.strip(), load_at_start)
+    text = markdown(layers, pieces, decoders, onnx, repeats, command_line(__file__, argv), load_at_start)
     publish(text, args.out, SECTION)
     return 0
 

@@ -34,13 +34,11 @@ import fnmatch
 import os
 import statistics
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -51,7 +49,7 @@ from upsamplekit.nn.carafe import CARAFE
 from upsamplekit.study.measure import LiveBytes
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import load, machine, publish  # noqa: E402
+from _common import command_line, load, machine, publish, stats, timed  # noqa: E402
 
 SECTION = "## Upsampling layers"
 
@@ -138,12 +136,6 @@ def _forward_backward(module: nn.Module, x: torch.Tensor, grad: torch.Tensor) ->
         p.grad = None
 
 
-def _timed(fn: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1e3
-
-
 def _peak(fn: Callable[[], None], ignore: list[torch.Tensor]) -> int:
     with LiveBytes(ignore) as tracker:
         fn()
@@ -175,19 +167,12 @@ def run(all_cases: list[Case], shape: tuple[int, int, int, int], scale: int, rep
         log(f"{case.label}: warmed up, peak {case.fwd_peak / 2**20:.1f} / {case.bwd_peak / 2**20:.1f} MiB")
     for r in range(repeats):
         for case, module in zip(all_cases, modules):
-            case.fwd_ms.append(_timed(lambda: _forward(module, x)))
-            case.bwd_ms.append(_timed(lambda: _forward_backward(module, xg, grad)))
+            case.fwd_ms.append(timed(lambda: _forward(module, x)))
+            case.bwd_ms.append(timed(lambda: _forward_backward(module, xg, grad)))
         log(f"round {r + 1}/{repeats} done")
 
 
 # ------------------------------------------------------------------------------ report
-def _stats(values: list[float]) -> str:
-    median = statistics.median(values)
-    q1, q3 = np.percentile(values, [25, 75])
-    digits = 1 if median >= 10 else 2 if median >= 1 else 3
-    return f"{median:.{digits}f} ({q3 - q1:.{digits}f})"
-
-
 def _mib(nbytes: int) -> str:
     return f"{nbytes / 2**20:.1f}"
 
@@ -210,8 +195,8 @@ def markdown(all_cases: list[Case], shape: tuple[int, int, int, int], scale: int
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for case in all_cases:
-        lines.append(f"| {case.label} | {case.params:,} | {case.macs / 1e6:,.1f} | {_stats(case.fwd_ms)} | "
-                     f"{_mib(case.fwd_peak)} | {_stats(case.bwd_ms)} | {_mib(case.bwd_peak)} |")
+        lines.append(f"| {case.label} | {case.params:,} | {case.macs / 1e6:,.1f} | {stats(case.fwd_ms)} | "
+                     f"{_mib(case.fwd_peak)} | {stats(case.bwd_ms)} | {_mib(case.bwd_peak)} |")
     lines.append("")
     lines += carafe_verdict(all_cases)
     return "\n".join(lines).rstrip() + "\n"
@@ -258,8 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no upsampler matches --names {args.names!r}; registered: {', '.join(list_upsamplers())}")
     load_at_start = load()
     run(chosen, shape, args.scale, repeats, log=lambda s: print(s, file=sys.stderr, flush=True))
-    command = "python benchmarks/bench_layers.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = markdown(chosen, shape, args.scale, repeats, command.strip(), load_at_start)
+    text = markdown(chosen, shape, args.scale, repeats, command_line(__file__, argv), load_at_start)
     publish(text, args.out, SECTION)
     return 0
 

@@ -40,6 +40,9 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import command_line, cpu_model, load  # noqa: E402
+
 Runner = Callable[[], Any]
 
 
@@ -466,30 +469,22 @@ BEGIN, END = "<!-- bench_resize.py: generated, do not edit -->", "<!-- bench_res
 DISTRIBUTIONS = ("torch", "numpy", "onnxruntime", "opencv-python-headless", "pillow", "jax", "jaxlib", "resize-right")
 
 
-def environment(argv: list[str], loads: tuple[tuple[float, ...], tuple[float, ...]]) -> str:
+def environment(argv: list[str] | None, load_at_start: str) -> str:
     """The machine, the library versions, the load and the command, as markdown lines."""
     from importlib import metadata
 
-    cpu: dict[str, str] = {}
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                name, _, value = line.partition(":")
-                cpu.setdefault(name.strip(), value.strip())
     versions = []
     for name in DISTRIBUTIONS:
         try:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name} (not installed)")
-    model = cpu.get("model name", "unknown CPU")
-    family = f" (family {cpu['cpu family']}, model {cpu['model']})" if "cpu family" in cpu and "model" in cpu else ""
-    load = ", ".join(f"{v:.2f}" for v in loads[0]) + " at the start, " + ", ".join(f"{v:.2f}" for v in loads[1])
     return "\n".join([
-        f"- Machine: {model}{family}, {os.cpu_count()} logical cores, {sys.platform}, Python {sys.version.split()[0]}",
+        f"- Machine: {cpu_model()}, {os.cpu_count()} logical cores, {sys.platform}, Python {sys.version.split()[0]}",
         f"- Libraries: {', '.join(versions)}",
-        f"- Load average (1, 5, 15 min): {load} at the end (a shared machine: other work may run alongside)",
-        f"- Command: `python benchmarks/bench_resize.py {' '.join(argv)}`",
+        f"- Load average (1, 5, 15 min): {load_at_start} at the start, {load()} at the end (a shared machine: other "
+        "work may run alongside)",
+        f"- Command: `{command_line(__file__, argv)}`",
     ])
 
 
@@ -553,11 +548,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps([asdict(r) for r in rows]))
         return 0
     rows = []
-    start_load = os.getloadavg()
+    load_at_start = load()
     for threads in (int(t) for t in args.threads.split(",")):
         rows += _child(threads, args.quick, repeats, args.group)
-    loads = (start_load, os.getloadavg())
-    text = environment(sys.argv[1:] if argv is None else argv, loads) + "\n\n" + markdown(rows)
+    text = environment(argv, load_at_start) + "\n\n" + markdown(rows)
     print(text)
     if args.out:
         write_results(args.out, text)

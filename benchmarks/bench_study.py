@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import load, machine, publish  # noqa: E402
+from _common import command_line, load, machine, publish  # noqa: E402
 
 SECTION = "## Study (`upsamplekit study`)"
 TINY = ["--upsamplers", "bilinear", "--schedules", "2", "--scale", "2", "--steps", "3", "--seeds", "1",
@@ -85,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     load_at_start = load()
     cases = [("tiny", TINY)] if args.quick else [("--quick", ["--quick"]), ("default", [])]
     rows = [run(label, case) for label, case in cases]
-    text = markdown(rows, load_at_start, "python benchmarks/bench_study.py" + (" --quick" if args.quick else "")
-                    + (f" --out {args.out}" if args.out else ""))
+    text = markdown(rows, load_at_start, command_line(__file__, argv))
     publish(text, args.out, SECTION)
     return 0
 

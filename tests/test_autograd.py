@@ -33,18 +33,17 @@ from upsamplekit.resample.tables import axis_table, call_rules
 
 from tests.conftest import assert_close, random_image
 
-conventions._load()  # fill the registry, which is otherwise filled on first use
-
 IN, OUT = (5, 4), (3, 7)  # one axis shrinks (antialias widens it), one grows
 
 
 def _variants() -> list[tuple[str, str, dict[str, Any]]]:
     """Every (convention, method), plus torch's flags and the non-default antialias where allowed."""
     found = []
-    for name, entry in sorted(conventions.CONVENTIONS.items()):
-        for method in entry.methods:
+    for name in conventions.convention_names():
+        for method in conventions.convention_methods(name):
             found.append((name, method, {}))
-            flags = [{"antialias": True}, {"antialias": False}] if "antialias" in entry.options else []
+            flags = [{"antialias": True}, {"antialias": False}] if "antialias" in conventions.convention_options(name) \
+                else []
             if name == "torch":
                 flags += [{"align_corners": True}, {"antialias": True, "align_corners": True}]
             for options in flags:

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Union, overload
 
+from .checks import sequence_items
 from .errors import InvalidArgumentError, InvalidTypeError, unknown_choice
 
 __all__ = [
@@ -71,11 +72,8 @@ def _as_int(name: str, value: object) -> int:
 
 def _broadcast(**arguments: object) -> tuple[bool, int, dict[str, tuple[int, ...]]]:
     """Per-axis tuples of every argument: (any argument was a sequence, number of axes, values)."""
-    lengths = {
-        name: len(value)
-        for name, value in arguments.items()
-        if isinstance(value, Sequence) and not isinstance(value, str)
-    }
+    items = {name: sequence_items(value) for name, value in arguments.items()}
+    lengths = {name: len(axes) for name, axes in items.items() if axes is not None}
     ndim = max(lengths.values(), default=1)
     for name, length in lengths.items():
         if length == 0:
@@ -85,10 +83,8 @@ def _broadcast(**arguments: object) -> tuple[bool, int, dict[str, tuple[int, ...
             raise InvalidArgumentError(f"per-axis arguments must have the same number of axes, but {listing}")
     values: dict[str, tuple[int, ...]] = {}
     for name, value in arguments.items():
-        if isinstance(value, Sequence) and not isinstance(value, str):
-            values[name] = tuple(_as_int(name, v) for v in value)
-        else:
-            values[name] = (_as_int(name, value),) * ndim
+        axes = items[name]
+        values[name] = tuple(_as_int(name, v) for v in axes) if axes is not None else (_as_int(name, value),) * ndim
     return bool(lengths), ndim, values
 
 

@@ -23,8 +23,9 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
+from .checks import per_axis
 from .errors import InvalidArgumentError, InvalidTypeError
-from .nn.functional import CONV
+from .nn.base import CONV
 from .nn.registry import build_upsampler, upsampler_info
 
 __all__ = ["Decoder", "schedules", "resolve_schedule", "UpsamplerBuilder", "DecoderFactory"]
@@ -122,12 +123,7 @@ def resolve_schedule(scale: int, schedule: Sequence[int] | str | None = None) ->
 
 
 def _per_stage(value: Any, stages: int, name: str) -> list[Any]:
-    if isinstance(value, (list, tuple)):
-        if len(value) != stages:
-            raise InvalidArgumentError(
-                f"{name} must have one entry per stage ({stages}), but got {len(value)}: {list(value)!r}")
-        return list(value)
-    return [value] * stages
+    return per_axis(name, value, stages, rule=f"{name} must have one entry per stage ({stages})")
 
 
 class Decoder(nn.Module):
@@ -179,20 +175,20 @@ class Decoder(nn.Module):
                     f"upsampler {name!r} needs a guidance input, which Decoder does not provide")
         widths = _per_stage(32 if channels is None else channels, stages + 1, "channels")
         widths = [_check_scale(w, "channels") for w in widths]
-        kw = {"device": device, "dtype": dtype}
         conv = CONV[dims]
         self.dims = dims
         self.upsampler_names = names
-        self.stem = nn.Sequential(conv(in_channels, widths[0], 3, padding=1, **kw), nn.ReLU())
+        self.stem = nn.Sequential(conv(in_channels, widths[0], 3, padding=1, device=device, dtype=dtype), nn.ReLU())
         self.upsamplers = nn.ModuleList(
             build_upsampler(name, widths[i], widths[i + 1], factor, dims=dims, device=device, dtype=dtype,
                             **(upsampler_options or {}))
             for i, (name, factor) in enumerate(zip(names, self.schedule))
         )
         self.refine = nn.ModuleList(
-            nn.Sequential(conv(widths[i + 1], widths[i + 1], 3, padding=1, **kw), nn.ReLU()) for i in range(stages)
+            nn.Sequential(conv(width, width, 3, padding=1, device=device, dtype=dtype), nn.ReLU())
+            for width in widths[1:]
         )
-        self.head = conv(widths[-1], out_channels, 3, padding=1, **kw)
+        self.head = conv(widths[-1], out_channels, 3, padding=1, device=device, dtype=dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)

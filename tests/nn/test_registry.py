@@ -25,7 +25,7 @@ from upsamplekit.nn import (
     list_upsamplers,
     register_alias,
     register_upsampler,
-    registry,
+    unregister_upsampler,
     upsampler_info,
 )
 
@@ -215,6 +215,7 @@ def test_a_users_upsampler_is_listed_and_built() -> None:
         with pytest.raises(InvalidArgumentError, match=r"an upsampler named 'test-user-repeat' is already registered"):
             register_upsampler("test-user-repeat", learned=False)(user_repeat)
     finally:
-        registry._REGISTRY.pop("test-user-repeat", None)
-        registry._REGISTRY.pop("test-user-linear", None)
+        for name in ("test-user-linear", "test-user-repeat"):
+            if name in list_upsamplers(name):
+                unregister_upsampler(name)
     assert "test-user-repeat" not in list_upsamplers()

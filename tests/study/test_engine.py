@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from upsamplekit.study.engine.base import Finished, TrialFailure, TrialSpec
-from upsamplekit.study.engine.optuna import (OptunaEngine, SettingsMismatchError, StorageError, StudyNotFoundError,
-                                             storage_kind)
+from upsamplekit.study.engine.base import (Finished, SettingsMismatchError, StorageError, StudyNotFoundError,
+                                           TrialFailure, TrialSpec)
+from upsamplekit.study.engine.optuna import OptunaEngine
+from upsamplekit.study.engine.storage import storage_kind
 from upsamplekit.study.results import Candidate, TrialResult
 
 SETTINGS = {"steps": 10, "lr": 0.01}

@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError
-from upsamplekit.study import _html
+from upsamplekit.study.report.grid import zoom_region
 from upsamplekit.study.report import COSTS, format_table, pareto_plot_data, write_report
 from upsamplekit.study.results import (
     Candidate,
@@ -444,14 +444,14 @@ def test_zoom_region_finds_a_planted_periodic_artifact(period: int, rng: np.rand
         # A distractor: larger, aperiodic error in another corner must not win.
         far = (0, 0) if top > size // 2 or left > size // 2 else (size - 32, size - 32)
         residual[far[0]:far[0] + 32, far[1]:far[1] + 32] += 0.25 * rng.standard_normal((32, 32, 3))
-        assert _html._zoom_region(residual, period, 32) == (top, left, patch)
+        assert zoom_region(residual, period, 32) == (top, left, patch)
 
 
 def test_zoom_region_overlaps_a_misaligned_artifact(rng: np.random.Generator) -> None:
     residual = 0.05 * rng.standard_normal((128, 128))
     pattern = 0.1 * (np.indices((32, 32)).sum(0) % 2 - 0.5)
     residual[37:69, 81:113] += pattern  # odd offsets: not on the period-2 grid the patches start on
-    top, left, size = _html._zoom_region(residual, 2, 32)
+    top, left, size = zoom_region(residual, 2, 32)
     overlap = max(0, min(top + size, 69) - max(top, 37)) * max(0, min(left + size, 113) - max(left, 81))
     assert overlap >= 0.9 * 32 * 32
 

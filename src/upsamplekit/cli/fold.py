@@ -27,7 +27,8 @@ def fold(factory: str, input_shape: str, repeats: int, threads: int | None) -> N
     import torch
 
     from ..folding import fold as fold_model
-    from ..folding.factory import load_model, parse_shape, time_side_by_side
+    from ..folding.factory import load_model, parse_shape
+    from ..folding.timing import time_side_by_side
 
     model = load_model(factory).eval()
     shape = parse_shape(input_shape)

@@ -113,8 +113,8 @@ class Explanation:
         if self.fix is not None:
             lines.append("smallest change that makes them equal "
                          f"(run on the probes: max diff {self.fix.max_diff:.3g}):")
-            for k, fix in enumerate((self.fix, *self.alternatives)):
-                lines.append(f"  {'or ' if k else ''}{fix.words()}")
+            for index, fix in enumerate((self.fix, *self.alternatives)):
+                lines.append(f"  {'or ' if index else ''}{fix.words()}")
                 lines.extend(f"    {text}" for text in (fix.a, fix.b) if text is not None)
         elif not self.equivalent:
             lines.append("no change of one or two options of either call makes them equal")
@@ -214,9 +214,9 @@ def explain(a: str | Call, b: str | Call, sizes: Any = None, *, atol: float = 1e
         out_b = _run("B", call_b, x, request_b, size)
         outputs_a.append(out_a)
         comparisons.append(locate(size, out_a, out_b, atol))
-    comparable = [c for c in comparisons if c.max_diff is not None]
-    max_diff = max((c.max_diff for c in comparable), default=None)  # type: ignore[type-var]
-    mean_diff = (sum(c.mean_diff for c in comparable) / len(comparable)) if comparable else None  # type: ignore[misc]
+    comparable = [(c.max_diff, c.mean_diff) for c in comparisons if c.max_diff is not None and c.mean_diff is not None]
+    max_diff = max((m for m, _ in comparable), default=None)
+    mean_diff = (sum(m for _, m in comparable) / len(comparable)) if comparable else None
     where = max((c.where for c in comparisons), key=CATEGORIES.index)
     equivalent = where == "nowhere"
     knobs = differing_knobs(call_a, call_b, input_sizes, outputs_a, request_b, seed)

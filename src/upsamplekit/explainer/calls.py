@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..checks import compact, per_axis
 from ..errors import InvalidArgumentError
 from ..resample import Resampling, resize
 
@@ -58,9 +59,10 @@ class Transposed:
         """``conv_transpose2d(x, w, stride, padding, output_padding, groups=C)`` with FCN's bilinear
         filler ``w`` (seed 003's ``make_bilinear_weights(K, C)``): per axis a triangle of half-width
         ``f = (K + 1) // 2`` centred in the kernel, ``w[k] = 1 - |k - (K - 1) / 2| / f``."""
-        ks, ss, ps, ops = (_pair(v) for v in (kernel, stride, padding, output_padding))
-        taps = tuple(tuple(_fcn_taps(k)) for k in ks)
-        return cls(taps, ss, ps, tuple(p - o for p, o in zip(ps, ops)), border,  # type: ignore[arg-type]
+        ks, ss, ps, ops = (_pair(name, v) for name, v in (("kernel", kernel), ("stride", stride),
+                                                           ("padding", padding), ("output_padding", output_padding)))
+        taps = (_fcn_taps(ks[0]), _fcn_taps(ks[1]))
+        return cls(taps, ss, ps, (ps[0] - ops[0], ps[1] - ops[1]), border,
                    f"bilinear transposed convolution (kernel {_show(ks)}, stride {_show(ss)}, padding {_show(ps)}"
                    + (f", output_padding {_show(ops)}" if any(ops) else "") + ")")
 
@@ -71,12 +73,14 @@ class Transposed:
         default, cropped ``floor((K - s) / 2)`` at the start and the rest at the end."""
         from ..nn.functional import bilinear_kernel
 
-        ss = _pair(scale)
-        ks = tuple(2 * s for s in ss) if kernel_size is None else _pair(kernel_size)
-        taps = tuple(tuple(bilinear_kernel(s, dims=1, kernel_size=k).tolist()) for s, k in zip(ss, ks))
-        starts = tuple((k - s) // 2 for k, s in zip(ks, ss))
-        ends = tuple(k - s - lo for k, s, lo in zip(ks, ss, starts))
-        return cls(taps, ss, starts, ends, "replicate" if exact_borders else "zero",  # type: ignore[arg-type]
+        ss = _pair("scale", scale)
+        ks = (2 * ss[0], 2 * ss[1]) if kernel_size is None else _pair("kernel_size", kernel_size)
+        taps = (tuple(float(v) for v in bilinear_kernel(ss[0], dims=1, kernel_size=ks[0]).tolist()),
+                tuple(float(v) for v in bilinear_kernel(ss[1], dims=1, kernel_size=ks[1]).tolist()))
+        starts = ((ks[0] - ss[0]) // 2, (ks[1] - ss[1]) // 2)
+        ends = (ks[0] - ss[0] - starts[0], ks[1] - ss[1] - starts[1])
+        border: Literal["zero", "replicate"] = "replicate" if exact_borders else "zero"
+        return cls(taps, ss, starts, ends, border,
                    f"TransposedConv(scale {_show(ss)}, kernel {_show(ks)}, init='bilinear'"
                    + (", exact_borders=True)" if exact_borders else ")"))
 
@@ -86,17 +90,19 @@ class Transposed:
 
     def output_size(self, size: Pair) -> Pair:
         """``(in - 1) * s + K - crop_start - crop_end`` per axis (``conv_transpose_output_size``)."""
-        out = tuple((n - 1) * s + k - a - b for n, s, k, a, b in
-                    zip(size, self.stride, self.kernel, self.crop_start, self.crop_end))
+        h, w = ((n - 1) * s + k - a - b for n, s, k, a, b in
+                zip(size, self.stride, self.kernel, self.crop_start, self.crop_end))
+        out = (h, w)
         if min(out) < 1:
             raise InvalidArgumentError(f"the transposed convolution gives an output of {out} for an input of "
                                        f"{tuple(size)}; every length must be at least 1")
-        return out  # type: ignore[return-value]
+        return out
 
     def replicate_pad(self) -> Pair:
         """Input pixels replicated per side under ``border='replicate'``: enough that every kept
         output sees only replicated values, never the zero padding."""
-        return tuple(math.ceil(k / s) + 1 for k, s in zip(self.kernel, self.stride))  # type: ignore[return-value]
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        return (math.ceil(kh / sh) + 1, math.ceil(kw / sw) + 1)
 
     def run(self, x: torch.Tensor) -> torch.Tensor:
         """Apply to (N, C, H, W): one depthwise filter per channel, no bias."""
@@ -160,7 +166,7 @@ class Transposed:
         """The :class:`Resampling` this layer computes, when it is a linear interpolation
         (triangle of half-width ``s``, half-pixel or asymmetric centres, length ``in * s``);
         borders ``zero`` (or ``replicate`` under ``border='replicate'``)."""
-        coordinates = set()
+        coordinates: set[Literal["half_pixel", "asymmetric"]] = set()
         for axis in (0, 1):
             tri = self.triangle(axis)
             s = self.stride[axis]
@@ -175,7 +181,7 @@ class Transposed:
                 return None
         if len(coordinates) != 1:
             return None
-        return Resampling(kernel="linear", coordinates=coordinates.pop(),  # type: ignore[arg-type]
+        return Resampling(kernel="linear", coordinates=coordinates.pop(),
                           border="zero" if self.border == "zero" else "replicate")
 
 
@@ -189,6 +195,8 @@ class Call:
     ...)``): the other call's request is used then. ``layout``: the tensor layout the
     framework takes. ``size_order``: ``"wh"`` where the framework writes sizes as (width,
     height) (OpenCV, Pillow). ``options``: the call's own arguments, for re-building it.
+    ``text``: the call written back in its framework's words (the canonical form of ``source``),
+    set by the vocabulary that builds every call (:func:`upsamplekit.explainer.vocab.parse_call`).
     """
 
     framework: str
@@ -203,18 +211,11 @@ class Call:
     notes: tuple[str, ...] = ()
     signature: str = ""
     tensor: str | None = None
-    spellings: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    text: str = field(default="", compare=False, repr=False)
 
     @property
     def option_dict(self) -> dict[str, Any]:
         return dict(self.options)
-
-    @property
-    def text(self) -> str:
-        """The call written back in its framework's words (the canonical form of ``source``)."""
-        from .vocab import render
-
-        return render(self)
 
     def semantic_spec(self) -> Resampling | None:
         """The resize spec, or the transposed convolution's equivalent one where it has one."""
@@ -228,7 +229,8 @@ def output_size(call: Call, size: Pair, request: Request) -> Pair:
     if call.transposed is not None:
         return call.transposed.output_size(size)
     probe = torch.zeros(1, 1, *size)
-    return tuple(run_call(call, probe, request).shape[2:])  # type: ignore[return-value]
+    out = run_call(call, probe, request)
+    return (int(out.shape[2]), int(out.shape[3]))
 
 
 def run_call(call: Call, x: torch.Tensor, request: Request) -> torch.Tensor:
@@ -243,18 +245,19 @@ def run_call(call: Call, x: torch.Tensor, request: Request) -> torch.Tensor:
     return resize(x, scale_factor=tuple(float(v) for v in values), spec=call.spec)
 
 
-def _pair(value: Any) -> Pair:
-    if isinstance(value, (tuple, list)):
-        return (int(value[0]), int(value[1]))
-    return (int(value), int(value))
+def _pair(name: str, value: Any) -> Pair:
+    """One integer or two (height, width) as a pair."""
+    h, w = per_axis(name, value, 2)
+    return (int(h), int(w))
 
 
 def _show(values: tuple[int, ...]) -> str:
-    return str(values[0]) if len(set(values)) == 1 else str(tuple(values))
+    return str(compact(values))
 
 
-def _fcn_taps(k: int) -> np.ndarray:
+def _fcn_taps(k: int) -> tuple[float, ...]:
     """FCN's ``upsample_filt`` (seed 003's ``make_bilinear_weights``) along one axis."""
     factor = (k + 1) // 2
     centre = factor - 1 if k % 2 == 1 else factor - 0.5
-    return 1 - np.abs(np.arange(k) - centre) / factor
+    return tuple(float(v) for v in 1 - np.abs(np.arange(k) - centre) / factor)
+

@@ -120,7 +120,8 @@ def default_sizes(a: Call, b: Call) -> list[tuple[int, int]]:
     sizes = [r[1] for r in requests if r[0] == "size"]
     scales = [r[1] for r in requests if r[0] == "scale"]
     if sizes and scales:
-        return [tuple(max(1, round(o / s)) for o, s in zip(sizes[0], scales[0]))]  # type: ignore[misc]
+        (oh, ow), (sh, sw) = sizes[0], scales[0]
+        return [(max(1, round(oh / sh)), max(1, round(ow / sw)))]
     if sizes:
         first = sizes[0]
         half = (max(1, int(first[0]) // 2), max(1, int(first[1]) // 2))
@@ -144,12 +145,12 @@ def compare_at(a: Call, b: Call, size: tuple[int, int], request_a: Request | Non
 
 def locate(size: tuple[int, int], out_a: torch.Tensor, out_b: torch.Tensor, atol: float) -> SizeComparison:
     """Compare two probe batches (5, 1, H, W) computed from inputs of ``size``."""
-    shape_a = tuple(int(s) for s in out_a.shape[2:])
-    shape_b = tuple(int(s) for s in out_b.shape[2:])
+    shape_a = (int(out_a.shape[2]), int(out_a.shape[3]))
+    shape_b = (int(out_b.shape[2]), int(out_b.shape[3]))
     outputs = (out_a.detach().double().numpy(), out_b.detach().double().numpy())
     if shape_a != shape_b:
         words = (f"output sizes differ: at input {_hw(size)}, A gives {_hw(shape_a)} and B gives {_hw(shape_b)}")
-        return SizeComparison(size, shape_a, shape_b, None, None, "output size", words,  # type: ignore[arg-type]
+        return SizeComparison(size, shape_a, shape_b, None, None, "output size", words,
                               outputs=outputs)
     diff = np.abs(outputs[0] - outputs[1])
     per_probe = {name: float(diff[k].max()) for k, name in enumerate(PROBES)}
@@ -159,9 +160,9 @@ def locate(size: tuple[int, int], out_a: torch.Tensor, out_b: torch.Tensor, atol
     profile = tuple(float(dmap[distance == d].max()) for d in range(int(distance.max()) + 1))
     max_diff, mean_diff = float(diff.max()), float(diff.mean())
     common: dict[str, Any] = {"per_probe": per_probe, "profile": profile, "outputs": outputs}
-    worst = max(per_probe, key=per_probe.get)  # type: ignore[arg-type]
+    worst = max(per_probe, key=lambda name: per_probe[name])
     if max_diff <= atol:
-        return SizeComparison(size, shape_a, shape_b, max_diff, mean_diff, "nowhere",  # type: ignore[arg-type]
+        return SizeComparison(size, shape_a, shape_b, max_diff, mean_diff, "nowhere",
                               f"at input {_hw(size)} -> {_hw(shape_a)} the outputs agree (max {max_diff:.3g} <= "
                               f"atol {atol:g})", **common)
     ring = 1 + max(d for d, v in enumerate(profile) if v > atol)
@@ -170,10 +171,10 @@ def locate(size: tuple[int, int], out_a: torch.Tensor, out_b: torch.Tensor, atol
         words = (f"at input {_hw(size)} -> {_hw(shape_a)} only the border ring differs: the outer {ring} "
                  f"row{'s' if ring > 1 else ''}/column{'s' if ring > 1 else ''} (max {max_diff:.4g}, on the "
                  f"{worst} probe); the interior agrees to {interior:.1g}")
-        return SizeComparison(size, shape_a, shape_b, max_diff, mean_diff, "border ring",  # type: ignore[arg-type]
+        return SizeComparison(size, shape_a, shape_b, max_diff, mean_diff, "border ring",
                               words, ring_width=ring, **common)
-    period = tuple(o // math.gcd(o, i) for o, i in zip(shape_a, size))
-    phases = _phases(dmap, distance, period, size, shape_a)  # type: ignore[arg-type]
+    period = (shape_a[0] // math.gcd(shape_a[0], size[0]), shape_a[1] // math.gcd(shape_a[1], size[1]))
+    phases = _phases(dmap, distance, period, size, shape_a)
     if phases is not None:
         flat = [v for row in phases for v in row]
         agree = sum(v <= atol for v in flat)
@@ -182,8 +183,8 @@ def locate(size: tuple[int, int], out_a: torch.Tensor, out_b: torch.Tensor, atol
                      f"repeats every {period[0]}x{period[1]} output pixels, and {agree} of the {len(flat)} phases "
                      f"agree while the others differ by up to {max(flat):.4g} (max {max_diff:.4g} overall, on the "
                      f"{worst} probe)")
-            return SizeComparison(size, shape_a, shape_b, max_diff, mean_diff, "phase", words,  # type: ignore[arg-type]
-                                  period=period, phases=phases, **common)  # type: ignore[arg-type]
+            return SizeComparison(size, shape_a, shape_b, max_diff, mean_diff, "phase", words,
+                                  period=period, phases=phases, **common)
     centre = profile[-1]
     edge = profile[0]
     shape_words = ("largest at the border" if edge > 2 * max(centre, atol) else
@@ -191,8 +192,8 @@ def locate(size: tuple[int, int], out_a: torch.Tensor, out_b: torch.Tensor, atol
     words = (f"at input {_hw(size)} -> {_hw(shape_a)} the outputs differ everywhere, {shape_words} (max "
              f"{max_diff:.4g} on the {worst} probe, mean {mean_diff:.3g}; {edge:.3g} in the outer ring, "
              f"{centre:.3g} in the centre)")
-    return SizeComparison(size, shape_a, shape_b, max_diff, mean_diff, "everywhere", words,  # type: ignore[arg-type]
-                          period=period if phases is not None else None,  # type: ignore[arg-type]
+    return SizeComparison(size, shape_a, shape_b, max_diff, mean_diff, "everywhere", words,
+                          period=period if phases is not None else None,
                           phases=phases, **common)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ import torch
 from ..errors import UpsampleError
 from .calls import Call, run_call
 from .compare import probes, resolve_requests
-from .vocab import MISSING, SIGNATURES, _show, parse_call, rebuild, request_options
+from .vocab import MISSING, SIGNATURES, parse_call, rebuild, request_options, show
 
 __all__ = ["Fix", "find_fixes"]
 
@@ -63,8 +63,8 @@ class Fix:
             parts = [m for s, m in self.moved if s == side]
             for s, option, old, new in self.changes:
                 if s == side:
-                    was = "unset" if old is MISSING else _show(old)
-                    parts.append(f"{option}={_show(new)} (was {was})")
+                    was = "unset" if old is MISSING else show(old)
+                    parts.append(f"{option}={show(new)} (was {was})")
             if parts:
                 out.append(f"{side}: " + ", ".join(parts))
         return "; ".join(out)
@@ -135,11 +135,10 @@ def _candidates(call: Call, other: Call) -> tuple[dict[str, Any], list[Candidate
             base["kernel"] = t.kernel[0] if t.kernel[0] == t.kernel[1] else t.kernel
         if base.get("padding") is None:
             base["padding"] = t.crop_start[0] if t.crop_start[0] == t.crop_start[1] else t.crop_start
-    if sig.key == "torch.conv_transpose2d":  # re-built as convtranspose: bilinear(...), which has every knob
+    if sig.key == "torch.conv_transpose2d" and call.transposed is not None:
+        # re-built as convtranspose: bilinear(...), which has every knob
         sig = SIGNATURES["convtranspose.bilinear"]
-        t = call.transposed
-        assert t is not None
-        base = {"kernel": t.kernel[0], "padding": base.get("padding", 0),
+        base = {"kernel": call.transposed.kernel[0], "padding": base.get("padding", 0),
                 "output_padding": base.get("output_padding", 0), "border": "zero"}
     out: list[Candidate] = []
     for option, values in sig.choices.items():
@@ -191,7 +190,7 @@ def find_fixes(a: Call, b: Call, sizes: Sequence[tuple[int, int]], atol: float =
         tried.append(fix)
         return fix
 
-    def good(fix: Fix | None) -> bool:
+    def good(fix: Fix | None) -> TypeGuard[Fix]:
         return fix is not None and fix.max_diff <= atol
 
     found = [f for side in ("B", "A") for candidate in singles[side][1] if good(f := attempt({side: candidate}))]
@@ -206,7 +205,7 @@ def find_fixes(a: Call, b: Call, sizes: Sequence[tuple[int, int]], atol: float =
         for plan in plans[:_MAX_PAIRS]:
             fix = attempt(plan)
             if good(fix):
-                found.append(fix)  # type: ignore[arg-type]
+                found.append(fix)
     order = {"B": 0, "A": 1, "A and B": 2}
     found.sort(key=lambda f: (f.cost, order[f.side], len(f.changes)))
     closest = min(tried, key=lambda f: (f.max_diff, f.cost), default=None)

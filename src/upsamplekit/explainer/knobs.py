@@ -160,9 +160,10 @@ def _view(call: Call) -> dict[str, tuple[Any, str, str]]:
     if call.transposed is not None and spec is None:
         key, words = _transposed_kernel(call.transposed)
         view["kernel"] = (key, words.split(":")[0], words)
-        shifts = [call.transposed.shift(a) for a in (0, 1)]
-        if all(s is not None for s in shifts):
-            shown = "pixel centres" if all(abs(s) < 1e-12 for s in shifts) else (  # type: ignore[arg-type]
+        shift_h, shift_w = (call.transposed.shift(a) for a in (0, 1))
+        if shift_h is not None and shift_w is not None:
+            shifts = [shift_h, shift_w]
+            shown = "pixel centres" if all(abs(s) < 1e-12 for s in shifts) else (
                 f"pixel centres shifted by {shifts[0]:+g} input pixels")
             view["coordinates"] = (tuple(shifts), shown, f"x = (i + 0.5) / s - 0.5 {shifts[0]:+g}")
         view["borders"] = (call.transposed.border, call.transposed.border, _BORDERS[call.transposed.border])
@@ -337,7 +338,7 @@ def _aligned(name: str, spec_a: Resampling, spec_b: Resampling, b: Call, sizes: 
     if request is None:
         return None
     probe_call = Call(b.framework, b.function, b.options, b.source, spec=aligned, request=request,
-                      signature=b.signature)
+                      signature=b.signature, text=b.text)
     worst = 0.0
     compared = False
     for size, out_a in zip(sizes, outputs_a):

@@ -1,5 +1,5 @@
 """Pictures of an :class:`~upsamplekit.explainer.api.Explanation` and of a
-:class:`~upsamplekit.explainer.images.CompareResult` (matplotlib, imported when drawing, Agg backend).
+:class:`~upsamplekit.explainer.images.CompareResult` (matplotlib, imported when drawing, Agg backend; it comes with the ``study`` extra).
 
 Both draw data computed beforehand; nothing here decides anything.
 """
@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import InvalidArgumentError
+from ..optional import require
 from .compare import PROBES
 
 if TYPE_CHECKING:
@@ -21,19 +23,15 @@ __all__ = ["plot_explanation", "plot_compare"]
 
 
 def _pyplot() -> Any:
-    import matplotlib
-
+    """matplotlib's pyplot on the Agg backend (the ``study`` extra brings matplotlib)."""
+    matplotlib = require("matplotlib", "study", "drawing pictures")
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
+    return require("matplotlib.pyplot", "study", "drawing pictures")
 
 
 def _target(path: str | Path) -> Path:
     target = Path(path)
     if target.parent and not target.parent.exists():
-        from ..errors import InvalidArgumentError
-
         raise InvalidArgumentError(f"the folder of {str(target)!r} does not exist")
     return target
 
@@ -59,7 +57,9 @@ def plot_explanation(e: Explanation, path: str | Path) -> str:
         plt.close(fig)
         return str(target)
     c = max(same, key=lambda item: item.max_diff or 0.0)
-    out_a, out_b = c.outputs  # type: ignore[misc]
+    if c.outputs is None:  # `same` holds only comparisons with outputs
+        raise InvalidArgumentError("the explanation holds no probe outputs to draw")
+    out_a, out_b = c.outputs
     probe = int(np.argmax([np.abs(out_a[k] - out_b[k]).max() for k in range(len(PROBES))]))
     diff = np.abs(out_a - out_b).max(axis=(0, 1))
     panels = ((f"A ({PROBES[probe]} probe)", out_a[probe, 0], "gray"), (f"B ({PROBES[probe]} probe)",

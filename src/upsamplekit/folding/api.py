@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import copy
-import statistics
-import time
 from dataclasses import dataclass
-from collections.abc import Callable
 from typing import Any, Literal, NamedTuple, overload
 
 import torch
@@ -14,8 +11,10 @@ from torch import nn
 from torch.utils._pytree import tree_flatten
 
 from ..errors import InvalidArgumentError, InvalidTypeError, UpsampleError
+from ..nn import Interpolate, ResizeConv
 from .graph import Rewriter
-from .module import FoldedConv
+from .timing import time_at_shape
+from .transposed import is_transposed
 
 __all__ = ["fold", "FoldReport", "Folded", "LeftAlone"]
 
@@ -118,7 +117,7 @@ def fold(model: nn.Module, example_input: Any = None, report: bool = False) -> n
     expected = None
     if inputs is not None:
         expected = _example_run(work, inputs, seen)
-    rewriter = Rewriter(seen, _time_pair, measured=inputs is not None)
+    rewriter = Rewriter(seen, time_at_shape, measured=inputs is not None)
     folded = rewriter.walk(work)
     if folded is not work:
         folded.training = model.training  # a new root (a GraphModule, a FoldedConv): the model's mode
@@ -149,9 +148,6 @@ def _example_run(model: nn.Module, inputs: tuple[Any, ...],
                  seen: dict[int, tuple[tuple[int, ...], torch.dtype, torch.device]]) -> Any:
     """Run ``model`` (eval mode, no gradients) on the example, recording every module's first
     input; a model the input does not fit is an error that names the shape."""
-    from ..nn import Interpolate, ResizeConv
-    from .sources import is_transposed
-
     watched = (nn.Upsample, Interpolate, ResizeConv, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
     def record(module: nn.Module, args: tuple[Any, ...]) -> None:
@@ -201,27 +197,3 @@ def _verify(folded: nn.Module, inputs: tuple[Any, ...], expected: Any) -> None:
             raise UpsampleError(f"fold: the folded model differs from the original on example_input by {error:.2e} "
                                 f"(relative to the largest output), more than {limit:g}; this is a bug in "
                                 "upsamplekit.fold, please report it")
-
-
-def _time_pair(original: Callable[[torch.Tensor], Any], folded: FoldedConv, shape: tuple[int, ...],
-               dtype: torch.dtype, device: torch.device) -> tuple[float, float, float]:
-    """Forward times (ms, no gradients) of ``original`` and ``folded`` at ``shape``: medians, and
-    the median of the per-round ratios (original over folded). Rounds run both back to back,
-    alternating which goes first, after a warm-up of each: at least 7, more for quick layers
-    (up to 31, about 0.2 s in all), so that a load spike on a shared machine weighs little."""
-    x = torch.randn(shape, dtype=dtype, device=device)
-    times: tuple[list[float], list[float]] = ([], [])
-    with torch.no_grad():
-        original(x), folded(x)
-        spent = 0.0
-        for r in range(31):
-            pairs = [(original, times[0]), (folded, times[1])]
-            for layer, store in (pairs if r % 2 == 0 else pairs[::-1]):
-                start = time.perf_counter()
-                layer(x)
-                store.append((time.perf_counter() - start) * 1e3)
-            spent += times[0][-1] + times[1][-1]
-            if r >= 6 and spent > 200.0:
-                break
-    ratios = [a / b for a, b in zip(*times)]
-    return statistics.median(times[0]), statistics.median(times[1]), statistics.median(ratios)

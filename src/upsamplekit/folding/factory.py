@@ -1,20 +1,15 @@
 """What ``upsamplekit fold`` needs besides :func:`~upsamplekit.folding.fold`: a model built from a
-``MODULE:FACTORY`` name, an input shape parsed from text, and a side-by-side timing."""
+``MODULE:FACTORY`` name, an input shape parsed from text, and a side-by-side timing
+(:func:`~upsamplekit.folding.timing.time_side_by_side`)."""
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
-from typing import Any, NamedTuple
-
-import torch
 from torch import nn
 
 from .._loading import import_callable
 from ..errors import InvalidArgumentError, InvalidTypeError
 
-__all__ = ["load_model", "parse_shape", "Timing", "time_side_by_side"]
+__all__ = ["load_model", "parse_shape"]
 
 
 def load_model(target: str) -> nn.Module:
@@ -50,31 +45,3 @@ def parse_shape(text: str) -> tuple[int, ...]:
         raise InvalidArgumentError(f"input shape must be positive integers separated by commas, such as 1,3,64,64, "
                                    f"but got {text!r}")
     return tuple(int(p) for p in parts)
-
-
-class Timing(NamedTuple):
-    """Median forward times (ms) of two models measured side by side, and the settings."""
-
-    original_ms: float
-    folded_ms: float
-    repeats: int
-    threads: int
-
-    @property
-    def speedup(self) -> float:
-        return self.original_ms / self.folded_ms
-
-
-def time_side_by_side(original: Callable[[], Any], folded: Callable[[], Any], repeats: int = 5) -> Timing:
-    """Median wall times of ``original()`` and ``folded()`` (no gradients), after one warm-up
-    each, in interleaved rounds that alternate which goes first."""
-    times: tuple[list[float], list[float]] = ([], [])
-    with torch.no_grad():
-        original(), folded()
-        for r in range(repeats):
-            pairs = [(original, times[0]), (folded, times[1])]
-            for fn, store in (pairs if r % 2 == 0 else pairs[::-1]):
-                start = time.perf_counter()
-                fn()
-                store.append((time.perf_counter() - start) * 1e3)
-    return Timing(statistics.median(times[0]), statistics.median(times[1]), repeats, torch.get_num_threads())

@@ -24,9 +24,10 @@ from torch import nn
 
 from ..decoder import Decoder
 from ..nn import functional as UF
-from .interp import Upsampling, conv_info, fold_conv
+from .interp import ConvInfo, Upsampling, conv_info, fold_conv
 from .module import FoldedConv
-from .sources import INTERPOLATE_FUNCTIONS, fold_layer, interpolate_call, is_transposed, other_upsampler, upsampler_of
+from .sources import INTERPOLATE_FUNCTIONS, fold_layer, interpolate_call, other_upsampler, upsampler_of
+from .transposed import is_transposed
 
 __all__ = ["Rewriter"]
 
@@ -170,16 +171,20 @@ class Rewriter:
 
     def pair(self, up_module: nn.Module, conv: nn.Module | None, where: str, conv_where: str) -> FoldedConv | None:
         """Fold ``conv(up_module(x))``, or record why not (the upsampler is known to be one)."""
-        info = conv_info(conv) if conv is not None else "nothing follows it"
+        if conv is None:
+            info: ConvInfo | str = "nothing follows it"
+            original: Callable[[torch.Tensor], Any] = up_module  # not timed: nothing folds
+        else:
+            info = conv_info(conv)
+            original = lambda x: conv(up_module(x))  # noqa: E731
         dims = info.dims if not isinstance(info, str) else 2
         up = upsampler_of(up_module, dims) or "not an upsampler"
-        folded = self._pair(up, info, where, conv_where, _what(up_module),
-                            lambda x: conv(up_module(x)), self.inputs.get(id(up_module)))  # type: ignore[misc]
+        folded = self._pair(up, info, where, conv_where, _what(up_module), original, self.inputs.get(id(up_module)))
         if folded is not None and conv is not None:
             folded.train(conv.training)
         return folded
 
-    def _pair(self, up: Upsampling | str, info: Any, where: str, conv_where: str, what: str,
+    def _pair(self, up: Upsampling | str, info: ConvInfo | str, where: str, conv_where: str, what: str,
               original: Callable[[torch.Tensor], Any], seen: Seen | None) -> FoldedConv | None:
         if isinstance(up, str):
             self.leave(where, what, up)
@@ -223,6 +228,10 @@ class Rewriter:
                 if new is not up:
                     decoder.upsamplers[i] = new
                 continue
+            if not isinstance(refine, nn.Sequential):  # Decoder builds each refinement as one
+                self.leave(where, _what(up), f"the refinement after it is a {type(refine).__name__}, not the "
+                           "nn.Sequential a Decoder builds")
+                continue
             folded = self.pair(up, refine[0], where, _join(path, f"refine.{i}.0"))
             if folded is not None:
                 decoder.upsamplers[i] = nn.Identity().train(up.training)
@@ -258,8 +267,8 @@ class Rewriter:
         return gm
 
     def _module_node(self, gm: torch.fx.GraphModule, node: torch.fx.Node, path: str) -> bool:
-        sub = gm.get_submodule(node.target)
-        where = _join(path, str(node.target))
+        target, sub = _called(gm, node)
+        where = _join(path, target)
         if isinstance(sub, FoldedConv):
             return False
         if is_transposed(sub) or fold_layer(sub) is not None:
@@ -269,7 +278,7 @@ class Rewriter:
             new = self.layer(sub, where)
             if new is None or new is sub:
                 return False
-            _set_submodule(gm, str(node.target), new)
+            _set_submodule(gm, target, new)
             return True
         other = other_upsampler(sub)
         if other is not None:
@@ -298,20 +307,20 @@ class Rewriter:
         if user.op != "call_module" or user.args != (node,) or user.kwargs:
             self.leave(where, what, f"its output goes to {_describe(user)}, not straight into an nn.Conv")
             return False
-        conv = gm.get_submodule(user.target)
+        target, conv = _called(gm, user)
         info = conv_info(conv)
         up = make(info.dims if not isinstance(info, str) else 2) or "not an upsampler"
         seen = _low_resolution(self.inputs.get(id(conv)), up)
         original = (lambda x: conv(_resize(x, up))) if not isinstance(up, str) else conv
-        folded = self._pair(up, info, where, _join(path, str(user.target)), what, original, seen)
+        folded = self._pair(up, info, where, _join(path, target), what, original, seen)
         if folded is None or not isinstance(source, torch.fx.Node):
             return False
         folded.train(conv.training)
-        calls = sum(1 for n in gm.graph.nodes if n.op == "call_module" and n.target == user.target)
+        calls = sum(1 for n in gm.graph.nodes if n.op == "call_module" and n.target == target)
         if calls == 1:
-            _set_submodule(gm, str(user.target), folded)
+            _set_submodule(gm, target, folded)
         else:  # the convolution is shared: keep it, add the folded one beside it
-            name = f"{str(user.target).replace('.', '_')}_folded_{node.name}"
+            name = f"{target.replace('.', '_')}_folded_{node.name}"
             gm.add_submodule(name, folded)
             user.target = name
         user.args = (source,)
@@ -341,6 +350,13 @@ def _describe(node: torch.fx.Node) -> str:
     if node.op == "output":
         return "the model's output"
     return f"{node.op} {getattr(node.target, '__name__', node.target)}"
+
+
+def _called(gm: torch.fx.GraphModule, node: torch.fx.Node) -> tuple[str, nn.Module]:
+    """The qualified name and the module a ``call_module`` node calls (fx keeps that target a name)."""
+    if not isinstance(node.target, str):
+        raise TypeError(f"a call_module node's target is a module name, but got {node.target!r}")
+    return node.target, gm.get_submodule(node.target)
 
 
 def _set_submodule(root: nn.Module, target: str, module: nn.Module) -> None:

@@ -163,8 +163,8 @@ class ConvInfo:
     """A stride-1 convolution as :func:`fold_conv` needs it (from an ``nn.ConvNd`` or the
     convolution inside a :class:`~upsamplekit.nn.ResizeConv`)."""
 
-    weight: nn.Parameter
-    bias: nn.Parameter | None
+    weight: torch.Tensor
+    bias: torch.Tensor | None
     dilation: tuple[int, ...]
     padding: tuple[tuple[int, int], ...]
     mode: str

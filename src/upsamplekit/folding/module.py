@@ -108,7 +108,10 @@ class FoldedConv(nn.Module):
     True
     """
 
-    def __init__(self, spec: FoldSpec, weight: nn.Parameter, bias: nn.Parameter | None,
+    weight: torch.Tensor  # an nn.Parameter when built by fold (torch types a convolution's weight as Tensor)
+    bias: torch.Tensor | None
+
+    def __init__(self, spec: FoldSpec, weight: torch.Tensor, bias: torch.Tensor | None,
                  pre: nn.Module | None = None) -> None:
         super().__init__()
         self.spec = spec

@@ -15,12 +15,12 @@ from typing import Any
 import torch.nn.functional as F
 from torch import nn
 
-from ..nn import CARAFE, DySample, Interpolate, ResizeConv, SubPixelConv, TransposedConv
+from ..nn import CARAFE, DySample, Interpolate, ResizeConv, SubPixelConv
 from .interp import ConvInfo, Upsampling, fold_conv, upsampling
 from .module import FoldedConv
-from .transposed import _TRANSPOSED, fold_transposed
+from .transposed import fold_transposed, is_transposed
 
-__all__ = ["upsampler_of", "interpolate_call", "fold_layer", "is_transposed", "INTERPOLATE_FUNCTIONS"]
+__all__ = ["upsampler_of", "other_upsampler", "interpolate_call", "fold_layer", "INTERPOLATE_FUNCTIONS"]
 
 INTERPOLATE_FUNCTIONS = (F.interpolate, F.upsample)
 _SIGNATURE = inspect.signature(F.interpolate)
@@ -78,10 +78,6 @@ def interpolate_call(args: tuple[Any, ...], kwargs: dict[str, Any], dims: int) -
     flags = {"align_corners": settings["align_corners"], "recompute_scale_factor": settings["recompute_scale_factor"],
              "antialias": settings["antialias"] or None}
     return _torch(settings["mode"], settings["scale_factor"], dims, **flags)
-
-
-def is_transposed(module: nn.Module) -> bool:
-    return isinstance(module, (TransposedConv, *_TRANSPOSED))
 
 
 def fold_layer(module: nn.Module) -> FoldedConv | str | None:

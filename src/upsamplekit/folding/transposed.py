@@ -21,16 +21,24 @@ True
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from torch import nn
 
+from ..checks import compact
 from ..nn import TransposedConv
-from ..nn import functional as UF
 from .module import FoldedConv, FoldSpec
 from .plan import AxisPlan
 
-__all__ = ["fold_transposed"]
+__all__ = ["fold_transposed", "is_transposed", "TORCH_TRANSPOSED"]
 
-_TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+TORCH_TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+
+
+def is_transposed(module: nn.Module) -> bool:
+    """Whether ``module`` is a transposed convolution (torch's or :class:`~upsamplekit.nn.TransposedConv`),
+    the layers :func:`fold_transposed` is for."""
+    return isinstance(module, (TransposedConv, *TORCH_TRANSPOSED))
 
 
 def _stuffing(scale: int) -> tuple[tuple[tuple[int, float], ...], ...]:
@@ -48,9 +56,12 @@ def fold_transposed(layer: nn.Module) -> FoldedConv | str:
             axes.append(AxisPlan(s, _stuffing(s), k, 1, k - 1 - lo, lo,
                                  extension="replicate" if layer.exact_borders else "zeros"))
         groups, in_channels, out_channels = 1, layer.in_channels, layer.out_channels
-        source = f"TransposedConv {'x'.join(map(str, layer.kernel_size))} stride {UF.compact(layer.scale)}"
+        source = f"TransposedConv {'x'.join(map(str, layer.kernel_size))} stride {compact(layer.scale)}"
         cast = False
-    elif isinstance(layer, _TRANSPOSED) and type(layer).forward is _TRANSPOSED[len(layer.kernel_size) - 1].forward:
+    elif (isinstance(layer, TORCH_TRANSPOSED)
+          and type(layer).forward is TORCH_TRANSPOSED[len(layer.kernel_size) - 1].forward):
+        if isinstance(layer.padding, str):  # torch's transposed convolutions take numbers only
+            return f"padding {layer.padding!r} is not a number of samples"
         if layer.padding_mode != "zeros":
             return f"padding_mode {layer.padding_mode!r} (torch's transposed convolutions pad with zeros only)"
         if all(s == 1 for s in layer.stride):
@@ -74,4 +85,4 @@ def fold_transposed(layer: nn.Module) -> FoldedConv | str:
         blocks *= a.scale
     description = (f"{source} -> Conv{dims}d {in_channels}->{out_channels * blocks} "
                    f"{'x'.join(map(str, spec.widths))} on the low-resolution input")
-    return FoldedConv(FoldSpec(**{**spec.__dict__, "description": description}), layer.weight, layer.bias)
+    return FoldedConv(replace(spec, description=description), layer.weight, layer.bias)

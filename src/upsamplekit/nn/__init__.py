@@ -1,15 +1,24 @@
-"""Upsampling layers and the registry that builds them by name."""
+"""Upsampling layers, their shared base and the registry that builds them by name."""
 
 from __future__ import annotations
 
+from .base import Upsampler
 from .carafe import CARAFE
 from .dysample import DySample
 from .interpolate import Interpolate
-from .registry import UpsamplerInfo, build_upsampler, list_upsamplers, register_alias, register_upsampler, upsampler_info
+from .registry import (
+    UpsamplerInfo,
+    build_upsampler,
+    list_upsamplers,
+    register_alias,
+    register_upsampler,
+    unregister_upsampler,
+    upsampler_info,
+)
 from .resizeconv import ResizeConv
 from .subpixel import SubPixelConv
 from .transposed import TransposedConv
 
-__all__ = ["Interpolate", "TransposedConv", "SubPixelConv", "ResizeConv", "CARAFE", "DySample", "UpsamplerInfo",
-           "build_upsampler",
-           "list_upsamplers", "register_alias", "register_upsampler", "upsampler_info"]
+__all__ = ["Interpolate", "TransposedConv", "SubPixelConv", "ResizeConv", "CARAFE", "DySample", "Upsampler",
+           "UpsamplerInfo", "build_upsampler", "list_upsamplers", "register_alias", "register_upsampler",
+           "unregister_upsampler", "upsampler_info"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,18 +17,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..checks import check_dims, integer_scale, is_integer
 from ..errors import InvalidArgumentError
-from . import functional as UF
-from .registry import register_upsampler
+from .base import CONV, Upsampler, channel_projection
+from .catalog import register_upsampler
+from .functional import pixel_shuffle, pixel_unshuffle
+from .layout import check_input
 
 __all__ = ["CARAFE", "carafe", "carafe_kernels"]
 
 
-
 def _odd_kernel(module: str, name: str, value: object, why: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1 or int(value) % 2 == 0:
+    if not is_integer(value) or int(value) < 1 or int(value) % 2 == 0:  # type: ignore[call-overload]
         raise InvalidArgumentError(f"{module}: {name} must be an odd integer >= 1 ({why}), but got {value!r}")
-    return int(value)
+    return int(value)  # type: ignore[call-overload]
 
 
 # ---------------------------------------------------------------------------- functions
@@ -76,7 +77,7 @@ def _reassemble(x: torch.Tensor, kernels: torch.Tensor, scale: Sequence[int], k_
             acc = acc + shifted * weight
         else:
             acc.addcmul_(shifted, weight)  # in place: no (N, C, P, *S) temporary per tap
-    return UF.pixel_shuffle(acc.reshape(n, c * math.prod(scale), *spatial), scale, nd)
+    return pixel_shuffle(acc.reshape(n, c * math.prod(scale), *spatial), scale, nd)
 
 
 def carafe(x: torch.Tensor, masks: torch.Tensor, scale: int | Sequence[int]) -> torch.Tensor:
@@ -96,8 +97,8 @@ def carafe(x: torch.Tensor, masks: torch.Tensor, scale: int | Sequence[int]) -> 
     if not isinstance(masks, torch.Tensor):
         raise InvalidArgumentError(f"carafe: masks must be a torch.Tensor, but got {type(masks).__name__}")
     nd = x.dim() - 2
-    x = UF.check_input("carafe", x, UF.check_dims("carafe", nd))
-    s = UF.integer_scale("carafe", scale, nd)
+    x = check_input("carafe", x, check_dims(nd, where="carafe"))
+    s = integer_scale("scale", scale, nd, where="carafe")
     out = [v * f for v, f in zip(x.shape[2:], s)]
     k_up = round(masks.shape[1] ** (1 / nd)) if masks.dim() == x.dim() and masks.shape[1] > 0 else 0
     if (masks.dim() != x.dim() or masks.shape[0] != x.shape[0] or list(masks.shape[2:]) != out
@@ -107,13 +108,13 @@ def carafe(x: torch.Tensor, masks: torch.Tensor, scale: int | Sequence[int]) -> 
             f"{', '.join(map(str, out))}) with an odd k_up, for an input of shape {tuple(x.shape)} and scale {s}, "
             f"but got {tuple(masks.shape)}"
         )
-    kernels = UF.pixel_unshuffle(masks, s, nd)
+    kernels = pixel_unshuffle(masks, s, nd)
     kernels = kernels.reshape(x.shape[0], masks.shape[1], math.prod(s), *x.shape[2:])
     return _reassemble(x, kernels.to(x.dtype), s, k_up)
 
 
 # -------------------------------------------------------------------------------- layer
-class CARAFE(nn.Module):
+class CARAFE(Upsampler):
     """CARAFE upsampling (Wang et al. 2019; mmcv's ``CARAFEPack`` with one group), 1-D to 3-D.
 
     Kernel prediction: a 1x1 compressor (``channel_compressor``, C -> ``compressed_channels``)
@@ -156,43 +157,38 @@ class CARAFE(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        name = type(self).__name__
-        self.dims = UF.check_dims(name, dims)
-        self.channels = UF._positive_int(name, "channels", channels)
-        self.scale = UF.integer_scale(name, scale, self.dims)
+        super().__init__(dims)
+        name = self.layer_name
+        self.channels = self.check_positive("channels", channels)
+        self.scale = self.check_integer_scale(scale)
         self.k_up = _odd_kernel(name, "k_up", k_up, "the reassembly kernel is centred on the source pixel")
         self.k_enc = _odd_kernel(name, "k_enc", k_enc, "the encoder is a same-padded convolution")
-        self.compressed_channels = UF._positive_int(name, "compressed_channels", compressed_channels)
+        self.compressed_channels = self.check_positive("compressed_channels", compressed_channels)
         self.out_channels = self.channels if out_channels is None else \
-            UF._positive_int(name, "out_channels", out_channels)
-        conv = UF.CONV[self.dims]
+            self.check_positive("out_channels", out_channels)
+        conv = CONV[self.dims]
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.channel_compressor = conv(self.channels, self.compressed_channels, 1, **factory)
         self.content_encoder = conv(self.compressed_channels, self.k_up ** self.dims * math.prod(self.scale),
                                     self.k_enc, padding=(self.k_enc - 1) // 2, **factory)
-        self.proj = UF.channel_projection(self.dims, self.channels, self.out_channels, **factory)
+        self.proj = channel_projection(self.dims, self.channels, self.out_channels, **factory)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """mmcv's ``CARAFEPack.init_weights``; ``proj`` keeps ``nn.ConvNd``'s initialisation."""
+        for conv in (self.channel_compressor, self.content_encoder):
+            if conv.bias is not None:  # built with a bias
+                nn.init.zeros_(conv.bias)
         nn.init.xavier_uniform_(self.channel_compressor.weight)
-        nn.init.zeros_(self.channel_compressor.bias)
         nn.init.normal_(self.content_encoder.weight, std=0.001)
-        nn.init.zeros_(self.content_encoder.bias)
         if self.proj is not None:
             self.proj.reset_parameters()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = UF.check_input(type(self).__name__, x, self.dims, self.channels)
+        x = self.check_input(x, self.channels)
         encoded = self.content_encoder(self.channel_compressor(x))
         y = _reassemble(x, carafe_kernels(encoded, self.k_up, self.scale), self.scale, self.k_up)
         return y if self.proj is None else self.proj(y)
-
-    def extra_repr(self) -> str:
-        scale = UF.compact(self.scale)
-        return (f"{self.channels}, scale={scale}, k_up={self.k_up}, k_enc={self.k_enc}, "
-                f"compressed_channels={self.compressed_channels}, out_channels={self.out_channels}, dims={self.dims}")
 
 
 @register_upsampler("carafe", learned=True, dims=(1, 2, 3), scales="integer",

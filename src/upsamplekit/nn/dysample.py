@@ -18,14 +18,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import InvalidArgumentError, unknown_choice
-from . import functional as UF
-from .registry import register_upsampler
+from ..checks import check_dims, integer_scale
+from ..errors import InvalidArgumentError
+from .base import CONV, Upsampler, channel_projection
+from .catalog import register_upsampler
+from .functional import pixel_shuffle, pixel_unshuffle
+from .layout import check_input
 
 __all__ = ["DySample", "dysample_sample", "init_positions"]
 
-_STYLES = ("lp", "pl")
-_INITS = ("default", "zero")
+STYLES = ("lp", "pl")
+INITS = ("default", "zero")
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
@@ -73,10 +76,10 @@ def dysample_sample(x: torch.Tensor, offset: torch.Tensor, scale: int | Sequence
     >>> dysample_sample(x, init_positions((2,), 1).view(1, 2, 1).expand(1, 2, 2), 2, 1)
     tensor([[[0.0000, 0.2500, 0.7500, 1.0000]]])
     """
-    x = UF.check_input("dysample_sample", x, UF.check_dims("dysample_sample", x.dim() - 2))
+    x = check_input("dysample_sample", x, check_dims(x.dim() - 2, where="dysample_sample"))
     n, c, *spatial = x.shape
     nd = len(spatial)
-    s = UF.integer_scale("dysample_sample", scale, nd)
+    s = integer_scale("scale", scale, nd, where="dysample_sample")
     block = math.prod(s)
     expected = (n, nd * groups * block, *spatial)
     if c % groups or tuple(offset.shape) != expected:
@@ -95,7 +98,7 @@ def dysample_sample(x: torch.Tensor, offset: torch.Tensor, scale: int | Sequence
         centres = centres.view(*[size if a == axis else 1 for a in range(nd)])
         grid.append((centres + offset[:, k]) * (2.0 / size) - 1.0)  # normalised, align_corners=False
     # (N, nd * G * P, *S) -> pixel shuffle -> (N, nd * G, *(S * s)) -> (N * G, *(S * s), nd)
-    positions = UF.pixel_shuffle(torch.stack(grid, 1).reshape(n, nd * groups * block, *spatial), s, nd)
+    positions = pixel_shuffle(torch.stack(grid, 1).reshape(n, nd * groups * block, *spatial), s, nd)
     out = [v * f for v, f in zip(spatial, s)]
     perm = [0, 2, *range(3, 3 + nd), 1]
     positions = positions.reshape(n, nd, groups, *out).permute(perm).reshape(n * groups, *out, nd)
@@ -137,7 +140,7 @@ def _gather_sample(x: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
 
 
 # -------------------------------------------------------------------------------- layer
-class DySample(nn.Module):
+class DySample(Upsampler):
     """DySample (Liu et al. 2023): upsample by sampling at learned positions, 1-D to 3-D.
 
     Output sample ``l'`` of channel group ``g`` reads the input by linear interpolation at
@@ -190,19 +193,16 @@ class DySample(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        name = type(self).__name__
-        self.dims = UF.check_dims(name, dims)
-        self.in_channels = UF._positive_int(name, "in_channels", in_channels)
-        self.scale = UF.integer_scale(name, scale, self.dims)
-        if style not in _STYLES:
-            raise unknown_choice(f"{name}: style", style, _STYLES)
-        if init not in _INITS:
-            raise unknown_choice(f"{name}: init", init, _INITS)
-        self.style, self.init, self.dynamic = style, init, bool(dynamic)
-        self.groups = UF._positive_int(name, "groups", groups)
+        super().__init__(dims)
+        name = self.layer_name
+        self.in_channels = self.check_positive("in_channels", in_channels)
+        self.scale = self.check_integer_scale(scale)
+        self.style = self.check_choice("style", style, STYLES)
+        self.init = self.check_choice("init", init, INITS)
+        self.dynamic = bool(dynamic)
+        self.groups = self.check_positive("groups", groups)
         self.out_channels = self.in_channels if out_channels is None else \
-            UF._positive_int(name, "out_channels", out_channels)
+            self.check_positive("out_channels", out_channels)
         block = math.prod(self.scale)
         if self.in_channels % self.groups:
             divisors = [g for g in range(1, self.in_channels + 1) if self.in_channels % g == 0]
@@ -218,13 +218,13 @@ class DySample(nn.Module):
                 f"predicted from pixel_shuffle(x, scale), which has in_channels / {block} channels), but got "
                 f"in_channels={self.in_channels} with scale={self.scale}; use style='lp', which has no such rule"
             )
-        conv = UF.CONV[self.dims]
+        conv = CONV[self.dims]
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
         conv_in = self.in_channels if style == "lp" else self.in_channels // block
         conv_out = self.dims * self.groups * (block if style == "lp" else 1)
         self.offset = conv(conv_in, conv_out, 1, **factory)
         self.scope = conv(conv_in, conv_out, 1, bias=False, **factory) if self.dynamic else None
-        self.proj = UF.channel_projection(self.dims, self.in_channels, self.out_channels, **factory)
+        self.proj = channel_projection(self.dims, self.in_channels, self.out_channels, **factory)
         positions = init_positions(self.scale, self.groups, dtype=dtype, device=device)
         self.register_buffer("init_pos", positions.view(1, -1, *[1] * self.dims))
         self.reset_parameters()
@@ -235,7 +235,8 @@ class DySample(nn.Module):
             nn.init.zeros_(self.offset.weight)
         else:
             nn.init.normal_(self.offset.weight, std=0.001)
-        nn.init.zeros_(self.offset.bias)
+        if self.offset.bias is not None:  # built with a bias
+            nn.init.zeros_(self.offset.bias)
         if self.scope is not None:
             nn.init.zeros_(self.scope.weight)
         if self.proj is not None:
@@ -247,19 +248,13 @@ class DySample(nn.Module):
         return self.offset(x) * self.scope(x).sigmoid() * 0.5
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = UF.check_input(type(self).__name__, x, self.dims, self.in_channels)
+        x = self.check_input(x, self.in_channels)
         if self.style == "lp":
             offset = self._range(x)
         else:
-            offset = UF.pixel_unshuffle(self._range(UF.pixel_shuffle(x, self.scale, self.dims)), self.scale,
-                                        self.dims)
+            offset = pixel_unshuffle(self._range(pixel_shuffle(x, self.scale, self.dims)), self.scale, self.dims)
         y = dysample_sample(x, offset + self.init_pos, self.scale, self.groups)
         return y if self.proj is None else self.proj(y)
-
-    def extra_repr(self) -> str:
-        scale = UF.compact(self.scale)
-        return (f"{self.in_channels}, scale={scale}, style={self.style!r}, dynamic={self.dynamic}, "
-                f"groups={self.groups}, out_channels={self.out_channels}, init={self.init!r}, dims={self.dims}")
 
 
 @register_upsampler("dysample", learned=True, dims=(1, 2, 3), scales="integer",

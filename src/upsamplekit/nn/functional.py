@@ -17,19 +17,20 @@ True
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import InvalidArgumentError, InvalidTypeError
-from ..resample import Resampling, resize
-from ..resample.coordinates import axis_plan
-from ..resample.tables import axis_table, call_rules
+from ..checks import check_dims, compact, integer_scale
+from ..errors import InvalidArgumentError
+from ..resample.api import resize
+from .export import export_resize
+from .layout import check_input, check_rank, spatial_sizes
 
+# ``compact`` (upsamplekit.checks) and ``check_input`` (upsamplekit.nn.layout) are not ops, but code
+# that reads them as ``functional.compact`` / ``functional.check_input`` still finds them here.
 __all__ = [
     "pixel_shuffle",
     "pixel_unshuffle",
@@ -40,122 +41,10 @@ __all__ = [
     "conv_same",
     "shift_blur",
     "interpolate",
-    "check_dims",
-    "check_input",
-    "integer_scale",
-    "positive_scale",
 ]
 
+
 ScaleArg = int | Sequence[int]
-_SHAPES = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
-
-
-# ----------------------------------------------------------------------------- checks
-def check_dims(module: str, dims: object) -> int:
-    """``dims`` as an int in (1, 2, 3), or an error naming ``module``."""
-    if isinstance(dims, bool) or not isinstance(dims, numbers.Integral) or int(dims) not in (1, 2, 3):
-        raise InvalidArgumentError(f"{module}: dims must be 1, 2 or 3 (the number of spatial axes), but got {dims!r}")
-    return int(dims)
-
-
-def integer_scale(module: str, scale: object, dims: int) -> tuple[int, ...]:
-    """``scale`` (an integer, or one integer per spatial axis) as a ``dims``-tuple of ints >= 1.
-
-    Floats with an integer value (``2.0``) are accepted; ``1.5`` is an error naming ``module``.
-
-    >>> integer_scale("SubPixelConv", 2, 3)
-    (2, 2, 2)
-    >>> integer_scale("SubPixelConv", (2, 3), 2)
-    (2, 3)
-    """
-    rule = f"scale must be an integer >= 1 or {dims} such integers (one per spatial axis, dims={dims})"
-    items = list(scale) if isinstance(scale, (tuple, list, torch.Size)) else [scale] * dims
-    if len(items) != dims:
-        raise InvalidArgumentError(f"{module}: {rule}, but got {len(items)} values: {scale!r}")
-    out = []
-    for s in items:
-        value = float(s) if isinstance(s, numbers.Real) and not isinstance(s, bool) else math.nan
-        if not math.isfinite(value) or value != int(value) or value < 1:
-            raise InvalidArgumentError(f"{module}: {rule}, but got {scale!r}")
-        out.append(int(value))
-    return tuple(out)
-
-
-def positive_scale(module: str, scale: object, dims: int) -> tuple[float, ...] | float:
-    """``scale`` as a positive finite number, or a ``dims``-tuple of them (kept per axis)."""
-    rule = f"scale must be a positive number or {dims} of them (one per spatial axis, dims={dims})"
-    per_axis = isinstance(scale, (tuple, list, torch.Size))
-    items = list(scale) if per_axis else [scale]  # type: ignore[call-overload]
-    if per_axis and len(items) != dims:
-        raise InvalidArgumentError(f"{module}: {rule}, but got {len(items)} values: {scale!r}")
-    values: list[float] = []
-    for s in items:
-        value = float(s) if isinstance(s, numbers.Real) and not isinstance(s, bool) else math.nan
-        if not math.isfinite(value) or value <= 0:
-            raise InvalidArgumentError(f"{module}: {rule}, but got {scale!r}")
-        values.append(int(value) if value == int(value) else value)
-    return tuple(values) if per_axis else values[0]
-
-
-def check_input(module: str, x: object, dims: int, channels: int | None = None) -> torch.Tensor:
-    """Check that ``x`` is a floating (N, C, *spatial) tensor with ``dims`` spatial axes,
-    ``channels`` channels (when given) and no empty spatial axis; errors name ``module``."""
-    if not isinstance(x, torch.Tensor):
-        raise InvalidTypeError(f"{module}: the input must be a torch.Tensor, but got {type(x).__name__}")
-    if x.dim() != dims + 2:
-        raise InvalidArgumentError(
-            f"{module}(dims={dims}) expects input of shape {_SHAPES[dims]}, a {dims + 2}-D tensor, "
-            f"but got a {x.dim()}-D tensor of shape {tuple(x.shape)}"
-        )
-    if not x.is_floating_point():
-        raise InvalidTypeError(f"{module}: the input must be a floating-point tensor, but got dtype {x.dtype}")
-    if channels is not None and x.shape[1] != channels:
-        raise InvalidArgumentError(
-            f"{module}(in_channels={channels}) expects {channels} input channels (dim 1), "
-            f"but got {x.shape[1]} in an input of shape {tuple(x.shape)}"
-        )
-    if any(int(s) < 1 for s in x.shape[2:]):
-        raise InvalidArgumentError(f"{module}: every spatial axis of the input must have length >= 1, but got "
-                                   f"shape {tuple(x.shape)}")
-    return x
-
-
-CONV: dict[int, type[torch.nn.Conv1d] | type[torch.nn.Conv2d] | type[torch.nn.Conv3d]] = {
-    1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d,
-}
-
-
-def channel_projection(
-    dims: int, in_channels: int, out_channels: int, device: Any = None, dtype: Any = None
-) -> torch.nn.Conv1d | torch.nn.Conv2d | torch.nn.Conv3d | None:
-    """The 1x1 convolution that changes the channel count after an upsampler, or None when unchanged."""
-    if out_channels == in_channels:
-        return None
-    return CONV[dims](in_channels, out_channels, 1, device=device, dtype=dtype)
-
-
-def compact(values: Sequence[int]) -> int | tuple[int, ...]:
-    """One number when every axis has the same value, else the tuple (for ``extra_repr``).
-
-    >>> compact((2, 2)), compact((2, 3))
-    (2, (2, 3))
-    """
-    return values[0] if len(set(values)) == 1 else tuple(values)
-
-
-def _positive_int(module: str, name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
-        raise InvalidArgumentError(f"{module}: {name} must be a positive integer, but got {value!r}")
-    return int(value)
-
-
-def _sizes(module: str, name: str, value: object, dims: int) -> tuple[int, ...]:
-    items = list(value) if isinstance(value, (tuple, list, torch.Size)) else [value] * dims
-    if len(items) != dims:
-        raise InvalidArgumentError(
-            f"{module}: {name} must be an integer or {dims} integers (dims={dims}), but got {value!r}"
-        )
-    return tuple(_positive_int(module, name, v) for v in items)
 
 
 # ------------------------------------------------------------------------ pixel shuffle
@@ -172,8 +61,8 @@ def pixel_shuffle(x: torch.Tensor, scale: ScaleArg, dims: int | None = None) -> 
     >>> pixel_shuffle(torch.arange(6.0).view(1, 6, 1, 1), (2, 3)).shape
     torch.Size([1, 1, 2, 3])
     """
-    nd = _rank("pixel_shuffle", x, dims)
-    r = integer_scale("pixel_shuffle", scale, nd)
+    nd = check_rank("pixel_shuffle", x, dims)
+    r = integer_scale("scale", scale, nd, where="pixel_shuffle")
     block = math.prod(r)
     n, c = x.shape[0], x.shape[1]
     if c % block:
@@ -194,8 +83,8 @@ def pixel_unshuffle(x: torch.Tensor, scale: ScaleArg, dims: int | None = None) -
     >>> pixel_unshuffle(torch.zeros(1, 2, 4, 6, 8), 2).shape
     torch.Size([1, 16, 2, 3, 4])
     """
-    nd = _rank("pixel_unshuffle", x, dims)
-    r = integer_scale("pixel_unshuffle", scale, nd)
+    nd = check_rank("pixel_unshuffle", x, dims)
+    r = integer_scale("scale", scale, nd, where="pixel_unshuffle")
     n, c = x.shape[0], x.shape[1]
     spatial = list(x.shape[2:])
     if any(s % f for s, f in zip(spatial, r)):
@@ -207,18 +96,6 @@ def pixel_unshuffle(x: torch.Tensor, scale: ScaleArg, dims: int | None = None) -
     y = x.reshape(n, c, *[v for s, f in zip(small, r) for v in (s, f)])
     perm = [0, 1] + [3 + 2 * i for i in range(nd)] + [2 + 2 * i for i in range(nd)]
     return y.permute(perm).reshape(n, c * math.prod(r), *small)
-
-
-def _rank(name: str, x: torch.Tensor, dims: int | None) -> int:
-    if not isinstance(x, torch.Tensor):
-        raise InvalidTypeError(f"{name}: x must be a torch.Tensor, but got {type(x).__name__}")
-    nd = x.dim() - 2 if dims is None else check_dims(name, dims)
-    if nd not in (1, 2, 3) or x.dim() != nd + 2:
-        raise InvalidArgumentError(
-            f"{name}(dims={nd}) expects a tensor (N, C, *spatial) with 1 to 3 spatial axes matching dims, "
-            f"but got shape {tuple(x.shape)}"
-        )
-    return nd
 
 
 # ---------------------------------------------------------------------- bilinear filler
@@ -249,12 +126,12 @@ def bilinear_kernel(
     >>> bilinear_kernel(2, dims=2).shape
     torch.Size([4, 4])
     """
-    nd = check_dims("bilinear_kernel", dims)
-    factors = integer_scale("bilinear_kernel", scale, nd)
+    nd = check_dims(dims, where="bilinear_kernel")
+    factors = integer_scale("scale", scale, nd, where="bilinear_kernel")
     if kernel_size is None:
         sizes = tuple(2 * f - f % 2 for f in factors)
     else:
-        sizes = _sizes("bilinear_kernel", "kernel_size", kernel_size, nd)
+        sizes = spatial_sizes("kernel_size", kernel_size, nd, where="bilinear_kernel")
     kernel = torch.ones((), dtype=torch.float64)
     for f, k in zip(factors, sizes):
         smallest = 2 * f - f % 2
@@ -282,8 +159,8 @@ def icnr_weight(base: torch.Tensor, scale: ScaleArg, dims: int | None = None) ->
     >>> icnr_weight(torch.tensor([1.0, 2.0]), 2, dims=2).tolist()
     [1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0]
     """
-    nd = check_dims("icnr_weight", base.dim() - 2 if dims is None else dims)
-    return base.repeat_interleave(math.prod(integer_scale("icnr_weight", scale, nd)), dim=0)
+    nd = check_dims(base.dim() - 2 if dims is None else dims, where="icnr_weight")
+    return base.repeat_interleave(math.prod(integer_scale("scale", scale, nd, where="icnr_weight")), dim=0)
 
 
 # ------------------------------------------------------------------ transposed upsample
@@ -348,7 +225,7 @@ def transposed_upsample(
     [[[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]]]
     """
     nd = weight.dim() - 2
-    s = integer_scale("transposed_upsample", scale, nd)
+    s = integer_scale("scale", scale, nd, where="transposed_upsample")
     kernel = list(weight.shape[2:])
     plan = transposed_crops(kernel, s, exact_borders)
     if exact_borders and any(b or a for b, a, _, _ in plan):
@@ -402,11 +279,6 @@ def shift_blur(x: torch.Tensor, axes: Sequence[bool] | None = None) -> torch.Ten
     return pool(F.pad(x, pads, mode="replicate"), kernel_size=[2 if f else 1 for f in flags], stride=1)
 
 
-# Resize attributes of opset 13 (the ones opset 17 has): others need a newer opset.
-# tf_crop_and_resize is left out: it needs a roi.
-_OPSET13_MODES = ("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric")
-
-
 def interpolate(
     x: torch.Tensor,
     size: int | Sequence[int] | None = None,
@@ -427,104 +299,8 @@ def interpolate(
     ``sizes`` for the traced input shape (batch and channels stay dynamic). Every other spec
     (lanczos, area, antialias, cubic in 1-D/3-D, ...) exports as one dense interpolation
     matrix per axis (Transpose + MatMul) for the traced spatial sizes: the same weights,
-    computed by the same tables as ``resize``.
+    computed by the same tables as ``resize`` (:mod:`upsamplekit.nn.export`).
     """
     if torch.onnx.is_in_onnx_export():
-        return _export_resize(x, size, scale_factor, method, convention, options)
+        return export_resize(x, size, scale_factor, method, convention, options)
     return resize(x, size=size, scale_factor=scale_factor, method=method, convention=convention, **options)
-
-
-def _export_resize(
-    x: torch.Tensor,
-    size: int | Sequence[int] | None,
-    scale_factor: float | Sequence[float] | None,
-    method: str,
-    convention: str,
-    options: dict[str, Any],
-) -> torch.Tensor:
-    spec = Resampling.preset(convention, method, **options)
-    nd = x.dim() - 2
-    in_sizes = [int(s) for s in x.shape[2:]]
-    sizes = None if size is None else _per_axis(size, nd)
-    scales = None if scale_factor is None else [float(s) for s in _per_axis(scale_factor, nd)]
-    outs, coord_scales = axis_plan(in_sizes, sizes, scales, rounding=spec.size_rounding,
-                                   recompute_scale=spec.recompute_scale,
-                                   keep_aspect_ratio_policy=spec.keep_aspect_ratio_policy)
-    out_dtype = torch.float32 if spec.float_output == "float32" else x.dtype
-    attrs = _resize_node_attributes(spec, nd)
-    if attrs is not None:
-        feed_scales = scales is not None and spec.size_rounding == "floor" and not spec.recompute_scale
-        y = _OnnxResize.apply(x, attrs, tuple(scales) if feed_scales and scales is not None else None,
-                              None if feed_scales else tuple(outs),
-                              (size, scale_factor, method, convention, tuple(sorted(options.items()))))
-        return y.to(out_dtype)
-    spec, coord_scales = call_rules(spec, in_sizes, outs, coord_scales)
-    y = x if x.dtype in (torch.float32, torch.float64) else x.float()
-    for axis, (i, o, s) in enumerate(zip(in_sizes, outs, coord_scales)):
-        table = axis_table(spec, i, o, s)
-        if table.is_identity:
-            continue
-        if table.outside is not None:
-            raise InvalidArgumentError(
-                "interpolate: tf_crop_and_resize samples outside the roi have no ONNX export here; "
-                "call upsamplekit.resize outside the exported model"
-            )
-        matrix = np.zeros((o, i))
-        np.add.at(matrix, (np.repeat(np.arange(o), table.taps), table.index.reshape(-1)), table.weight.reshape(-1))
-        weights = torch.as_tensor(matrix.T.copy(), dtype=y.dtype, device=y.device)
-        last = y.dim() - 1  # positive axes: the exporter writes negative ones into Transpose's perm
-        y = torch.matmul(y.transpose(2 + axis, last), weights).transpose(2 + axis, last)
-    return y.to(out_dtype)
-
-
-def _per_axis(value: Any, count: int) -> list[Any]:
-    if isinstance(value, (tuple, list, torch.Size)):
-        return list(value)
-    return [value] * count
-
-
-def _resize_node_attributes(spec: Resampling, nd: int) -> dict[str, Any] | None:
-    """The opset-13 Resize attributes of ``spec`` (TorchScript ``g.op`` names), or None."""
-    try:
-        attrs = spec.to_onnx()
-    except InvalidArgumentError:
-        return None
-    if attrs.get("antialias", 0) or attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
-        return None
-    if attrs["coordinate_transformation_mode"] not in _OPSET13_MODES:
-        return None
-    if attrs["mode"] == "cubic" and nd != 2:
-        return None
-    return {
-        "mode_s": attrs["mode"],
-        "coordinate_transformation_mode_s": attrs["coordinate_transformation_mode"],
-        "nearest_mode_s": attrs["nearest_mode"],
-        "cubic_coeff_a_f": attrs["cubic_coeff_a"],
-        "exclude_outside_i": attrs["exclude_outside"],
-        "extrapolation_value_f": attrs["extrapolation_value"],
-    }
-
-
-class _OnnxResize(torch.autograd.Function):
-    """``resize`` that the TorchScript exporter writes as one ONNX Resize node (export only)."""
-
-    @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, attrs: dict[str, Any], scales: tuple[float, ...] | None,  # type: ignore[override]
-                sizes: tuple[int, ...] | None, call: tuple[Any, ...]) -> torch.Tensor:
-        size, scale_factor, method, convention, options = call
-        y = resize(x, size=size, scale_factor=scale_factor, method=method, convention=convention, **dict(options))
-        return y.to(x.dtype)
-
-    @staticmethod
-    def symbolic(g: Any, x: Any, attrs: dict[str, Any], scales: tuple[float, ...] | None,
-                 sizes: tuple[int, ...] | None, call: tuple[Any, ...]) -> Any:
-        roi = g.op("Constant", value_t=torch.tensor([], dtype=torch.float32))
-        if scales is not None:
-            values = g.op("Constant", value_t=torch.tensor([1.0, 1.0, *scales], dtype=torch.float32))
-            return g.op("Resize", x, roi, values, **attrs)
-        shape = g.op("Shape", x)
-        batch_channels = g.op("Slice", shape, g.op("Constant", value_t=torch.tensor([0])),
-                              g.op("Constant", value_t=torch.tensor([2])))
-        spatial = g.op("Constant", value_t=torch.tensor(list(sizes or ()), dtype=torch.int64))
-        full = g.op("Concat", batch_channels, spatial, axis_i=0)
-        return g.op("Resize", x, roi, roi, full, **attrs)

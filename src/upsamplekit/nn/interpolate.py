@@ -8,18 +8,20 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..checks import sequence_items
 from ..errors import InvalidArgumentError
-from ..resample import Resampling
-from . import functional as UF
-from .registry import register_alias, register_upsampler
+from ..resample.spec import Resampling
+from .base import Upsampler, channel_projection
+from .catalog import register_alias, register_upsampler
+from .functional import interpolate
 
 __all__ = ["Interpolate"]
 
 # resize() arguments that belong to one call, not to a layer over (N, C, *spatial) tensors.
-_PER_CALL = ("axes", "roi", "channels_last", "spec", "max_output_bytes")
+PER_CALL = ("axes", "roi", "channels_last", "spec", "max_output_bytes")
 
 
-class Interpolate(nn.Module):
+class Interpolate(Upsampler):
     """Resize every spatial axis with :func:`upsamplekit.resize`: ``nn.Upsample`` and more.
 
     ``Interpolate(scale_factor=2, method="linear")`` computes what
@@ -68,15 +70,17 @@ class Interpolate(nn.Module):
         dtype: torch.dtype | None = None,
         **options: Any,
     ) -> None:
-        super().__init__()
-        name = type(self).__name__
-        self.dims = UF.check_dims(name, dims)
+        super().__init__(dims)
+        name = self.layer_name
         if (size is None) == (scale_factor is None):
             given = "both" if size is not None else "neither"
             raise InvalidArgumentError(f"{name}: exactly one of scale_factor and size must be given, but got {given}")
-        self.scale_factor = None if scale_factor is None else UF.positive_scale(name, scale_factor, self.dims)
-        self.size = None if size is None else _size(name, size, self.dims)
-        per_call = sorted(set(options) & set(_PER_CALL))
+        self.scale_factor = None if scale_factor is None else self.check_positive_scale(scale_factor)
+        self.size: int | tuple[int, ...] | None = None
+        if size is not None:  # one length for every axis stays one, as resize broadcasts it
+            self.size = self.check_positive("size", size) if sequence_items(size) is None \
+                else self.check_sizes("size", size)
+        per_call = sorted(set(options) & set(PER_CALL))
         if per_call:
             raise InvalidArgumentError(
                 f"{name}: {per_call[0]}= is a per-call argument of upsamplekit.resize; the layer resizes every "
@@ -85,9 +89,9 @@ class Interpolate(nn.Module):
         # Validates method, convention and options now, not at the first forward.
         self.spec = Resampling.preset(convention, method, **options)
         self.method, self.convention, self.options = method, convention, dict(options)
-        self.in_channels = None if in_channels is None else UF._positive_int(name, "in_channels", in_channels)
+        self.in_channels = None if in_channels is None else self.check_positive("in_channels", in_channels)
         self.out_channels = self.in_channels if out_channels is None else \
-            UF._positive_int(name, "out_channels", out_channels)
+            self.check_positive("out_channels", out_channels)
         self.proj: nn.Conv1d | nn.Conv2d | nn.Conv3d | None = None
         if self.out_channels != self.in_channels:
             if self.in_channels is None or self.out_channels is None:
@@ -95,31 +99,16 @@ class Interpolate(nn.Module):
                     f"{name}: out_channels={out_channels} needs in_channels to build the 1x1 convolution that "
                     f"changes the channel count, but in_channels is None"
                 )
-            self.proj = UF.channel_projection(self.dims, self.in_channels, self.out_channels, device, dtype)
+            self.proj = channel_projection(self.dims, self.in_channels, self.out_channels, device, dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = UF.check_input(type(self).__name__, x, self.dims, self.in_channels)
-        y = UF.interpolate(x, self.size, self.scale_factor, method=self.method, convention=self.convention,
-                           **self.options)
+        x = self.check_input(x, self.in_channels)
+        y = interpolate(x, self.size, self.scale_factor, method=self.method, convention=self.convention,
+                        **self.options)
         if self.proj is not None:
             dtype = self.proj.weight.dtype
             y = self.proj(y if y.dtype == dtype else y.to(dtype))  # keras/tf conventions return float32
         return y
-
-    def extra_repr(self) -> str:
-        parts = [f"scale_factor={self.scale_factor!r}" if self.size is None else f"size={self.size!r}",
-                 f"method={self.method!r}", f"convention={self.convention!r}"]
-        if self.in_channels is not None:
-            parts += [f"in_channels={self.in_channels}", f"out_channels={self.out_channels}"]
-        parts.append(f"dims={self.dims}")
-        parts += [f"{k}={v!r}" for k, v in self.options.items()]
-        return ", ".join(parts)
-
-
-def _size(name: str, size: object, dims: int) -> int | tuple[int, ...]:
-    if isinstance(size, (tuple, list, torch.Size)):
-        return UF._sizes(name, "size", size, dims)
-    return UF._positive_int(name, "size", size)
 
 
 # ------------------------------------------------------------------------------ registry

@@ -10,14 +10,16 @@ import torch
 from torch import nn
 
 from ..errors import InvalidArgumentError
-from ..resample import Resampling
-from . import functional as UF
-from .registry import register_upsampler
+from ..resample.spec import Resampling
+from .base import Upsampler
+from .catalog import register_upsampler
+from .functional import conv_same, interpolate
+from .interpolate import PER_CALL
 
 __all__ = ["ResizeConv"]
 
 
-class ResizeConv(nn.Module):
+class ResizeConv(Upsampler):
     """``conv(resize(x, scale_factor=scale, method=method, convention=convention))``.
 
     The resize is :func:`upsamplekit.resize` (default: torch's ``nearest``, as Odena et
@@ -47,17 +49,15 @@ class ResizeConv(nn.Module):
         dtype: torch.dtype | None = None,
         **options: Any,
     ) -> None:
-        super().__init__()
-        name = type(self).__name__
-        self.dims = UF.check_dims(name, dims)
-        self.in_channels = UF._positive_int(name, "in_channels", in_channels)
-        self.out_channels = UF._positive_int(name, "out_channels", out_channels)
-        self.scale = UF.positive_scale(name, scale, self.dims)
-        self.kernel_size = UF._sizes(name, "kernel_size", kernel_size, self.dims)
-        for key in ("axes", "roi", "channels_last", "spec", "max_output_bytes"):
+        super().__init__(dims)
+        self.in_channels = self.check_positive("in_channels", in_channels)
+        self.out_channels = self.check_positive("out_channels", out_channels)
+        self.scale = self.check_positive_scale(scale)
+        self.kernel_size = self.check_sizes("kernel_size", kernel_size)
+        for key in PER_CALL:
             if key in options:
-                raise InvalidArgumentError(f"{name}: {key}= is a per-call argument of upsamplekit.resize, not a "
-                                           f"layer option")
+                raise InvalidArgumentError(f"{self.layer_name}: {key}= is a per-call argument of upsamplekit.resize, "
+                                           f"not a layer option")
         self.spec = Resampling.preset(convention, method, **options)  # validates now
         self.method, self.convention, self.options = method, convention, dict(options)
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
@@ -73,19 +73,11 @@ class ResizeConv(nn.Module):
             nn.init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = UF.check_input(type(self).__name__, x, self.dims, self.in_channels)
-        y = UF.interpolate(x, scale_factor=self.scale, method=self.method, convention=self.convention, **self.options)
+        x = self.check_input(x, self.in_channels)
+        y = interpolate(x, scale_factor=self.scale, method=self.method, convention=self.convention, **self.options)
         if y.dtype != self.weight.dtype:
             y = y.to(self.weight.dtype)  # conventions that return float32 (TF, Keras)
-        return UF.conv_same(y, self.weight, self.bias)
-
-    def extra_repr(self) -> str:
-        kernel = UF.compact(self.kernel_size)
-        parts = [f"{self.in_channels}, {self.out_channels}, scale={self.scale!r}, method={self.method!r}",
-                 f"kernel_size={kernel}", f"dims={self.dims}", f"convention={self.convention!r}",
-                 f"bias={self.bias is not None}"]
-        parts += [f"{k}={v!r}" for k, v in self.options.items()]
-        return ", ".join(parts)
+        return conv_same(y, self.weight, self.bias)
 
 
 @register_upsampler("resizeconv", learned=True, dims=(1, 2, 3), scales="any",

@@ -9,16 +9,16 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import unknown_choice
-from . import functional as UF
-from .registry import register_alias, register_upsampler
+from .base import Upsampler
+from .catalog import register_alias, register_upsampler
+from .functional import conv_same, icnr_weight, pixel_shuffle, shift_blur
 
 __all__ = ["SubPixelConv"]
 
-_INITS = ("icnr", "default")
+INITS = ("icnr", "default")
 
 
-class SubPixelConv(nn.Module):
+class SubPixelConv(Upsampler):
     """Sub-pixel convolution (Shi et al. 2016): ``pixel_shuffle(conv(x), scale)`` in 1-D, 2-D, 3-D.
 
     The convolution (stride 1, zero "same" padding, ``kernel_size`` per axis) has
@@ -60,16 +60,12 @@ class SubPixelConv(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        name = type(self).__name__
-        self.dims = UF.check_dims(name, dims)
-        self.in_channels = UF._positive_int(name, "in_channels", in_channels)
-        self.out_channels = UF._positive_int(name, "out_channels", out_channels)
-        self.scale = UF.integer_scale(name, scale, self.dims)
-        self.kernel_size = UF._sizes(name, "kernel_size", kernel_size, self.dims)
-        if init not in _INITS:
-            raise unknown_choice(f"{name}: init", init, _INITS)
-        self.init = init
+        super().__init__(dims)
+        self.in_channels = self.check_positive("in_channels", in_channels)
+        self.out_channels = self.check_positive("out_channels", out_channels)
+        self.scale = self.check_integer_scale(scale)
+        self.kernel_size = self.check_sizes("kernel_size", kernel_size)
+        self.init = self.check_choice("init", init, INITS)
         self.blur = bool(blur)
         block = math.prod(self.scale)
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
@@ -88,24 +84,18 @@ class SubPixelConv(nn.Module):
             bound = 1 / math.sqrt(self.in_channels * math.prod(self.kernel_size))
             bias = torch.empty(rows, dtype=self.weight.dtype, device=self.weight.device).uniform_(-bound, bound)
             if self.init == "icnr":
-                weight = UF.icnr_weight(weight, self.scale)
-                bias = UF.icnr_weight(bias, self.scale, self.dims)
+                weight = icnr_weight(weight, self.scale)
+                bias = icnr_weight(bias, self.scale, self.dims)
             self.weight.copy_(weight)
             if self.bias is not None:
                 self.bias.copy_(bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = UF.check_input(type(self).__name__, x, self.dims, self.in_channels)
-        y = UF.pixel_shuffle(UF.conv_same(x, self.weight, self.bias), self.scale, self.dims)
+        x = self.check_input(x, self.in_channels)
+        y = pixel_shuffle(conv_same(x, self.weight, self.bias), self.scale, self.dims)
         if self.blur:
-            y = UF.shift_blur(y, [s > 1 for s in self.scale])
+            y = shift_blur(y, [s > 1 for s in self.scale])
         return y
-
-    def extra_repr(self) -> str:
-        scale = UF.compact(self.scale)
-        kernel = UF.compact(self.kernel_size)
-        return (f"{self.in_channels}, {self.out_channels}, scale={scale}, dims={self.dims}, kernel_size={kernel}, "
-                f"init={self.init!r}, blur={self.blur}, bias={self.bias is not None}")
 
 
 @register_upsampler("subpixel", learned=True, dims=(1, 2, 3), scales="integer",

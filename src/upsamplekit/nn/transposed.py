@@ -10,16 +10,17 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import InvalidArgumentError, unknown_choice
-from . import functional as UF
-from .registry import register_alias, register_upsampler
+from ..errors import InvalidArgumentError
+from .base import Upsampler
+from .catalog import register_alias, register_upsampler
+from .functional import bilinear_kernel, transposed_upsample
 
 __all__ = ["TransposedConv"]
 
-_INITS = ("default", "bilinear")
+INITS = ("default", "bilinear")
 
 
-class TransposedConv(nn.Module):
+class TransposedConv(Upsampler):
     """Transposed convolution with stride ``scale``; the output is exactly ``in * scale``.
 
     The kernel defaults to ``2 * scale`` per axis: every output sample then gathers the same
@@ -69,19 +70,16 @@ class TransposedConv(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        name = type(self).__name__
-        self.dims = UF.check_dims(name, dims)
-        self.in_channels = UF._positive_int(name, "in_channels", in_channels)
-        self.out_channels = UF._positive_int(name, "out_channels", out_channels)
-        self.scale = UF.integer_scale(name, scale, self.dims)
+        super().__init__(dims)
+        name = self.layer_name
+        self.in_channels = self.check_positive("in_channels", in_channels)
+        self.out_channels = self.check_positive("out_channels", out_channels)
+        self.scale = self.check_integer_scale(scale)
         if kernel_size is None:
             self.kernel_size = tuple(2 * s for s in self.scale)
         else:
-            self.kernel_size = UF._sizes(name, "kernel_size", kernel_size, self.dims)
-        if init not in _INITS:
-            raise unknown_choice(f"{name}: init", init, _INITS)
-        self.init = init
+            self.kernel_size = self.check_sizes("kernel_size", kernel_size)
+        self.init = self.check_choice("init", init, INITS)
         self.exact_borders = bool(exact_borders)
         small = [(k, s) for k, s in zip(self.kernel_size, self.scale) if k < s]
         if small:
@@ -106,7 +104,7 @@ class TransposedConv(nn.Module):
                     f"equal in_channels, but got in_channels={in_channels}, out_channels={out_channels}; add a 1x1 "
                     f"convolution (or use Interpolate/ResizeConv with out_channels) to change the channel count"
                 )
-            UF.bilinear_kernel(self.scale, self.dims, self.kernel_size)  # checks the kernel holds the filter
+            bilinear_kernel(self.scale, self.dims, self.kernel_size)  # checks the kernel holds the filter
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(torch.empty(self.in_channels, self.out_channels, *self.kernel_size, **factory))
         self.bias = nn.Parameter(torch.empty(self.out_channels, **factory)) if bias else None
@@ -117,7 +115,7 @@ class TransposedConv(nn.Module):
         with torch.no_grad():
             if self.init == "bilinear":
                 self.weight.zero_()
-                kernel = UF.bilinear_kernel(self.scale, self.dims, self.kernel_size,
+                kernel = bilinear_kernel(self.scale, self.dims, self.kernel_size,
                                             dtype=self.weight.dtype, device=self.weight.device)
                 for c in range(self.in_channels):
                     self.weight[c, c] = kernel
@@ -131,17 +129,8 @@ class TransposedConv(nn.Module):
                 nn.init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = UF.check_input(type(self).__name__, x, self.dims, self.in_channels)
-        return UF.transposed_upsample(x, self.weight, self.bias, self.scale, exact_borders=self.exact_borders)
-
-    def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, scale={_short(self.scale)}, dims={self.dims}, "
-                f"kernel_size={_short(self.kernel_size)}, init={self.init!r}, exact_borders={self.exact_borders}, "
-                f"bias={self.bias is not None}")
-
-
-def _short(values: tuple[int, ...]) -> int | tuple[int, ...]:
-    return values[0] if len(set(values)) == 1 else values
+        x = self.check_input(x, self.in_channels)
+        return transposed_upsample(x, self.weight, self.bias, self.scale, exact_borders=self.exact_borders)
 
 
 @register_upsampler("transposed", learned=True, dims=(1, 2, 3), scales="integer",

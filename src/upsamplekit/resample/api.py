@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..checks import per_axis
 from ..errors import InvalidArgumentError, InvalidTypeError, OutputTooLargeError
 from .apply import resample_axes
 from .coordinates import axis_plan
@@ -233,15 +234,8 @@ def _call_axes(
     return axes, roi
 
 
-def _per_axis(name: str, value: Any, count: int) -> list[Any]:
-    if isinstance(value, (list, tuple, np.ndarray, torch.Size)):
-        items = list(value)
-        if len(items) != count:
-            raise InvalidArgumentError(
-                f"{name} must have one entry per resized axis ({count}), but got {len(items)}: {value!r}"
-            )
-        return items
-    return [value] * count
+def _one_per_resized_axis(name: str, count: int) -> str:
+    return f"{name} must have one entry per resized axis ({count})"
 
 
 def _plan(
@@ -256,7 +250,7 @@ def _plan(
         raise InvalidArgumentError(f"exactly one of size and scale_factor must be given, but got {given}")
     sizes = scales = None
     if size is not None:
-        sizes = _per_axis("size", size, len(in_sizes))
+        sizes = per_axis("size", size, len(in_sizes), rule=_one_per_resized_axis("size", len(in_sizes)))
         for s in sizes:
             if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s <= 0:
                 raise InvalidArgumentError(f"size must hold positive integers, but got {size!r}")
@@ -268,7 +262,8 @@ def _plan(
             raise InvalidArgumentError(
                 f"keep_aspect_ratio_policy={spec.keep_aspect_ratio_policy!r} needs size=, but scale_factor= was given"
             )
-        scales = _per_axis("scale_factor", scale_factor, len(in_sizes))
+        scales = per_axis("scale_factor", scale_factor, len(in_sizes),
+                          rule=_one_per_resized_axis("scale_factor", len(in_sizes)))
         for s in scales:
             if isinstance(s, bool) or not isinstance(s, (int, float, np.number)) or not math.isfinite(s) or s <= 0:
                 raise InvalidArgumentError(f"scale_factor must hold finite positive numbers, but got {scale_factor!r}")

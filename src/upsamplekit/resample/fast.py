@@ -49,23 +49,27 @@ def _tables_only() -> Iterator[None]:
 
 
 def _nearest(nd: int) -> NativeCall:
-    op = {1: _aten.upsample_nearest1d, 2: _aten.upsample_nearest2d, 3: _aten.upsample_nearest3d}[nd]
+    # Called with one scale per axis (aten's ``scales_*`` arguments), which the stubs' overloads cannot match.
+    op: Callable[..., torch.Tensor] = {1: _aten.upsample_nearest1d, 2: _aten.upsample_nearest2d,
+                                       3: _aten.upsample_nearest3d}[nd]
     return lambda x, size, scales: op(x, size, *scales)
 
 
 def _nearest_exact(nd: int) -> NativeCall:
-    op = {1: _aten._upsample_nearest_exact1d, 2: _aten._upsample_nearest_exact2d,
-          3: _aten._upsample_nearest_exact3d}[nd]
+    op: Callable[..., torch.Tensor] = {1: _aten._upsample_nearest_exact1d, 2: _aten._upsample_nearest_exact2d,
+                                       3: _aten._upsample_nearest_exact3d}[nd]
     return lambda x, size, scales: op(x, size, *scales)
 
 
 def _linear(nd: int, align_corners: bool) -> NativeCall:
-    op = {1: _aten.upsample_linear1d, 2: _aten.upsample_bilinear2d, 3: _aten.upsample_trilinear3d}[nd]
+    op: Callable[..., torch.Tensor] = {1: _aten.upsample_linear1d, 2: _aten.upsample_bilinear2d,
+                                       3: _aten.upsample_trilinear3d}[nd]
     return lambda x, size, scales: op(x, size, align_corners, *scales)
 
 
 def _bicubic(align_corners: bool) -> NativeCall:
-    return lambda x, size, scales: _aten.upsample_bicubic2d(x, size, align_corners, *scales)
+    op: Callable[..., torch.Tensor] = _aten.upsample_bicubic2d
+    return lambda x, size, scales: op(x, size, align_corners, *scales)
 
 
 def _aa(op: Callable[..., torch.Tensor], align_corners: bool) -> NativeCall:
@@ -73,7 +77,8 @@ def _aa(op: Callable[..., torch.Tensor], align_corners: bool) -> NativeCall:
 
 
 def _adaptive(nd: int) -> NativeCall:
-    pool = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}[nd]
+    pool: Callable[..., torch.Tensor] = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d,
+                                         3: F.adaptive_avg_pool3d}[nd]  # size: a list, one length per axis
     return lambda x, size, scales: pool(x, size)
 
 

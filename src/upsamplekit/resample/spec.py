@@ -25,58 +25,36 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
 from ..errors import InvalidArgumentError, unknown_choice
+from .conventions import resolve
+from .conventions.onnx import onnx_attributes, onnx_fields
+from .fields import (
+    ASPECT_POLICIES,
+    BORDERS,
+    COORDINATE_MODES,
+    FLOAT32_MODES,
+    FLOAT_OUTPUTS,
+    INTEGER_OUTPUTS,
+    KERNELS,
+    NEAREST_MODES,
+    PRECISIONS,
+    ROUNDINGS,
+    AspectPolicy,
+    Border,
+    CoordinateMode,
+    FloatOutput,
+    IntegerOutput,
+    Kernel,
+    NearestMode,
+    Precision,
+    Rounding,
+)
 
-__all__ = ["Resampling", "Kernel", "CoordinateMode", "NearestMode", "Border", "Rounding"]
-
-Kernel = Literal[
-    "nearest",
-    "linear",
-    "cubic",
-    "lanczos",
-    "area",
-    "adaptive_area",
-    "box",
-    "hamming",
-    "gaussian",
-    "mitchell",
-]
-CoordinateMode = Literal[
-    "half_pixel",
-    "pytorch_half_pixel",
-    "align_corners",
-    "asymmetric",
-    "half_pixel_symmetric",
-    "tf_half_pixel_for_nn",
-    "tf_crop_and_resize",
-    "pytorch_antialias_align_corners",
-    "opencv_area",
-]
-NearestMode = Literal["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
-Border = Literal["replicate", "renormalize", "zero"]
-Rounding = Literal["floor", "round", "round_half_up", "ceil"]
-IntegerOutput = Literal["round", "float32"]
-FloatOutput = Literal["keep", "float32"]
-Precision = Literal["float64", "float32", "opencv", "pillow", "jax", "torch"]
-AspectPolicy = Literal["stretch", "not_larger", "not_smaller"]
-
-KERNELS: tuple[str, ...] = get_args(Kernel)
-COORDINATE_MODES: tuple[str, ...] = get_args(CoordinateMode)
-NEAREST_MODES: tuple[str, ...] = get_args(NearestMode)
-BORDERS: tuple[str, ...] = get_args(Border)
-ROUNDINGS: tuple[str, ...] = get_args(Rounding)
-INTEGER_OUTPUTS: tuple[str, ...] = get_args(IntegerOutput)
-ASPECT_POLICIES: tuple[str, ...] = get_args(AspectPolicy)
-FLOAT_OUTPUTS: tuple[str, ...] = get_args(FloatOutput)
-PRECISIONS: tuple[str, ...] = get_args(Precision)
-# The coordinate modes whose float32 arithmetic is defined (TensorFlow's resize kernels).
-FLOAT32_MODES = ("half_pixel", "tf_half_pixel_for_nn", "asymmetric", "align_corners")
-
-# ONNX Resize attribute values <-> spec fields.
-_ONNX_MODES = {"nearest": "nearest", "linear": "linear", "cubic": "cubic"}
-
+# The field vocabularies (upsamplekit.resample.fields) stay importable from here.
+__all__ = ["Resampling", "Kernel", "CoordinateMode", "NearestMode", "Border", "Rounding", "KERNELS",
+           "COORDINATE_MODES", "NEAREST_MODES", "BORDERS", "ROUNDINGS", "ASPECT_POLICIES"]
 
 @dataclass(frozen=True)
 class Resampling:
@@ -161,9 +139,7 @@ class Resampling:
         >>> Resampling.preset("torch", "nearest")
         Resampling(kernel='nearest', coordinates='asymmetric', nearest_mode='floor', coordinate_precision='torch')
         """
-        from .conventions import resolve
-
-        return resolve(convention, method, options)
+        return cls(**resolve(convention, method, options))
 
     # --------------------------------------------------------------------- ONNX
     def to_onnx(self) -> dict[str, Any]:
@@ -193,8 +169,6 @@ class Resampling:
         >>> Resampling.from_onnx(bicubic.to_onnx()) == bicubic.replace(coordinate_precision="float64")
         True
         """
-        from .conventions.onnx import onnx_attributes
-
         return onnx_attributes(self)
 
     @classmethod
@@ -210,9 +184,7 @@ class Resampling:
         >>> Resampling.from_onnx({"mode": b"cubic", "exclude_outside": 1}).border
         'renormalize'
         """
-        from .conventions.onnx import onnx_spec
-
-        return onnx_spec(attrs)
+        return cls(**onnx_fields(attrs))
 
     # ------------------------------------------------------------------- display
     def replace(self, **changes: Any) -> Resampling:

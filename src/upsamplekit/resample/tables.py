@@ -8,23 +8,33 @@ backward pass, so gradients are computed by gathers only: deterministic on every
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from types import ModuleType
 
 import numpy as np
 
+from .conventions import jax, opencv, pillow
+from .conventions import torch as torch_convention  # not the torch library
 from .coordinates import input_step, source_positions
 from .kernels import kernel_function
 from .spec import Resampling
 
 __all__ = ["AxisTable", "axis_table", "call_rules"]
 
+ArithmeticTable = Callable[[Resampling, int, int, float], tuple[np.ndarray, np.ndarray] | None]
+CallRules = Callable[[Resampling, list[int], list[int], list[float]], tuple[Resampling, list[float]]]
+
 # coordinate_precision values whose tables the convention module of that name builds
 # (its ``arithmetic_table``), copying the framework's own floating-point steps.
-FRAMEWORK_ARITHMETIC = ("opencv", "pillow", "jax", "torch")
+FRAMEWORK_ARITHMETIC: dict[str, ArithmeticTable] = {
+    "opencv": opencv.arithmetic_table,
+    "pillow": pillow.arithmetic_table,
+    "jax": jax.arithmetic_table,
+    "torch": torch_convention.arithmetic_table,
+}
+# Frameworks whose whole-image rules change the spec or the scales of a call.
+FRAMEWORK_CALL_RULES: dict[str, CallRules] = {"opencv": opencv.call_rules}
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,16 +126,10 @@ def call_rules(
     rules (their convention module's ``call_rules``): OpenCV copies an image whose size is
     unchanged and switches INTER_AREA to its enlarging formula on every axis when any axis grows.
     """
-    module = _framework(spec)
-    if module is None or not hasattr(module, "call_rules"):
+    rules = FRAMEWORK_CALL_RULES.get(spec.coordinate_precision)
+    if rules is None:
         return spec, list(scales)
-    return module.call_rules(spec, list(in_sizes), list(out_sizes), list(scales))
-
-
-def _framework(spec: Resampling) -> ModuleType | None:
-    if spec.coordinate_precision not in FRAMEWORK_ARITHMETIC:
-        return None
-    return importlib.import_module(f"{__package__}.conventions.{spec.coordinate_precision}")
+    return rules(spec, list(in_sizes), list(out_sizes), list(scales))
 
 
 @lru_cache(maxsize=512)  # spec.replace validates a new spec: ~10 us on every table lookup
@@ -145,8 +149,8 @@ def _cached_table(
         flags = (x < 0) | (x > in_len - 1)
         outside = flags if flags.any() else None
     step = input_step(spec.coordinates, in_len, out_len, scale)
-    module = _framework(spec)
-    built = None if module is None else module.arithmetic_table(spec, in_len, out_len, scale)
+    arithmetic = FRAMEWORK_ARITHMETIC.get(spec.coordinate_precision)
+    built = None if arithmetic is None else arithmetic(spec, in_len, out_len, scale)
     if built is not None:
         index, weight = built
     elif spec.kernel == "nearest":
@@ -169,7 +173,7 @@ def _cached_table(
     return AxisTable(index=index, weight=weight, in_len=in_len, outside=outside)
 
 
-_ROUNDERS = {
+_ROUNDERS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "floor": np.floor,
     "ceil": np.ceil,
     "round_prefer_floor": lambda x: np.ceil(x - 0.5),

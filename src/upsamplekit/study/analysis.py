@@ -18,12 +18,10 @@ from collections import defaultdict
 from typing import Any
 
 from ..nn.registry import upsampler_info
-from .results import Candidate, CandidateSummary, Recommendation, Stat, StudySummary, TrialResult
+from .results import COSTS, Candidate, CandidateSummary, Recommendation, Stat, StudySummary, TrialResult
 
-__all__ = ["summarize", "pareto_flags", "separable", "COSTS", "CHECKERBOARD_RATIO", "MIN_SEPARATION"]
+__all__ = ["summarize", "pareto_flags", "separable", "CHECKERBOARD_RATIO", "MIN_SEPARATION"]
 
-#: The costs each Pareto front trades against quality, and the summary attribute that holds each.
-COSTS = {"macs": "macs", "latency": "latency_ms", "memory": "peak_memory_bytes"}
 #: A checkerboard score more than this many times the study's lowest is high.
 CHECKERBOARD_RATIO = 2.0
 #: Mean PSNR differences smaller than this many dB are never called separable.
@@ -142,8 +140,8 @@ def summarize(candidates: list[Candidate], trials: list[TrialResult], *, config:
         best = rows[0]
         for row in rows:
             row.tied_with_best = row is best or not separable(best.psnr, row.psnr)
-        for cost, attribute in COSTS.items():
-            flags = pareto_flags([(r.psnr.mean, float(getattr(r, attribute))) for r in rows])
+        for cost in COSTS:
+            flags = pareto_flags([(r.psnr.mean, r.cost(cost)) for r in rows])
             for row, flag in zip(rows, flags):
                 row.pareto[cost] = flag
     return StudySummary(config=config, candidates=rows, recommendation=_recommend(rows, baseline), trials=trials,

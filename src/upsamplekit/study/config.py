@@ -3,6 +3,8 @@ a TOML file and command-line overrides, in that order.
 
 Every field's help text is the ``--help`` of ``upsamplekit study``; the TOML keys are the field
 names. Unknown keys are errors that name the key, the file, the line and the closest valid key.
+Importing this module is light (no torch, no optuna: the command line builds its options from
+it); checking the upsampler names and schedules imports the layers.
 
 >>> config = StudyConfig.build(overrides={"steps": "50", "upsamplers": "bilinear,subpixel"})
 >>> config.steps, config.upsamplers
@@ -21,7 +23,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..decoder import resolve_schedule, schedules
 from ..errors import InvalidArgumentError, unknown_choice
 from .results import Candidate
 
@@ -120,6 +121,7 @@ class StudyConfig:
                 raise ConfigError(f"{name} must be a multiple of scale={self.scale}, but got {name}={getattr(self, name)}")
         if not self.upsamplers:
             raise ConfigError("upsamplers must name at least one upsampler, but got an empty list")
+        from ..decoder import resolve_schedule  # the checks need torch: imported when a config is validated
         from ..nn.registry import upsampler_info
 
         for name in self.upsamplers:
@@ -131,6 +133,9 @@ class StudyConfig:
 
     # ----------------------------------------------------------------------------- derived
     def resolved_schedules(self) -> list[list[int]]:
+        """The schedules given, or every ordered factorisation of ``scale`` up to ``max_stages`` stages."""
+        from ..decoder import schedules
+
         return [list(s) for s in self.schedules] or schedules(self.scale, self.max_stages)
 
     def candidates(self) -> list[Candidate]:

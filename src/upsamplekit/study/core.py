@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .. import count_macs, count_params
+from ..costs import count_macs, count_params
 from ..errors import InvalidArgumentError
 from ..resample import resize
 from .._loading import import_callable
@@ -48,7 +48,8 @@ class Workbench:
     @classmethod
     def prepare(cls, config: StudyConfig) -> Workbench:
         factory = import_callable(config.decoder, "decoder") if config.decoder else None
-        task = make_task(config.task, config.scale, config.channels, config.latent_channels, factory, config.skip)
+        task = make_task(config.task, config.scale, config.channels, config.latent_channels, factory,
+                         bool(config.skip))
         split = load_split(config.images, config.val_fraction, min_side=max(config.crop, config.val_size))
         return cls(config, task, split, fixed_crops(split.val, config.val_size, config.val_crops))
 

@@ -31,10 +31,12 @@ import math
 import numbers
 import string
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
+from ..checks import is_integer, sequence_items
 from ..errors import InvalidArgumentError, InvalidTypeError
 
 __all__ = ["psnr", "ssim", "checkerboard_score", "checkerboard_noise_floor"]
@@ -70,25 +72,29 @@ def _pair(output: object, target: object) -> tuple[torch.Tensor, torch.Tensor]:
 def _data_range(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidTypeError(f"data_range must be a positive number, but got {value!r}")
-    if not (math.isfinite(value) and value > 0):
+    peak = float(value)
+    if not (math.isfinite(peak) and peak > 0):
         raise InvalidArgumentError(f"data_range must be a positive finite number, but got {value!r}")
-    return float(value)
+    return peak
 
 
 def _per_axis(value: object, dims: int, name: str, kinds: str = "an int or a sequence of ints") -> list[int]:
-    """An int, or one int per spatial axis, each >= 1."""
-    values = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+    """An int, or one int per spatial axis (a one-item sequence counts for every axis), each >= 1."""
+    items = sequence_items(value)
+    values: list[Any] = [value] if items is None else items
     if len(values) == 1:
         values = values * dims
     if len(values) != dims:
         raise InvalidArgumentError(
             f"{name} must be an int or one int per spatial axis ({dims}), but got {value!r}")
+    checked = []
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        if not is_integer(v):
             raise InvalidTypeError(f"{name} must be {kinds}, but got {value!r}")
-        if v < 1:
+        if int(v) < 1:
             raise InvalidArgumentError(f"{name} must be >= 1 along every axis, but got {value!r}")
-    return [int(v) for v in values]
+        checked.append(int(v))
+    return checked
 
 
 # --------------------------------------------------------------------------- PSNR

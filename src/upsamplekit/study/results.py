@@ -11,7 +11,11 @@ import statistics
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-__all__ = ["Candidate", "TrialResult", "Stat", "CandidateSummary", "Recommendation", "StudySummary"]
+__all__ = ["Candidate", "TrialResult", "Stat", "CandidateSummary", "Recommendation", "StudySummary", "COSTS"]
+
+#: The costs each Pareto front trades against quality (the keys of ``CandidateSummary.pareto``, in
+#: the report's order), and the :class:`CandidateSummary` attribute that holds each.
+COSTS: dict[str, str] = {"macs": "macs", "latency": "latency_ms", "memory": "peak_memory_bytes"}
 
 
 @dataclass(frozen=True, order=True)
@@ -128,6 +132,16 @@ class CandidateSummary:
     peak_memory_bytes: int
     tied_with_best: bool = False
     pareto: dict[str, bool] = field(default_factory=dict)
+
+    def cost(self, name: str) -> float:
+        """The value of the cost ``name`` (a key of :data:`COSTS`) as a float.
+
+        >>> row = CandidateSummary(Candidate("nearest", (2,)), False, [0], Stat.of([20.0]), Stat.of([0.5]),
+        ...                        Stat.of([0.1]), Stat.of([1.0]), 0, 1000, 0.5, 0.01, 2048)
+        >>> [row.cost(name) for name in COSTS]
+        [1000.0, 0.5, 2048.0]
+        """
+        return float(getattr(self, COSTS[name]))
 
 
 @dataclass

@@ -25,11 +25,14 @@ import torch
 
 from .._version import __version__
 from ..errors import InvalidArgumentError, UpsampleError
+from ..optional import require
 from .analysis import summarize
 from .config import StudyConfig
 from .core import Workbench
-from .engine.base import Engine, Finished, Progress, TrialFailure, TrialSpec
-from .engine.optuna import OptunaEngine, SettingsMismatchError, describe, storage_kind
+from .engine.base import Engine, Finished, Progress, SettingsMismatchError, TrialFailure, TrialSpec
+from .engine.factory import get_engine
+from .engine.storage import describe, storage_kind
+from .report import write_report
 from .results import Candidate, StudySummary, TrialResult
 
 __all__ = ["run_study", "run_worker", "write_study_report", "StudyRun", "open_engine", "machine_info",
@@ -51,13 +54,15 @@ class StudyRun:
     ran: int
 
 
-def open_engine(config: StudyConfig, create: bool = True, worker: bool = False) -> OptunaEngine:
-    """The Optuna engine on ``config.storage``, or on ``study.db`` in the output folder."""
+def open_engine(config: StudyConfig, create: bool = True, worker: bool = False) -> Engine:
+    """The engine on ``config.storage``, or on ``study.db`` in the output folder
+    (:func:`~upsamplekit.study.engine.factory.get_engine`)."""
     storage = config.storage or f"sqlite:///{Path(config.out) / 'study.db'}"
-    return OptunaEngine(storage, config.study_name, create=create, heartbeat=config.heartbeat, worker=worker)
+    return get_engine(storage, config.study_name, create=create, heartbeat=config.heartbeat, worker=worker)
 
 
 def machine_info() -> dict[str, str]:
+    """Versions, CPU and threads of this machine, for the report's footer."""
     return {
         "upsamplekit": __version__,
         "torch": torch.__version__,
@@ -69,17 +74,17 @@ def machine_info() -> dict[str, str]:
 
 
 def _png(image: np.ndarray) -> bytes:
-    from PIL import Image
-
+    """``image`` (H, W, 3) in [0, 1] as PNG bytes (8 bits, rounded), to keep in the storage."""
+    pil = require("PIL.Image", "study", "the study's pictures")
     buffer = io.BytesIO()
-    Image.fromarray((image.clip(0, 1) * 255 + 0.5).astype(np.uint8)).save(buffer, format="PNG")
+    pil.fromarray((image.clip(0, 1) * 255 + 0.5).astype(np.uint8)).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
 def _unpng(data: bytes) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as handle:
+    """The PNG bytes of :func:`_png` as float32 (H, W, 3) in [0, 1]."""
+    pil = require("PIL.Image", "study", "the study's pictures")
+    with pil.open(io.BytesIO(data)) as handle:
         return np.asarray(handle.convert("RGB"), dtype=np.float32) / 255.0
 
 
@@ -124,7 +129,7 @@ def run_worker(storage: str, study_name: str, threads: int = 0, progress: bool =
     The study's settings come from the storage; this process must have the same upsamplekit
     version, and see the same ``images`` folder and ``decoder`` module, as the study says.
     """
-    with OptunaEngine(storage, study_name, create=False, worker=True) as probe:  # for the settings
+    with get_engine(storage, study_name, create=False, worker=True) as probe:  # for the settings
         meta = _meta(probe)
     if meta.get("upsamplekit_version") != __version__:
         raise VersionMismatchError(
@@ -156,8 +161,8 @@ def write_study_report(out: str | Path, storage: str = "", study_name: str = "up
 def _work(engine: Engine, bench: Workbench, steps: int, progress: bool, total: int | None = None) -> int:
     """Work on the queued trials with a progress bar (in training steps; trials finished by other
     workers count in full) until none is queued or running anywhere."""
-    from tqdm.auto import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
+    tqdm = require("tqdm.auto", "study", "the study's progress bar").tqdm
+    logging_redirect_tqdm = require("tqdm.contrib.logging", "study", "the study's progress bar").logging_redirect_tqdm
 
     start = engine.progress()
     todo = start.running + start.waiting
@@ -200,7 +205,7 @@ def _work(engine: Engine, bench: Workbench, steps: int, progress: bool, total: i
         bar.close()
 
 
-def _meta(engine: OptunaEngine) -> dict[str, Any]:
+def _meta(engine: Engine) -> dict[str, Any]:
     meta = engine.meta()
     if "config" not in meta or "candidates" not in meta:
         raise SettingsMismatchError(f"study {engine.study_name!r} in {describe(engine.url)} was not made by "
@@ -208,7 +213,7 @@ def _meta(engine: OptunaEngine) -> dict[str, Any]:
     return meta
 
 
-def _summary(engine: OptunaEngine) -> tuple[StudySummary, list[TrialFailure]]:
+def _summary(engine: Engine) -> tuple[StudySummary, list[TrialFailure]]:
     """The summary of the study's grid (as last submitted) and the failures in it."""
     meta = _meta(engine)
     candidates = [Candidate.from_key(key) for key in meta["candidates"]]
@@ -226,8 +231,6 @@ def _summary(engine: OptunaEngine) -> tuple[StudySummary, list[TrialFailure]]:
     return summary, failures
 
 
-def _report(engine: OptunaEngine, out: str | Path, ran: int) -> StudyRun:
-    from .report import write_report
-
+def _report(engine: Engine, out: str | Path, ran: int) -> StudyRun:
     summary, failures = _summary(engine)
     return StudyRun(summary, write_report(summary, out), failures, ran)

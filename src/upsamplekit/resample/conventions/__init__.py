@@ -1,57 +1,55 @@
-"""Framework conventions: each resolves ``(method, options)`` to a :class:`Resampling`.
+"""Framework conventions: each resolves ``(method, options)`` to the fields of a :class:`Resampling`.
 
-A convention is a small function registered with :func:`convention`. It receives the
-method name (already lower-cased) and a dict of options it must consume; options it
-does not know are reported with the options it does.
+One module per framework (``torch``, ``tensorflow`` for tf/keras/tf1, ``jax``, ``onnx``,
+``opencv``, ``pillow``), each the one source of truth for that framework's method names (its
+public ``METHODS`` table; ``TF_METHODS``, ``KERAS_METHODS`` and ``TF1_METHODS`` in
+``tensorflow``) and options. Importing this package registers them all in
+:data:`CONVENTIONS` (:mod:`.registry`).
+
+>>> convention_methods("jax")[:3]
+('nearest', 'linear', 'bilinear')
+>>> convention_options("torch")
+('antialias', 'align_corners', 'recompute_scale_factor')
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ...errors import InvalidArgumentError, closest, unknown_choice
-from ..spec import Resampling
+from ..fields import SpecFields
+from . import jax, onnx, opencv, pillow, tensorflow, torch
+from .registry import CONVENTIONS, Convention, convention
 
-__all__ = ["resolve", "convention", "CONVENTIONS", "convention_options"]
+__all__ = ["resolve", "convention", "Convention", "CONVENTIONS", "MODULES", "convention_options",
+           "convention_methods", "convention_names"]
 
-PresetFunction = Callable[[str, dict[str, Any]], Resampling]
-
-
-class _Entry:
-    def __init__(self, function: PresetFunction, options: tuple[str, ...], methods: tuple[str, ...]) -> None:
-        self.function = function
-        self.options = options
-        self.methods = methods
+# The convention modules, imported for their registrations.
+MODULES = (torch, tensorflow, jax, onnx, opencv, pillow)
 
 
-CONVENTIONS: dict[str, _Entry] = {}
+def convention_names() -> tuple[str, ...]:
+    """Every convention's name, sorted.
 
-
-def convention(
-    name: str, *, options: tuple[str, ...], methods: tuple[str, ...]
-) -> Callable[[PresetFunction], PresetFunction]:
-    """Register a preset function under ``name`` with the options and methods it accepts."""
-
-    def register(function: PresetFunction) -> PresetFunction:
-        CONVENTIONS[name] = _Entry(function, options, methods)
-        return function
-
-    return register
+    >>> convention_names()
+    ('jax', 'keras', 'onnx', 'opencv', 'pillow', 'tf', 'tf1', 'torch')
+    """
+    return tuple(sorted(CONVENTIONS))
 
 
 def convention_options(name: str) -> tuple[str, ...]:
     """The option names a convention accepts."""
-    _load()
-    return CONVENTIONS[name].options
+    return _entry(name).options
 
 
-def resolve(convention_name: str, method: str, options: dict[str, Any]) -> Resampling:
-    """Resolve a convention's method and options into a spec, validating both."""
-    _load()
-    if not isinstance(convention_name, str) or convention_name.lower() not in CONVENTIONS:
-        raise unknown_choice("convention", convention_name, CONVENTIONS)
-    entry = CONVENTIONS[convention_name.lower()]
+def convention_methods(name: str) -> tuple[str, ...]:
+    """The method names a convention accepts, in its table's order."""
+    return _entry(name).methods
+
+
+def resolve(convention_name: str, method: str, options: dict[str, Any]) -> SpecFields:
+    """Resolve a convention's method and options into the spec's fields, validating both."""
+    entry = _entry(convention_name)
     if not isinstance(method, str) or method.lower() not in entry.methods:
         raise unknown_choice(f"method (convention {convention_name.lower()!r})", method, entry.methods)
     given = {k: v for k, v in options.items() if v is not None}
@@ -67,7 +65,7 @@ def resolve(convention_name: str, method: str, options: dict[str, Any]) -> Resam
     return entry.function(method.lower(), given)
 
 
-def _load() -> None:
-    # Always import them all: importing one convention module directly (the table builders do)
-    # registers that one only, so a non-empty registry does not mean a complete one.
-    from . import jax, onnx, opencv, pillow, tensorflow, torch  # noqa: F401  (registration)
+def _entry(name: str) -> Convention:
+    if not isinstance(name, str) or name.lower() not in CONVENTIONS:
+        raise unknown_choice("convention", name, CONVENTIONS)
+    return CONVENTIONS[name.lower()]

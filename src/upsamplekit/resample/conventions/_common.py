@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import InvalidArgumentError, InvalidTypeError
+from ..fields import MethodTable
 
 # Generic method name -> (kernel, extra spec fields). Conventions add their own names.
-GENERIC_METHODS: dict[str, tuple[str, dict[str, Any]]] = {
+GENERIC_METHODS: MethodTable = {
     "nearest": ("nearest", {}),
     "linear": ("linear", {}),
     "bilinear": ("linear", {}),

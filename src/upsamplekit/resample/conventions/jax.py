@@ -29,46 +29,52 @@ float32 and rounds once, so they differ by about one unit of the 16-bit format.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..spec import Resampling
-from . import convention
+from ..fields import MethodTable, SpecFields
 from ._common import GENERIC_METHODS, flag
+from .registry import convention
 
-_METHODS = {
+if TYPE_CHECKING:
+    from ..spec import Resampling
+
+__all__ = ["METHODS", "jax_preset", "arithmetic_table"]
+
+METHODS: MethodTable = {
     name: GENERIC_METHODS[name]
     for name in ("nearest", "linear", "bilinear", "trilinear", "cubic", "bicubic", "tricubic", "lanczos3",
                  "lanczos5", "area")
 }
-_METHODS["triangle"] = GENERIC_METHODS["linear"]
-_METHODS["cubic-pytorch"] = ("cubic", {"cubic_a": -0.75})
-_METHODS["bicubic-pytorch"] = ("cubic", {"cubic_a": -0.75})
+METHODS["triangle"] = GENERIC_METHODS["linear"]
+METHODS["cubic-pytorch"] = ("cubic", {"cubic_a": -0.75})
+METHODS["bicubic-pytorch"] = ("cubic", {"cubic_a": -0.75})
 
-_COMMON: dict[str, Any] = {"coordinates": "half_pixel", "recompute_scale": True, "coordinate_precision": "jax"}
+_COMMON: SpecFields = {"coordinates": "half_pixel", "recompute_scale": True, "coordinate_precision": "jax"}
 
 
-@convention("jax", options=("antialias",), methods=tuple(_METHODS))
-def jax_preset(method: str, options: dict[str, Any]) -> Resampling:
-    kernel, extra = _METHODS[method]
+@convention("jax", options=("antialias",), methods=tuple(METHODS))
+def jax_preset(method: str, options: dict[str, Any]) -> SpecFields:
+    kernel, extra = METHODS[method]
     antialias = flag(options, "antialias", True)
     if kernel == "nearest":  # antialias is ignored, as in JAX
-        return Resampling(kernel="nearest", nearest_mode="round_prefer_ceil", **_COMMON)
+        return {"kernel": "nearest", "nearest_mode": "round_prefer_ceil", **_COMMON}
     if kernel == "area":
-        return Resampling(kernel="area", border="renormalize", integer_output="float32", **_COMMON)
+        return {"kernel": "area", "border": "renormalize", "integer_output": "float32", **_COMMON}
     if method.endswith("cubic-pytorch") and not antialias:
-        return Resampling(kernel="cubic", cubic_a=-0.75, border="replicate", integer_output="float32", **_COMMON)
+        return {"kernel": "cubic", "cubic_a": -0.75, "border": "replicate", "integer_output": "float32", **_COMMON}
     if method.endswith("cubic-pytorch"):
         extra = {}  # JAX swaps in its plain cubic (a = -0.5) whenever antialias is on
-    return Resampling(kernel=kernel, cubic_a=-0.5, antialias=antialias,  # type: ignore[arg-type]
-                      border="renormalize", integer_output="float32", **_COMMON, **extra)
+    return {"kernel": kernel, "cubic_a": -0.5, "antialias": antialias, "border": "renormalize",
+            "integer_output": "float32", **_COMMON, **extra}
 
 
 def arithmetic_table(spec: Resampling, in_len: int, out_len: int, scale: float
                      ) -> tuple[np.ndarray, np.ndarray] | None:
     """JAX's float32 nearest indices; None (the float64 formulas) for every filter.
 
+    >>> from upsamplekit import Resampling
     >>> arithmetic_table(Resampling.preset("jax", "nearest"), 3, 4, 4 / 3)[0][:, 0].tolist()
     [0, 1, 1, 2]
     """

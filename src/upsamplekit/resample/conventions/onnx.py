@@ -89,14 +89,18 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ...errors import InvalidArgumentError, InvalidTypeError, unknown_choice
-from ..spec import ASPECT_POLICIES, NEAREST_MODES, Resampling
-from . import convention
+from ..fields import ASPECT_POLICIES, NEAREST_MODES, AspectPolicy, CoordinateMode, MethodTable, NearestMode, SpecFields
 from ._common import flag
+from .registry import convention
 
-__all__ = ["ATTRIBUTES", "NODE_ATTRIBUTES", "onnx_preset", "onnx_spec", "onnx_attributes"]
+if TYPE_CHECKING:
+    from ..spec import Resampling
+
+__all__ = ["ATTRIBUTES", "NODE_ATTRIBUTES", "MODES", "COORDINATE_MODES", "METHODS", "onnx_preset", "onnx_fields",
+           "onnx_attributes"]
 
 ATTRIBUTES = ("coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside", "antialias",
               "extrapolation_value", "keep_aspect_ratio_policy")
@@ -109,8 +113,8 @@ NODE_ATTRIBUTES = ("mode", *ATTRIBUTES, "axes")
 MODES = ("nearest", "linear", "cubic")
 COORDINATE_MODES = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
                     "tf_crop_and_resize", "tf_half_pixel_for_nn")
-_METHODS = {"nearest": "nearest", "linear": "linear", "bilinear": "linear", "trilinear": "linear",
-            "cubic": "cubic", "bicubic": "cubic"}
+METHODS: MethodTable = {"nearest": ("nearest", {}), "linear": ("linear", {}), "bilinear": ("linear", {}),
+                        "trilinear": ("linear", {}), "cubic": ("cubic", {}), "bicubic": ("cubic", {})}
 _DEFAULTS: dict[str, Any] = {
     "coordinate_transformation_mode": "half_pixel",
     "nearest_mode": "round_prefer_floor",
@@ -122,8 +126,8 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
-@convention("onnx", options=(*ATTRIBUTES, *CALL_INPUTS), methods=tuple(_METHODS))
-def onnx_preset(method: str, options: dict[str, Any]) -> Resampling:
+@convention("onnx", options=(*ATTRIBUTES, *CALL_INPUTS), methods=tuple(METHODS))
+def onnx_preset(method: str, options: dict[str, Any]) -> SpecFields:
     """The spec of a Resize node with ``mode=method`` and these attributes (ONNX defaults for the rest)."""
     for name in CALL_INPUTS:
         if name in options:
@@ -133,10 +137,10 @@ def onnx_preset(method: str, options: dict[str, Any]) -> Resampling:
             )
     for name in options:
         options[name] = _plain(options[name])
-    kernel = _METHODS[method]
-    coordinates = _choice(options, "coordinate_transformation_mode", COORDINATE_MODES)
-    nearest_mode = _choice(options, "nearest_mode", NEAREST_MODES)
-    policy = _choice(options, "keep_aspect_ratio_policy", ASPECT_POLICIES)
+    kernel = METHODS[method][0]
+    coordinates = cast(CoordinateMode, _choice(options, "coordinate_transformation_mode", COORDINATE_MODES))
+    nearest_mode = cast(NearestMode, _choice(options, "nearest_mode", NEAREST_MODES))
+    policy = cast(AspectPolicy, _choice(options, "keep_aspect_ratio_policy", ASPECT_POLICIES))
     antialias = flag(options, "antialias", False)
     exclude_outside = flag(options, "exclude_outside", False)
     if kernel == "nearest":
@@ -149,20 +153,20 @@ def onnx_preset(method: str, options: dict[str, Any]) -> Resampling:
     # Plain linear taps fall outside only beyond the edge pixel, where dropping them and
     # replicating the edge agree: record the canonical replicate.
     drops = exclude_outside and (kernel == "cubic" or antialias)
-    return Resampling(
-        kernel=kernel,  # type: ignore[arg-type]
-        coordinates=coordinates,  # type: ignore[arg-type]
-        nearest_mode=nearest_mode,  # type: ignore[arg-type]
-        cubic_a=_number(options, "cubic_coeff_a"),
-        antialias=antialias,
-        border="renormalize" if drops else "replicate",
-        extrapolation_value=_number(options, "extrapolation_value"),
-        keep_aspect_ratio_policy=policy,  # type: ignore[arg-type]
-    )
+    return {
+        "kernel": kernel,
+        "coordinates": coordinates,
+        "nearest_mode": nearest_mode,
+        "cubic_a": _number(options, "cubic_coeff_a"),
+        "antialias": antialias,
+        "border": "renormalize" if drops else "replicate",
+        "extrapolation_value": _number(options, "extrapolation_value"),
+        "keep_aspect_ratio_policy": policy,
+    }
 
 
-def onnx_spec(attrs: Mapping[str, Any]) -> Resampling:
-    """The spec of a Resize node given its attribute dict (``mode`` included, defaults filled).
+def onnx_fields(attrs: Mapping[str, Any]) -> SpecFields:
+    """The spec fields of a Resize node given its attribute dict (``mode`` included, defaults filled).
 
     Values may be as stored in a ``NodeProto`` (bytes strings) or NumPy scalars. ``axes``
     is accepted and left out of the spec: pass it to :func:`upsamplekit.resize`.
@@ -210,7 +214,7 @@ def onnx_attributes(spec: Resampling) -> dict[str, Any]:
 
 
 # tf_half_pixel_for_nn rounding -> the half_pixel rounding that picks the same pixel.
-_HALF_PIXEL_FOR_NN = {"floor": "round_prefer_ceil", "round_prefer_floor": "ceil"}
+_HALF_PIXEL_FOR_NN: dict[str, NearestMode] = {"floor": "round_prefer_ceil", "round_prefer_floor": "ceil"}
 
 
 def _unsupported(spec: Resampling) -> list[str]:

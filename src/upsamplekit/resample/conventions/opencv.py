@@ -38,16 +38,21 @@ end: upsamplekit, which rounds the exact result, is within 1.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..spec import Resampling
-from . import convention
+from ..fields import MethodTable, SpecFields
 from ._common import GENERIC_METHODS
 from .pillow import running_centres
+from .registry import convention
 
-_METHODS = {
+if TYPE_CHECKING:
+    from ..spec import Resampling
+
+__all__ = ["METHODS", "opencv_preset", "call_rules", "arithmetic_table"]
+
+METHODS: MethodTable = {
     **{name: GENERIC_METHODS[name] for name in ("nearest", "linear", "bilinear", "cubic", "bicubic", "area",
                                                 "lanczos4")},
     "nearest-exact": ("nearest", {}),
@@ -55,19 +60,19 @@ _METHODS = {
 _F32 = np.float32
 
 
-@convention("opencv", options=(), methods=tuple(_METHODS))
-def opencv_preset(method: str, options: dict[str, Any]) -> Resampling:
-    kernel, extra = _METHODS[method]
-    common: dict[str, Any] = {"size_rounding": "round", "coordinate_precision": "opencv"}
+@convention("opencv", options=(), methods=tuple(METHODS))
+def opencv_preset(method: str, options: dict[str, Any]) -> SpecFields:
+    kernel, extra = METHODS[method]
+    common: SpecFields = {"size_rounding": "round", "coordinate_precision": "opencv"}
     if method == "nearest":
-        return Resampling(kernel="nearest", coordinates="asymmetric", nearest_mode="floor", **common)
+        return {"kernel": "nearest", "coordinates": "asymmetric", "nearest_mode": "floor", **common}
     if method == "nearest-exact":  # from the sizes only: fx does not enter
-        return Resampling(kernel="nearest", coordinates="half_pixel", nearest_mode="round_prefer_ceil",
-                          recompute_scale=True, **common)
+        return {"kernel": "nearest", "coordinates": "half_pixel", "nearest_mode": "round_prefer_ceil",
+                "recompute_scale": True, **common}
     if kernel == "area":
-        return Resampling(kernel="area", coordinates="half_pixel", border="replicate", **common)
-    return Resampling(kernel=kernel, coordinates="half_pixel", cubic_a=-0.75,  # type: ignore[arg-type]
-                      border="replicate", **common, **extra)
+        return {"kernel": "area", "coordinates": "half_pixel", "border": "replicate", **common}
+    return {"kernel": kernel, "coordinates": "half_pixel", "cubic_a": -0.75, "border": "replicate", **common,
+            **extra}
 
 
 # ------------------------------------------------------------------ whole-image rules
@@ -76,6 +81,7 @@ def call_rules(
 ) -> tuple[Resampling, list[float]]:
     """cv::resize's decisions that look at every axis at once.
 
+    >>> from upsamplekit import Resampling
     >>> spec = Resampling.preset("opencv", "area")
     >>> call_rules(spec, [10, 10], [4, 20], [0.4, 2.0])[0].coordinates
     'opencv_area'
@@ -97,6 +103,7 @@ def arithmetic_table(spec: Resampling, in_len: int, out_len: int, scale: float
 
     ``scale`` is OpenCV's ``inv_scale`` (``out / in``, or ``fx``); its ``scale_x`` is ``1 / scale``.
 
+    >>> from upsamplekit import Resampling
     >>> index, weight = arithmetic_table(Resampling.preset("opencv", "nearest"), 6, 34, 34 / 6)
     >>> int(index[17, 0])  # 17 * (1 / (34 / 6)) = 2.9999999999999996
     2

@@ -35,15 +35,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..spec import Resampling
-from . import convention
+from ..fields import MethodTable, SpecFields
 from ._common import GENERIC_METHODS
+from .registry import convention
 
-_METHODS = {
+if TYPE_CHECKING:
+    from ..spec import Resampling
+
+__all__ = ["METHODS", "pillow_preset", "running_centres", "arithmetic_table"]
+
+METHODS: MethodTable = {
     **{name: GENERIC_METHODS[name] for name in ("nearest", "linear", "bilinear", "cubic", "bicubic", "lanczos3",
                                                 "box")},
     "lanczos": ("lanczos", {"lanczos_a": 3}),
@@ -51,15 +56,14 @@ _METHODS = {
 }
 
 
-@convention("pillow", options=(), methods=tuple(_METHODS))
-def pillow_preset(method: str, options: dict[str, Any]) -> Resampling:
-    kernel, extra = _METHODS[method]
-    common: dict[str, Any] = {"coordinates": "half_pixel", "size_rounding": "round", "recompute_scale": True,
-                              "coordinate_precision": "pillow"}
+@convention("pillow", options=(), methods=tuple(METHODS))
+def pillow_preset(method: str, options: dict[str, Any]) -> SpecFields:
+    kernel, extra = METHODS[method]
+    common: SpecFields = {"coordinates": "half_pixel", "size_rounding": "round", "recompute_scale": True,
+                          "coordinate_precision": "pillow"}
     if kernel == "nearest":
-        return Resampling(kernel="nearest", nearest_mode="round_prefer_ceil", **common)
-    return Resampling(kernel=kernel, cubic_a=-0.5, antialias=True, border="renormalize",  # type: ignore[arg-type]
-                      **common, **extra)
+        return {"kernel": "nearest", "nearest_mode": "round_prefer_ceil", **common}
+    return {"kernel": kernel, "cubic_a": -0.5, "antialias": True, "border": "renormalize", **common, **extra}
 
 
 def running_centres(in_len: int, out_len: int) -> np.ndarray:
@@ -80,6 +84,7 @@ def arithmetic_table(spec: Resampling, in_len: int, out_len: int, scale: float
 
     Returns None for specs Pillow has no filter for (other kernels, coordinates or borders).
 
+    >>> from upsamplekit import Resampling
     >>> index, weight = arithmetic_table(Resampling.preset("pillow", "box"), 3, 2, 2 / 3)
     >>> index[0].tolist(), weight[0].tolist()
     ([0, 1, 0], [0.5, 0.5, 0.0])

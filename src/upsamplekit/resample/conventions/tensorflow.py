@@ -71,11 +71,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec import Resampling
-from . import convention
+from ..fields import CoordinateMode, MethodTable, SpecFields
 from ._common import flag, not_for
+from .registry import convention
 
-_TF_METHODS: dict[str, tuple[str, dict[str, Any]]] = {
+__all__ = ["TF_METHODS", "KERAS_METHODS", "TF1_METHODS", "tf_preset", "keras_preset", "tf1_preset"]
+
+TF_METHODS: MethodTable = {
     "nearest": ("nearest", {}),
     "bilinear": ("linear", {}),
     "linear": ("linear", {}),
@@ -87,70 +89,73 @@ _TF_METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     "gaussian": ("gaussian", {}),
     "mitchellcubic": ("mitchell", {}),
 }
-_KERAS_METHODS = ("nearest", "bilinear", "linear", "bicubic", "cubic", "area", "lanczos3", "lanczos5")
-_TF1_METHODS = ("nearest", "bilinear", "linear", "bicubic", "cubic", "area")
+# Keras layers and TF1's resize_* take fewer methods than tf.image.resize, with the same meaning.
+KERAS_METHODS: MethodTable = {name: TF_METHODS[name] for name in ("nearest", "bilinear", "linear", "bicubic", "cubic",
+                                                                  "area", "lanczos3", "lanczos5")}
+TF1_METHODS: MethodTable = {name: TF_METHODS[name] for name in ("nearest", "bilinear", "linear", "bicubic", "cubic",
+                                                                "area")}
 
 # TF derives every scale from the sizes, in float32.
-_COMMON: dict[str, Any] = {"recompute_scale": True, "coordinate_precision": "float32"}
+_COMMON: SpecFields = {"recompute_scale": True, "coordinate_precision": "float32"}
 
 
-def _v2(method: str, antialias: bool, outputs: dict[str, Any]) -> Resampling:
-    kernel, extra = _TF_METHODS[method]
+def _v2(method: str, antialias: bool, outputs: SpecFields) -> SpecFields:
+    kernel, extra = TF_METHODS[method]
     if kernel == "nearest":
-        return Resampling(kernel="nearest", coordinates="tf_half_pixel_for_nn", nearest_mode="floor",
-                          **_COMMON, **outputs)
+        return {"kernel": "nearest", "coordinates": "tf_half_pixel_for_nn", "nearest_mode": "floor", **_COMMON,
+                **outputs}
     if kernel == "area":
         # TF: "antialias has no effect when used with area interpolation; it always anti-aliases".
-        return Resampling(kernel="area", coordinates="half_pixel", border="renormalize", **_COMMON, **outputs)
-    border = "replicate" if kernel == "linear" and not antialias else "renormalize"
+        return {"kernel": "area", "coordinates": "half_pixel", "border": "renormalize", **_COMMON, **outputs}
     if kernel == "cubic":
         extra = {"cubic_a": -0.5}  # Keys' a = -0.5, in resize_bicubic and scale_and_translate alike
-    return Resampling(
-        kernel=kernel,  # type: ignore[arg-type]
-        coordinates="half_pixel",
-        antialias=antialias,
-        border=border,  # type: ignore[arg-type]
+    return {
+        "kernel": kernel,
+        "coordinates": "half_pixel",
+        "antialias": antialias,
+        "border": "replicate" if kernel == "linear" and not antialias else "renormalize",
         **_COMMON,
         **outputs,
         **extra,
-    )
+    }
 
 
-@convention("tf", options=("antialias",), methods=tuple(_TF_METHODS))
-def tf_preset(method: str, options: dict[str, Any]) -> Resampling:
+@convention("tf", options=("antialias",), methods=tuple(TF_METHODS))
+def tf_preset(method: str, options: dict[str, Any]) -> SpecFields:
     """``tf.image.resize``: float32 out, except nearest, which keeps the dtype."""
-    outputs = {} if method == "nearest" else {"integer_output": "float32", "float_output": "float32"}
+    outputs: SpecFields = {} if method == "nearest" else {"integer_output": "float32", "float_output": "float32"}
     return _v2(method, flag(options, "antialias", False), outputs)
 
 
-@convention("keras", options=("antialias",), methods=_KERAS_METHODS)
-def keras_preset(method: str, options: dict[str, Any]) -> Resampling:
+@convention("keras", options=("antialias",), methods=tuple(KERAS_METHODS))
+def keras_preset(method: str, options: dict[str, Any]) -> SpecFields:
     """Keras layers: floats cast to float32 first; integer results rounded back to the dtype."""
     return _v2(method, flag(options, "antialias", False), {"integer_output": "round", "float_output": "float32"})
 
 
-@convention("tf1", options=("align_corners", "half_pixel_centers"), methods=_TF1_METHODS)
-def tf1_preset(method: str, options: dict[str, Any]) -> Resampling:
+@convention("tf1", options=("align_corners", "half_pixel_centers"), methods=tuple(TF1_METHODS))
+def tf1_preset(method: str, options: dict[str, Any]) -> SpecFields:
     """``tf.compat.v1.image.resize_*``: the pixel grid is chosen by the two flags."""
     align_corners = flag(options, "align_corners", False)
     half_pixel = flag(options, "half_pixel_centers", False)
     if align_corners and half_pixel:
         raise not_for("half_pixel_centers", True, method,
                       "TF1 rejects align_corners=True together with half_pixel_centers=True")
-    kernel = _TF_METHODS[method][0]
+    kernel = TF1_METHODS[method][0]
+    coordinates: CoordinateMode
     if kernel == "nearest":
         if align_corners:  # roundf: half away from zero, which is round_prefer_ceil for x >= 0
-            return Resampling(kernel="nearest", coordinates="align_corners", nearest_mode="round_prefer_ceil",
-                              **_COMMON)
+            return {"kernel": "nearest", "coordinates": "align_corners", "nearest_mode": "round_prefer_ceil",
+                    **_COMMON}
         coordinates = "tf_half_pixel_for_nn" if half_pixel else "asymmetric"
-        return Resampling(kernel="nearest", coordinates=coordinates, nearest_mode="floor", **_COMMON)
-    common: dict[str, Any] = {**_COMMON, "integer_output": "float32", "float_output": "float32"}
+        return {"kernel": "nearest", "coordinates": coordinates, "nearest_mode": "floor", **_COMMON}
+    common: SpecFields = {**_COMMON, "integer_output": "float32", "float_output": "float32"}
     if kernel == "area":
         if half_pixel:
             raise not_for("half_pixel_centers", True, method, "TF1 resize_area has no half_pixel_centers flag")
         coordinates = "align_corners" if align_corners else "half_pixel"
-        return Resampling(kernel="area", coordinates=coordinates, border="replicate", **common)
+        return {"kernel": "area", "coordinates": coordinates, "border": "replicate", **common}
     coordinates = "align_corners" if align_corners else "half_pixel" if half_pixel else "asymmetric"
     if kernel == "cubic" and half_pixel:
-        return Resampling(kernel="cubic", coordinates="half_pixel", cubic_a=-0.5, border="renormalize", **common)
-    return Resampling(kernel=kernel, coordinates=coordinates, cubic_a=-0.75, **common)  # type: ignore[arg-type]
+        return {"kernel": "cubic", "coordinates": "half_pixel", "cubic_a": -0.5, "border": "renormalize", **common}
+    return {"kernel": kernel, "coordinates": coordinates, "cubic_a": -0.75, **common}

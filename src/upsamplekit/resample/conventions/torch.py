@@ -43,25 +43,30 @@ Methods torch does not have (lanczos, box) are computed in torch's style.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..spec import Resampling
-from . import convention
+from ..fields import CoordinateMode, MethodTable, SpecFields
 from ._common import FILTER_KERNELS, GENERIC_METHODS, flag, not_for
+from .registry import convention
 
-_METHODS = {**GENERIC_METHODS, "nearest-exact": ("nearest", {}), "area": ("adaptive_area", {})}
+if TYPE_CHECKING:
+    from ..spec import Resampling
+
+__all__ = ["METHODS", "torch_preset", "arithmetic_table"]
+
+METHODS: MethodTable = {**GENERIC_METHODS, "nearest-exact": ("nearest", {}), "area": ("adaptive_area", {})}
 _F32 = np.float32
 
 
 @convention(
     "torch",
     options=("antialias", "align_corners", "recompute_scale_factor"),
-    methods=tuple(_METHODS),
+    methods=tuple(METHODS),
 )
-def torch_preset(method: str, options: dict[str, Any]) -> Resampling:
-    kernel, extra = _METHODS[method]
+def torch_preset(method: str, options: dict[str, Any]) -> SpecFields:
+    kernel, extra = METHODS[method]
     if kernel not in FILTER_KERNELS:
         if options.get("align_corners") is not None:
             raise not_for("align_corners", options["align_corners"], method,
@@ -71,27 +76,28 @@ def torch_preset(method: str, options: dict[str, Any]) -> Resampling:
     antialias = flag(options, "antialias", False)
     align_corners = flag(options, "align_corners", False)
     recompute = flag(options, "recompute_scale_factor", False)
-    common: dict[str, Any] = {"recompute_scale": recompute, "coordinate_precision": "torch", **extra}
+    common: SpecFields = {"recompute_scale": recompute, "coordinate_precision": "torch", **extra}
     if kernel == "nearest":
         if method == "nearest-exact":
-            return Resampling(kernel="nearest", coordinates="half_pixel", nearest_mode="round_prefer_ceil", **common)
-        return Resampling(kernel="nearest", coordinates="asymmetric", nearest_mode="floor", **common)
+            return {"kernel": "nearest", "coordinates": "half_pixel", "nearest_mode": "round_prefer_ceil", **common}
+        return {"kernel": "nearest", "coordinates": "asymmetric", "nearest_mode": "floor", **common}
     if kernel == "adaptive_area":
-        return Resampling(kernel="adaptive_area", coordinates="half_pixel", **common)
+        return {"kernel": "adaptive_area", "coordinates": "half_pixel", **common}
+    coordinates: CoordinateMode
     if align_corners and antialias:
         coordinates = "pytorch_antialias_align_corners"
     elif align_corners:
         coordinates = "align_corners"
     else:
         coordinates = "half_pixel"
-    return Resampling(
-        kernel=kernel,  # type: ignore[arg-type]
-        coordinates=coordinates,  # type: ignore[arg-type]
-        cubic_a=-0.5 if antialias else -0.75,
-        antialias=antialias,
-        border="renormalize" if antialias else "replicate",
+    return {
+        "kernel": kernel,
+        "coordinates": coordinates,
+        "cubic_a": -0.5 if antialias else -0.75,
+        "antialias": antialias,
+        "border": "renormalize" if antialias else "replicate",
         **common,
-    )
+    }
 
 
 # ------------------------------------------------------------------------ the tables
@@ -99,6 +105,7 @@ def arithmetic_table(spec: Resampling, in_len: int, out_len: int, scale: float
                      ) -> tuple[np.ndarray, np.ndarray] | None:
     """One axis's (index, weight) table where aten departs from the float64 formulas, else None.
 
+    >>> from upsamplekit import Resampling
     >>> index, _ = arithmetic_table(Resampling.preset("torch", "nearest"), 2, 82, 41.0)
     >>> int(index[41, 0])  # 41 * float32(2 / 82) = 0.99999994
     0

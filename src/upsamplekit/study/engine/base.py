@@ -1,4 +1,6 @@
-"""The contract between the study core and an engine."""
+"""The contract between the study core and an engine: the :class:`Engine` ABC, the data it
+exchanges (:class:`TrialSpec`, :class:`Finished`, :class:`TrialFailure`, :class:`Progress`) and the
+errors every engine raises. Imports no engine (and no optuna)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ...errors import InvalidArgumentError, UpsampleError
 from ..results import Candidate, TrialResult
+from .storage import describe
 
-__all__ = ["Engine", "TrialSpec", "TrialFailure", "Finished", "Progress"]
+__all__ = ["Engine", "TrialSpec", "TrialFailure", "Finished", "Progress", "StorageError", "SettingsMismatchError",
+           "StudyNotFoundError"]
+
+
+class StorageError(UpsampleError):
+    """The study's storage cannot be opened or used; it is left as it was."""
+
+
+class SettingsMismatchError(InvalidArgumentError):
+    """A stored study was made with different trial settings (or another upsamplekit version)."""
+
+
+class StudyNotFoundError(InvalidArgumentError):
+    """No study of that name in the storage."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +72,18 @@ class Engine(ABC):
     result the moment it exists (a process killed mid-trial loses only that trial), stores a trial
     whose evaluation raises an :class:`Exception` as failed and goes on, and on
     ``KeyboardInterrupt`` queues the trial in flight again before re-raising. :meth:`results`
-    returns one result per spec. ``meta`` is the study's own key-value store (JSON values).
-    Engines are used from one thread.
+    returns one result per spec. ``meta`` is the study's own key-value store (JSON values);
+    :meth:`check_settings` keeps the settings the trials depend on there. Engines are used from
+    one thread, and as context managers (:meth:`close` on exit).
+
+    Every engine has two attributes, for messages: ``url``, the storage it was opened on (shown
+    with :func:`~upsamplekit.study.engine.storage.describe`, never with its password), and
+    ``study_name``, the study's name in that storage. Opening a study that is not there raises
+    :class:`StudyNotFoundError`; a storage that cannot be used, :class:`StorageError`.
     """
+
+    url: str
+    study_name: str
 
     @abstractmethod
     def results(self) -> list[TrialResult]:
@@ -97,6 +123,26 @@ class Engine(ABC):
              on_wait: Callable[[Progress], None] | None = None) -> int:
         """Evaluate queued trials until none is queued or running; return how many ran here.
         ``on_wait`` is called while only other workers' trials are running."""
+
+    def check_settings(self, settings: dict[str, Any], version: str) -> None:
+        """Store ``settings`` and ``version`` (of upsamplekit) with a new study; for a stored one
+        raise :class:`SettingsMismatchError` listing every difference. The study is not changed.
+
+        Kept in :meth:`meta` as ``settings`` and ``upsamplekit_version``.
+        """
+        stored = self.meta()
+        if "settings" not in stored:
+            self.set_meta(settings=settings, upsamplekit_version=version)
+            return
+        differences = [f"{k}: stored {stored['settings'].get(k)!r}, now {v!r}"
+                       for k, v in settings.items() if stored["settings"].get(k) != v]
+        differences += [f"{k}: stored {v!r}, now absent" for k, v in stored["settings"].items() if k not in settings]
+        if stored.get("upsamplekit_version") != version:
+            differences.append(f"upsamplekit version: stored {stored.get('upsamplekit_version')!r}, now {version!r}")
+        if differences:
+            raise SettingsMismatchError(
+                f"study {self.study_name!r} in {describe(self.url)} was made with other settings, so its trials "
+                f"cannot be reused: {'; '.join(differences)}. Use the stored settings, or another --out / --study-name")
 
     def close(self) -> None:  # noqa: B027  (engines without resources need not override it)
         """Release what the engine holds (locks, connections)."""

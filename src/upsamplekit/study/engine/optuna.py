@@ -38,20 +38,21 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import optuna
 import sqlalchemy.exc
-from optuna.storages._heartbeat import BaseHeartbeat
+from optuna.storages._heartbeat import BaseHeartbeat  # optuna's heartbeat interface has no public name
+from optuna.storages.journal import JournalFileBackend
 
-from ...errors import InvalidArgumentError, UpsampleError
 from ..results import Candidate, TrialResult
-from .base import Engine, Finished, Progress, TrialFailure, TrialSpec
+from .base import Engine, Finished, Progress, StorageError, StudyNotFoundError, TrialFailure, TrialSpec
+from .storage import describe, storage_file, storage_kind
 
-__all__ = ["OptunaEngine", "open_storage", "StorageError", "SettingsMismatchError", "StudyNotFoundError",
-           "DIRECTIONS", "GRACE_BEATS", "MAX_RETRY"]
+__all__ = ["OptunaEngine", "open_storage", "DIRECTIONS", "GRACE_BEATS", "MAX_RETRY"]
 
-DIRECTIONS = ("maximize", "minimize", "minimize", "minimize")
+#: The directions of a trial's values: (PSNR, MACs, latency ms, peak memory bytes).
+DIRECTIONS: tuple[Literal["maximize", "minimize"], ...] = ("maximize", "minimize", "minimize", "minimize")
 #: A trial whose worker has been silent for this many heartbeat intervals is failed and retried.
 GRACE_BEATS = 3
 #: How often a trial whose worker died is queued again before it is reported as failed.
@@ -60,20 +61,6 @@ MAX_RETRY = 3
 POLL_SECONDS = 1.0
 _log = logging.getLogger("upsamplekit.study")
 _BEAT = "upsamplekit:heartbeat"  # the journal's heartbeat, a trial system attribute
-_SCHEMES = "postgresql://user:password@host:port/database, mysql://..., journal:/shared/path/study.log or " \
-           "sqlite:///path/study.db"
-
-
-class StorageError(UpsampleError):
-    """The study's storage cannot be opened or used; it is left as it was."""
-
-
-class SettingsMismatchError(InvalidArgumentError):
-    """A stored study was made with different trial settings (or another upsamplekit version)."""
-
-
-class StudyNotFoundError(InvalidArgumentError):
-    """No study of that name in the storage."""
 
 
 @contextmanager
@@ -89,30 +76,6 @@ def _quiet_optuna() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def storage_kind(url: str) -> str:
-    """``'sqlite'``, ``'rdb'`` (PostgreSQL, MySQL) or ``'journal'``, or an error naming the forms.
-
-    >>> storage_kind("postgresql://me:secret@db.example.org/studies"), storage_kind("journal:/shared/s.log")
-    ('rdb', 'journal')
-    """
-    scheme = url.split(":", 1)[0].split("+", 1)[0].lower() if ":" in url else ""
-    kinds = {"sqlite": "sqlite", "postgresql": "rdb", "postgres": "rdb", "mysql": "rdb", "journal": "journal"}
-    if scheme not in kinds:
-        raise InvalidArgumentError(f"storage must be one of {_SCHEMES}, but got {describe(url)}")
-    return kinds[scheme]
-
-
-def describe(url: str) -> str:
-    """The storage URL without its password, quoted, for messages."""
-    if url.startswith("sqlite:///"):
-        return repr(url[len("sqlite:///"):])
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        return repr(f"{scheme}://{credentials.split(':', 1)[0]}@{host}")
-    return repr(url)
-
-
 def open_storage(url: str, heartbeat: int | None = None) -> Any:
     """An Optuna storage for ``url`` (see the module docstring), with heartbeats every
     ``heartbeat`` seconds (None: none) and stale trials retried; :class:`StorageError` when it
@@ -122,11 +85,11 @@ def open_storage(url: str, heartbeat: int | None = None) -> Any:
         with _quiet_optuna():
             retry = _retry_callback() if heartbeat else None
             if kind == "journal":
-                path = _file_of(url)
+                path = storage_file(url)
                 if path is None or not path.parent.is_dir():
                     raise StorageError(f"storage {describe(url)}: the folder of the journal file must exist "
                                        f"(a disk every worker sees), but {str(path and path.parent)!r} does not")
-                backend = optuna.storages.journal.JournalFileBackend(str(path))
+                backend = JournalFileBackend(str(path))
                 return _HeartbeatJournalStorage(backend, heartbeat, retry)
             kwargs: dict[str, Any] = {"engine_kwargs": _engine_kwargs(url)}
             if heartbeat:
@@ -143,17 +106,6 @@ def open_storage(url: str, heartbeat: int | None = None) -> Any:
                   if kind == "rdb" else "move it aside, or choose another --out / --storage")
         raise StorageError(f"the study storage {describe(url)} cannot be opened "
                            f"({reason[0] if reason else type(error).__name__}); it was left untouched: {advice}") from None
-
-
-def _file_of(url: str) -> Path | None:
-    """The file of a SQLite or journal URL (None for a server, or SQLite in memory)."""
-    if url.startswith("sqlite:///"):
-        return Path(url[len("sqlite:///"):])
-    if storage_kind(url) == "journal":
-        path = url.split(":", 1)[1]
-        path = path[2:] if path.startswith("//") else path
-        return Path(path) if path else None
-    return None
 
 
 def _engine_kwargs(url: str) -> dict[str, Any]:
@@ -252,7 +204,7 @@ class OptunaEngine(Engine):
                                "process (concurrent writers fail with 'database is locked'). Create the study with "
                                "--storage postgresql://... or --storage journal:/shared/path/study.log")
         self._lock: _Lock | None = None
-        path = _file_of(url)
+        path = storage_file(url)
         if not create and path is not None and not path.is_file():
             raise StudyNotFoundError(f"there is no study storage at {describe(url)} (no such file): create the study "
                                      "with `upsamplekit study` first, or check --out / --storage")
@@ -296,23 +248,6 @@ class OptunaEngine(Engine):
     def set_meta(self, **values: Any) -> None:
         for key, value in values.items():
             self._storage.set_study_user_attr(self._study_id, key, value)
-
-    def check_settings(self, settings: dict[str, Any], version: str) -> None:
-        """Store ``settings`` and ``version`` with a new study; for a stored one raise
-        :class:`SettingsMismatchError` listing every difference. The study is not changed."""
-        stored = self.meta()
-        if "settings" not in stored:
-            self.set_meta(settings=settings, upsamplekit_version=version)
-            return
-        differences = [f"{k}: stored {stored['settings'].get(k)!r}, now {v!r}"
-                       for k, v in settings.items() if stored["settings"].get(k) != v]
-        differences += [f"{k}: stored {v!r}, now absent" for k, v in stored["settings"].items() if k not in settings]
-        if stored.get("upsamplekit_version") != version:
-            differences.append(f"upsamplekit version: stored {stored.get('upsamplekit_version')!r}, now {version!r}")
-        if differences:
-            raise SettingsMismatchError(
-                f"study {self.study_name!r} in {describe(self.url)} was made with other settings, so its trials "
-                f"cannot be reused: {'; '.join(differences)}. Use the stored settings, or another --out / --study-name")
 
     # ------------------------------------------------------------------------------ reading
     def _trials(self, *states: Any) -> list[optuna.trial.FrozenTrial]:
@@ -448,7 +383,7 @@ class OptunaEngine(Engine):
                 self._finish(tid, {"error": outcome.message})
             else:
                 outcome = finished.result
-                attrs = {"result": outcome.to_dict()}
+                attrs: dict[str, Any] = {"result": outcome.to_dict()}
                 if finished.picture is not None:
                     attrs["picture"] = base64.b64encode(finished.picture).decode()
                 self._finish(tid, attrs, values=[outcome.psnr, outcome.macs, outcome.latency_ms,

@@ -1,164 +1,66 @@
-"""The HTML page of the study report: the reconstruction grid, the table, the plots, the page.
+"""The HTML renderer of the report: the page, its recommendation, table and reconstruction grid.
 
-Private to :mod:`upsamplekit.study.report`, which calls :func:`html_text`; split out only to keep
-each module readable.
+:func:`html_text` renders one self-contained page (inline CSS, PNG images as data URIs, no
+network) from a summary, the plot data (:mod:`.plots`) and the grid data (:mod:`.grid`). The
+plots are drawn by the function it is given (the SVG renderer, :func:`.svg.pareto_svg`): this
+module knows no drawing code and no other renderer.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-import math
 import json
+import math
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidArgumentError
-from . import _svg
-from .report import (_MIB, COSTS, _baseline, _ckb, _finite, _jsonable, _num, _overview, _plural, _recommended_key, _si,
-                     _stat, pareto_plot_data)
-from .results import StudySummary
+from ..._version import __version__
+from ...optional import require
+from ..results import COSTS, StudySummary
+from .formatting import MIB, baseline, checkerboard, finite, jsonable, num, overview, plural, recommended_key, si, stat
+from .grid import grid_data
+from .plots import PlotData, pareto_plot_data
 
-# ---------------------------------------------------------------------------------------- images
-
-
-def _rgb(key: str, image: Any) -> np.ndarray:
-    """``summary.images[key]`` as float32 (H, W, 3) clipped to [0, 1] for display."""
-    a = np.asarray(image, dtype=np.float32)
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[:, :, 0]
-    if a.ndim == 2:
-        a = np.repeat(a[:, :, None], 3, axis=2)
-    if a.ndim != 3 or a.shape[2] != 3 or min(a.shape[:2]) < 1:
-        raise InvalidArgumentError(
-            f"summary.images[{key!r}] must be an array of shape (H, W, 3), (H, W, 1) or (H, W), "
-            f"but got shape {tuple(np.shape(image))}")
-    return np.clip(np.nan_to_num(a, nan=0.0), 0.0, 1.0)
+__all__ = ["html_text", "png_uri"]
 
 
-def _png_uri(rgb: np.ndarray, zoom: int = 1) -> str:
+def png_uri(rgb: np.ndarray, zoom: int = 1) -> str:
     """A ``data:image/png;base64,...`` URI of ``rgb`` (float [0, 1]), enlarged ``zoom`` times by nearest."""
-    from PIL import Image
-
+    image = require("PIL.Image", "study", "the study report's pictures")
     pixels = np.round(rgb * 255.0).astype(np.uint8)
     if zoom > 1:
         pixels = pixels.repeat(zoom, axis=0).repeat(zoom, axis=1)
     buf = io.BytesIO()
-    Image.fromarray(pixels, "RGB").save(buf, format="PNG")
+    image.fromarray(pixels, "RGB").save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _nearest_to(rgb: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """``rgb`` enlarged to ``shape`` (H, W) by nearest neighbour (integer repeats when they fit)."""
-    h, w = rgb.shape[:2]
-    if shape[0] % h == 0 and shape[1] % w == 0:
-        return rgb.repeat(shape[0] // h, axis=0).repeat(shape[1] // w, axis=1)
-    rows = (np.arange(shape[0]) * h) // shape[0]
-    cols = (np.arange(shape[1]) * w) // shape[1]
-    return rgb[rows][:, cols]
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return math.inf if mse == 0 else 10.0 * math.log10(1.0 / mse)
-
-
-def _zoom_region(residual: np.ndarray, period: int, size: int) -> tuple[int, int, int]:
-    """``(top, left, size)`` of the square patch whose ``residual`` (output - target, (H, W) or
-    (H, W, C)) has the most energy in its component periodic with ``period`` pixels.
-
-    Patches start on multiples of ``period`` and are ``size`` rounded to a multiple of it.
-    Within a patch, the periodic component is the mean of the residual at each of the
-    ``period x period`` sub-pixel phases minus the patch mean; its energy is the squared
-    deviation summed over the patch (and channels). With ``period`` 1 there are no phases and
-    the plain residual energy decides.
-
-    >>> r = np.zeros((64, 64)); r[40:56, 8:24] = np.indices((16, 16)).sum(0) % 2 - 0.5
-    >>> _zoom_region(r + 0.2 * np.random.default_rng(0).standard_normal((64, 64)), 2, 16)
-    (40, 8, 16)
-    """
-    r = residual[:, :, None] if residual.ndim == 2 else residual
-    h, w = r.shape[:2]
-    s = max(1, min(int(period), h, w))
-    k = max(1, min(round(size / s), h // s, w // s))
-    hb, wb = h // s, w // s
-    blocks = r[: hb * s, : wb * s].reshape(hb, s, wb, s, -1).transpose(1, 3, 0, 2, 4).astype(np.float64)
-    if s == 1:
-        blocks = blocks**2
-    # Box sums of k x k blocks for every phase, from a zero-padded cumulative sum.
-    c = np.zeros((s, s, hb + 1, wb + 1, blocks.shape[-1]))
-    c[:, :, 1:, 1:] = blocks.cumsum(2).cumsum(3)
-    sums = c[:, :, k:, k:] - c[:, :, :-k, k:] - c[:, :, k:, :-k] + c[:, :, :-k, :-k]
-    if s == 1:
-        energy = sums[0, 0].sum(-1)
-    else:
-        means = sums / (k * k)
-        energy = (k * k) * ((means - means.mean(axis=(0, 1), keepdims=True)) ** 2).sum(axis=(0, 1, 4))
-    i, j = np.unravel_index(int(np.argmax(energy)), energy.shape)
-    return int(i) * s, int(j) * s, k * s
 
 
 def _grid_html(summary: StudySummary) -> str:
     """The reconstruction grid: input, target, then each candidate with a zoom on one region."""
-    images = summary.images
-    target = _rgb("target", images["target"]) if "target" in images else None
-    with_image = [c for c in summary.candidates if c.candidate.key in images]
-    recons = {c.candidate.key: _rgb(c.candidate.key, images[c.candidate.key]) for c in with_image}
-    ref = target if target is not None else next(iter(recons.values()), None)
-    if ref is None and "input" not in images:
+    grid = grid_data(summary)
+    if not grid.tiles:
         return '<p class="note">No images were recorded for this study.</p>'
-    tiles: list[tuple[str, str, np.ndarray]] = []  # (title, caption, rgb at output size)
-    if "input" in images:
-        inp = _rgb("input", images["input"])
-        if ref is None:
-            ref = inp
-        factor = ref.shape[0] / inp.shape[0]
-        tiles.append(("input", f"nearest ×{factor:.3g}" if factor != 1 else "decoder input",
-                      _nearest_to(inp, ref.shape[:2])))
-    if target is not None:
-        tiles.append(("target", "ground truth", target))
-    for c in with_image:
-        img = recons[c.candidate.key]
-        if img.shape != ref.shape:
-            raise InvalidArgumentError(f"summary.images[{c.candidate.key!r}] must have the target's shape "
-                                       f"{ref.shape}, but got {img.shape}")
-        here = f"{_psnr(img, target):.2f} dB on this image · " if target is not None else ""
-        tiles.append((c.candidate.label, f"{here}mean {_stat(c.psnr, 2)} dB", img))
-    h, w = ref.shape[:2]
-    size = min(32, max(16, min(h, w) // 4), h, w)
-    scored = [c for c in with_image if _finite(c.checkerboard.mean)]
-    worst = max(scored, key=lambda c: c.checkerboard.mean) if scored else None
-    if worst is not None and target is not None:
-        period = math.prod(worst.candidate.schedule)
-        top, left, size = _zoom_region(recons[worst.candidate.key] - target, period, size)
-        why = (f"where {escape(worst.candidate.label)}, the candidate with the highest checkerboard score "
-               f"({worst.checkerboard.mean:.3f}), has the most error energy repeating with its {period}-pixel "
-               "upsampling period.")
-    else:
-        top, left = (h - size) // 2, (w - size) // 2
-        why = "the image centre (no reconstruction and target to locate artifacts in)."
-    zoom = max(2, round(128 / size))  # zoomed patches of about 128 pixels
-    why = f"Below each image, the framed {size}×{size} region enlarged {zoom}× by nearest neighbour: {why}"
+    top, left, size = grid.zoom
+    h, w = grid.tiles[0].rgb.shape[:2]
     box = (f"left:{100 * left / w:.3f}%;top:{100 * top / h:.3f}%;"
            f"width:{100 * size / w:.3f}%;height:{100 * size / h:.3f}%")
-    out = [f'<p class="note">{why}</p>', f'<div class="grid" data-zoom="{top},{left},{size}">']
-    for title, caption, img in tiles:
+    out = [f'<p class="note">{escape(grid.why)}</p>', f'<div class="grid" data-zoom="{top},{left},{size}">']
+    for title, caption, img in grid.tiles:
         out.append(
-            f'<figure class="tile"><div class="frame"><img src="{_png_uri(img)}" alt="{escape(title)}">'
+            f'<figure class="tile"><div class="frame"><img src="{png_uri(img)}" alt="{escape(title)}">'
             f'<span class="zoombox" style="{box}"></span></div>'
-            f'<img class="zoom" src="{_png_uri(img[top:top + size, left:left + size], zoom)}" '
+            f'<img class="zoom" src="{png_uri(img[top:top + size, left:left + size], grid.zoom_factor)}" '
             f'alt="{escape(title)}, zoomed">'
             f'<figcaption><b>{escape(title)}</b><span>{escape(caption)}</span></figcaption></figure>')
     out.append("</div>")
-    missing = [c.candidate.label for c in summary.candidates if c.candidate.key not in images]
-    if missing:
-        out.append(f'<p class="note">No reconstruction recorded for: {escape(", ".join(missing))}.</p>')
+    if grid.missing:
+        out.append(f'<p class="note">No reconstruction recorded for: {escape(", ".join(grid.missing))}.</p>')
     return "".join(out)
 
-
-# ---------------------------------------------------------------------------------------- HTML
 
 _CSS = """
 :root{--ink:#1d1d22;--muted:#5b5b66;--line:#dedee6;--bg:#fff;--soft:#f5f6f9;--accent:#D55E00;--ok:#009E73}
@@ -245,7 +147,7 @@ _ICONS = {
 def _td(text: str, sort: Any = None, title: str = "", front: bool = False, extra: str = "") -> str:
     """One cell; ``sort`` is the number the sorting script uses, ``front`` adds the Pareto mark,
     ``extra`` a muted aside (the latency's IQR)."""
-    v = text if sort is None else (sort if _finite(sort) else "")
+    v = text if sort is None else (sort if finite(sort) else "")
     t = f' title="{escape(title)}"' if title else ""
     aside = f' <small>{escape(extra)}</small>' if extra else ""
     mark = '<span class="front" title="on the Pareto front">◆</span>' if front else ""
@@ -253,7 +155,7 @@ def _td(text: str, sort: Any = None, title: str = "", front: bool = False, extra
 
 
 def _table_html(summary: StudySummary) -> str:
-    rec = _recommended_key(summary)
+    rec = recommended_key(summary)
     heads = ["#", "candidate", "learned", "PSNR<small>dB</small>", "SSIM", "checker-<br>board", "params", "MACs",
              "latency<small>ms (IQR)</small>", "peak mem<small>MiB</small>", "train<small>s</small>", "seeds",
              "marks"]
@@ -264,27 +166,27 @@ def _table_html(summary: StudySummary) -> str:
         front = {cost: bool(c.pareto.get(cost)) for cost in COSTS}
         cells = [
             _td(str(rank), rank), _td(c.candidate.label, title=c.candidate.key), _td("yes" if c.learned else "no"),
-            _td(_stat(c.psnr, 2), c.psnr.mean), _td(_stat(c.ssim, 3), c.ssim.mean),
-            _td(_ckb(c), c.checkerboard.mean,
+            _td(stat(c.psnr, 2), c.psnr.mean), _td(stat(c.ssim, 3), c.ssim.mean),
+            _td(checkerboard(c), c.checkerboard.mean,
                 title=f"std {c.checkerboard.std:.3f}"),
-            _td(_si(c.params), c.params, f"{c.params:,}"),
-            _td(_si(c.macs), c.macs, f"{c.macs:,}", front["macs"]),
-            _td(_num(c.latency_ms), c.latency_ms, front=front["latency"],
-                extra=f"({_num(c.latency_iqr_ms)})" if _finite(c.latency_iqr_ms) else ""),
-            _td(_num(c.peak_memory_bytes / _MIB), c.peak_memory_bytes, f"{c.peak_memory_bytes:,} bytes",
+            _td(si(c.params), c.params, f"{c.params:,}"),
+            _td(si(c.macs), c.macs, f"{c.macs:,}", front["macs"]),
+            _td(num(c.latency_ms), c.latency_ms, front=front["latency"],
+                extra=f"({num(c.latency_iqr_ms)})" if finite(c.latency_iqr_ms) else ""),
+            _td(num(c.peak_memory_bytes / MIB), c.peak_memory_bytes, f"{c.peak_memory_bytes:,} bytes",
                 front["memory"]),
-            _td(_num(c.train_seconds.mean), c.train_seconds.mean),
+            _td(num(c.train_seconds.mean), c.train_seconds.mean),
             _td(str(len(c.seeds)), len(c.seeds), "seeds " + ", ".join(map(str, c.seeds))),
             f'<td data-v="{(c.candidate.key == rec) * 2 + c.tied_with_best}">{marks}</td>',
         ]
         cls = ' class="recommended"' if c.candidate.key == rec else ""
         rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
     foot = ""
-    base = _baseline(summary)
+    base = baseline(summary)
     if base is not None:
         ssim = (summary.baseline or {}).get("ssim", math.nan)
         foot = (f'<tfoot><tr><td></td><td>{escape(base[0])}</td><td>no</td><td>{base[1]:.2f}</td>'
-                f'<td>{f"{ssim:.3f}" if _finite(ssim) else "-"}</td>' + "<td>-</td>" * 7
+                f'<td>{f"{ssim:.3f}" if finite(ssim) else "-"}</td>' + "<td>-</td>" * 7
                 + "<td>baseline</td></tr></tfoot>")
     if not rows:
         rows.append(f'<tr><td colspan="{len(heads)}">No finished candidates yet.</td></tr>')
@@ -301,7 +203,7 @@ def _table_html(summary: StudySummary) -> str:
 def _kv_table(title: str, data: dict[str, Any]) -> str:
     if not data:
         return ""
-    rows = "".join(f"<tr><td>{escape(str(k))}</td><td>{escape(v if isinstance(v, str) else json.dumps(_jsonable(v)))}"
+    rows = "".join(f"<tr><td>{escape(str(k))}</td><td>{escape(v if isinstance(v, str) else json.dumps(jsonable(v)))}"
                    "</td></tr>" for k, v in data.items())
     return f"<div><h3>{escape(title)}</h3><table>{rows}</table></div>"
 
@@ -309,30 +211,29 @@ def _kv_table(title: str, data: dict[str, Any]) -> str:
 def _recommendation_html(summary: StudySummary) -> str:
     rec = summary.recommendation
     if rec is None:
-        why = (f"The study is incomplete ({_plural(summary.pending, 'trial')} pending)." if summary.pending
+        why = (f"The study is incomplete ({plural(summary.pending, 'trial')} pending)." if summary.pending
                else "The study made no recommendation.")
         return f'<section class="rec"><h2>Recommendation</h2><p class="pick">None yet</p><p>{why}</p></section>'
     facts = ""
     for c in summary.candidates:
         if c.candidate == rec.candidate:
-            facts = (f'<p class="facts">PSNR {_stat(c.psnr, 2)} dB · SSIM {_stat(c.ssim, 3)} · checkerboard '
-                     f'{c.checkerboard.mean:.3f} · {_si(c.macs)} MACs · {_num(c.latency_ms)} ms · '
-                     f'{_num(c.peak_memory_bytes / _MIB)} MiB · {_si(c.params)} params</p>')
+            facts = (f'<p class="facts">PSNR {stat(c.psnr, 2)} dB · SSIM {stat(c.ssim, 3)} · checkerboard '
+                     f'{c.checkerboard.mean:.3f} · {si(c.macs)} MACs · {num(c.latency_ms)} ms · '
+                     f'{num(c.peak_memory_bytes / MIB)} MiB · {si(c.params)} params</p>')
     reasons = "".join(f"<li>{escape(r)}</li>" for r in rec.reasons)
     return (f'<section class="rec"><h2>Recommendation</h2><p class="pick">{escape(rec.candidate.label)}</p>'
             f"{facts}<ul>{reasons}</ul></section>")
 
 
-def html_text(summary: StudySummary) -> str:
-    from .._version import __version__
-
+def html_text(summary: StudySummary, draw: Callable[[PlotData], str]) -> str:
+    """The report page of ``summary``; ``draw`` renders each plot's data as inline markup (SVG)."""
     plots = [pareto_plot_data(summary, cost) for cost in COSTS]
     figures = []
     for p in plots:
         left_out = (f'<p class="note">Not plotted (no value): {escape(", ".join(p.omitted))}.</p>'
                     if p.omitted else "")
         figures.append(f"<figure><figcaption>{escape(p.title)}{' (log scale)' if p.x_log else ''}</figcaption>"
-                       f"{_svg.pareto_svg(p)}{left_out}</figure>")
+                       f"{draw(p)}{left_out}</figure>")
     cands = summary.candidates
     entries = [("learned", "learned upsampler", any(c.learned for c in cands)),
                ("fixed", "fixed (non-learned) upsampler", any(not c.learned for c in cands)),
@@ -344,11 +245,11 @@ def html_text(summary: StudySummary) -> str:
         legend.append(f'<span>{_ICONS["base"]} {escape(plots[0].baseline[0])}</span>')
     scale = summary.config.get("scale")
     title = "Upsampling study" + (f": ×{scale}" if scale else "")
-    pending = (f'<p class="pending" role="status"><b>Incomplete study:</b> {summary.pending} trial'
-               f'{"s" if summary.pending != 1 else ""} pending. The numbers cover the finished trials only; some '
+    pending = (f'<p class="pending" role="status"><b>Incomplete study:</b> {plural(summary.pending, "trial")} '
+               "pending. The numbers cover the finished trials only; some "
                "candidates may have fewer seeds or no reconstruction yet.</p>" if summary.pending > 0 else "")
     body = [
-        f"<header><h1>{escape(title)}</h1><p class=\"lede\">{escape(_overview(summary))}</p></header>", pending,
+        f"<header><h1>{escape(title)}</h1><p class=\"lede\">{escape(overview(summary))}</p></header>", pending,
         _recommendation_html(summary),
         '<section><h2>Quality against cost</h2><div class="plots"><div class="key"><p>Each point is one candidate: '
         "mean PSNR over its seeds, bars ± one standard deviation. Up is better, left is cheaper. The step line "

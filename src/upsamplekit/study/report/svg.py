@@ -1,8 +1,8 @@
-"""Inline-SVG drawing for the study report: scales, ticks, label placement and the Pareto plot.
+"""The SVG renderer of the report: draws a :class:`~upsamplekit.study.report.plots.PlotData`.
 
-Private to :mod:`upsamplekit.study.report`. Everything returns strings of SVG markup with no
-external references, so the report stays one self-contained file. Plots use a ``viewBox`` and
-``width: 100%`` so they scale with the page.
+Scales, ticks, label placement and the Pareto plot. Everything returns strings of SVG markup
+with no external references, so the report stays one self-contained file. Plots use a
+``viewBox`` and ``width: 100%`` so they scale with the page. Depends on the plot data only.
 
 >>> nice_ticks(0.0, 1.0)
 [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
@@ -15,10 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-if TYPE_CHECKING:
-    from .report import PlotData, PlotPoint
+from .plots import PlotData, PlotPoint
+
+__all__ = ["pareto_svg", "nice_ticks", "log_ticks", "fmt_tick", "Scale", "Box", "place_labels"]
 
 # Okabe-Ito palette: distinguishable under the common colour-vision deficiencies.
 BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#555555"
@@ -91,27 +92,16 @@ class Scale:
         return self.p0 + (v - self.lo) / span * (self.p1 - self.p0)
 
 
-def padded_range(values: Sequence[float], log: bool, pad: float = 0.08) -> tuple[float, float]:
-    """The data range of ``values`` widened by ``pad`` of its span (in log space for a log axis)."""
-    finite = [v for v in values if math.isfinite(v) and (v > 0 or not log)]
-    if not finite:
-        return (1.0, 10.0) if log else (0.0, 1.0)
-    lo, hi = min(finite), max(finite)
-    if log:
-        a, b = math.log10(lo), math.log10(hi)
-        span = (b - a) or 0.5
-        return 10 ** (a - pad * span), 10 ** (b + pad * span)
-    span = (hi - lo) or (abs(hi) * 0.1 or 1.0)
-    return lo - pad * span, hi + pad * span
-
-
 class Box(NamedTuple):
+    """A rectangle in pixels: left, top, right, bottom."""
+
     x0: float
     y0: float
     x1: float
     y1: float
 
     def overlap(self, other: Box) -> float:
+        """The area both boxes cover."""
         w = min(self.x1, other.x1) - max(self.x0, other.x0)
         h = min(self.y1, other.y1) - max(self.y0, other.y0)
         return w * h if w > 0 and h > 0 else 0.0
@@ -127,7 +117,7 @@ def place_labels(anchors: Sequence[tuple[float, float]], texts: Sequence[str], b
     out: list[tuple[float, float, str]] = []
     for (ax, ay), text in zip(anchors, texts):
         w, h = CHAR_W * len(text), FONT
-        options = []
+        options: list[tuple[float, int, tuple[float, float, str], Box]] = []
         for d in (gap, 2.4 * gap):
             # (dx, dy) of the label's anchor point; text-anchor decides which side it grows to.
             for dx, dy, anchor in ((d, 0, "start"), (-d, 0, "end"), (0, -d, "middle"), (0, d + h * 0.6, "middle"),
@@ -169,7 +159,7 @@ def _marker(p: PlotPoint, x: float, y: float, unit: str) -> str:
 
 
 def pareto_svg(plot: PlotData) -> str:
-    """Draw one :class:`~upsamplekit.study.report.PlotData` as an inline ``<svg class="plot">``."""
+    """Draw one :class:`~upsamplekit.study.report.plots.PlotData` as an inline ``<svg class="plot">``."""
     x0, x1 = MARGIN_LEFT, WIDTH - MARGIN_RIGHT
     y0, y1 = HEIGHT - MARGIN_BOTTOM, MARGIN_TOP
     sx = Scale(*plot.x_range, x0, x1, log=plot.x_log)

@@ -1,0 +1,140 @@
+"""`Upsampler`: the base of the upsampling layers, their shared constructor checks and ``extra_repr``.
+
+As torch's ``_ConvNd`` does for the convolutions: one place checks ``dims``, the channel
+counts, the scale and the per-axis sizes (with errors that name the layer), builds the 1x1
+channel projection some layers append, and prints the layer as its constructor call.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..checks import check_dims, compact, integer_scale, positive_int, positive_scale
+from ..errors import unknown_choice
+from .layout import check_input, spatial_sizes
+
+__all__ = ["CONV", "Upsampler", "channel_projection"]
+
+Conv = nn.Conv1d | nn.Conv2d | nn.Conv3d
+
+# The convolution of each spatial rank.
+CONV: dict[int, type[nn.Conv1d] | type[nn.Conv2d] | type[nn.Conv3d]] = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
+
+# Constructor arguments that ``extra_repr`` leaves out: they place the parameters, not the layer.
+_NOT_ECHOED = ("self", "device", "dtype")
+
+
+def channel_projection(
+    dims: int, in_channels: int, out_channels: int, device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+) -> Conv | None:
+    """The 1x1 convolution that changes the channel count after an upsampler, or None when unchanged.
+
+    >>> channel_projection(2, 8, 4)
+    Conv2d(8, 4, kernel_size=(1, 1), stride=(1, 1))
+    >>> channel_projection(2, 8, 8) is None
+    True
+    """
+    if out_channels == in_channels:
+        return None
+    return CONV[dims](in_channels, out_channels, 1, device=device, dtype=dtype)
+
+
+class Upsampler(nn.Module):
+    """Base of the upsampling layers in :mod:`upsamplekit.nn`: shared checks and ``extra_repr``.
+
+    ``__init__`` checks ``dims`` (1, 2 or 3 spatial axes) and stores it; the ``check_*``
+    methods apply the shared argument rules of :mod:`upsamplekit.checks` with errors that
+    start with the layer's class name (``"SubPixelConv: scale must be ..."``), and
+    :meth:`check_input` checks a forward input's (N, C, *spatial) layout.
+
+    ``extra_repr`` echoes the constructor: every argument of the subclass's ``__init__``
+    (but ``device`` and ``dtype``), in order, with the value the layer stored under the same
+    name. Required channel counts print bare, as ``nn.Conv2d`` prints them; a per-axis value
+    equal on every axis prints once; None (an argument not given: ``size`` when
+    ``scale_factor`` is) is left out; ``bias`` prints whether the layer has one; ``**options``
+    print from ``self.options``.
+
+    >>> import torch
+    >>> class Repeat(Upsampler):
+    ...     def __init__(self, channels, scale, dims=2):
+    ...         super().__init__(dims)
+    ...         self.channels = self.check_positive("channels", channels)
+    ...         self.scale = self.check_integer_scale(scale)
+    ...     def forward(self, x):
+    ...         x = self.check_input(x, self.channels)
+    ...         return torch.nn.functional.interpolate(x, scale_factor=self.scale)
+    >>> Repeat(3, (2, 2))
+    Repeat(3, scale=2, dims=2)
+    >>> Repeat(3, 0)
+    Traceback (most recent call last):
+    ...
+    upsamplekit.errors.InvalidArgumentError: Repeat: scale must be an integer >= 1 or 2 such integers (one per spatial axis, dims=2), but got 0
+    """
+
+    dims: int
+
+    def __init__(self, dims: object) -> None:
+        super().__init__()
+        self.dims = check_dims(dims, where=self.layer_name)
+
+    @property
+    def layer_name(self) -> str:
+        """The name errors start with: the class name."""
+        return type(self).__name__
+
+    # ---------------------------------------------------------------- constructor checks
+    def check_positive(self, name: str, value: object) -> int:
+        """``value`` as an int >= 1 (a channel count, ``groups``, ...)."""
+        return positive_int(name, value, where=self.layer_name)
+
+    def check_sizes(self, name: str, value: object) -> tuple[int, ...]:
+        """``value`` (a positive integer or one per spatial axis) as a ``dims``-tuple (``kernel_size``)."""
+        return spatial_sizes(name, value, self.dims, where=self.layer_name)
+
+    def check_integer_scale(self, scale: object, name: str = "scale") -> tuple[int, ...]:
+        """``scale`` as a ``dims``-tuple of integers >= 1."""
+        return integer_scale(name, scale, self.dims, where=self.layer_name)
+
+    def check_positive_scale(self, scale: object, name: str = "scale") -> tuple[float, ...] | float:
+        """``scale`` as a positive number, or a ``dims``-tuple of them (fractional scales)."""
+        return positive_scale(name, scale, self.dims, where=self.layer_name)
+
+    def check_choice(self, name: str, value: object, choices: Sequence[str]) -> str:
+        """``value`` if it is one of ``choices``; else the closest choice and the list."""
+        if value not in choices:
+            raise unknown_choice(f"{self.layer_name}: {name}", value, choices)
+        return str(value)
+
+    def check_input(self, x: object, channels: int | None = None) -> torch.Tensor:
+        """``x`` if it is a floating (N, C, *spatial) tensor with ``dims`` spatial axes and ``channels`` channels."""
+        return check_input(self.layer_name, x, self.dims, channels)
+
+    # ---------------------------------------------------------------------------- display
+    def extra_repr(self) -> str:
+        parts = []
+        for parameter in inspect.signature(type(self)).parameters.values():
+            if parameter.name in _NOT_ECHOED:
+                continue
+            if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                parts += [f"{key}={value!r}" for key, value in getattr(self, "options", {}).items()]
+                continue
+            value = self._echo(parameter.name)
+            if value is None:
+                continue
+            if parameter.default is inspect.Parameter.empty and parameter.name.endswith("channels"):
+                parts.append(str(value))
+            else:
+                parts.append(f"{parameter.name}={value!r}")
+        return ", ".join(parts)
+
+    def _echo(self, name: str) -> Any:
+        if name == "bias":
+            return getattr(self, "bias", None) is not None
+        value = getattr(self, name, None)
+        return compact(value) if isinstance(value, tuple) and value else value

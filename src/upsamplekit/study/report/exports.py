@@ -1,0 +1,87 @@
+"""The data files of the report: ``results.csv`` (one row per candidate) and ``results.json``
+(config, machine, candidates, every trial, recommendation, baseline).
+
+Floats are written so that they read back exactly (``repr``); nan and infinities are empty CSV
+cells and JSON nulls.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+from ..results import COSTS, Stat, StudySummary
+from .formatting import jsonable, recommended_key
+
+__all__ = ["csv_text", "json_text", "CSV_COLUMNS"]
+
+#: The columns of ``results.csv``, in order.
+CSV_COLUMNS = [
+    "rank", "key", "label", "upsampler", "schedule", "learned", "n_seeds", "seeds",
+    "psnr_mean", "psnr_std", "ssim_mean", "ssim_std", "checkerboard_mean", "checkerboard_std",
+    "train_seconds_mean", "train_seconds_std", "params", "macs", "latency_ms", "latency_iqr_ms",
+    "peak_memory_bytes", "tied_with_best", "pareto_macs", "pareto_latency", "pareto_memory", "recommended",
+]
+
+
+def _csv_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else ""  # repr round-trips exactly; empty cell for nan/inf
+    return str(v)
+
+
+def csv_text(summary: StudySummary) -> str:
+    """``results.csv``: a header of :data:`CSV_COLUMNS`, then one row per candidate, best mean PSNR first."""
+    rec = recommended_key(summary)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for rank, c in enumerate(summary.candidates, start=1):
+        row: dict[str, Any] = {
+            "rank": rank, "key": c.candidate.key, "label": c.candidate.label, "upsampler": c.candidate.upsampler,
+            "schedule": "x".join(map(str, c.candidate.schedule)), "learned": c.learned, "n_seeds": len(c.seeds),
+            "seeds": ";".join(map(str, c.seeds)), "params": c.params, "macs": c.macs,
+            "latency_ms": float(c.latency_ms), "latency_iqr_ms": float(c.latency_iqr_ms),
+            "peak_memory_bytes": c.peak_memory_bytes, "tied_with_best": c.tied_with_best,
+            "recommended": c.candidate.key == rec,
+        }
+        for name in ("psnr", "ssim", "checkerboard", "train_seconds"):
+            stat: Stat = getattr(c, name)
+            row[f"{name}_mean"], row[f"{name}_std"] = float(stat.mean), float(stat.std)
+        for cost in COSTS:
+            row[f"pareto_{cost}"] = bool(c.pareto.get(cost, False))
+        writer.writerow([_csv_value(row[k]) for k in CSV_COLUMNS])
+    return buf.getvalue()
+
+
+def json_text(summary: StudySummary) -> str:
+    """``results.json``: the whole summary as plain JSON (``"format": "upsamplekit-study-results"``)."""
+    rec = summary.recommendation
+    candidates = []
+    for c in summary.candidates:
+        candidates.append({
+            "key": c.candidate.key, "label": c.candidate.label, "upsampler": c.candidate.upsampler,
+            "schedule": list(c.candidate.schedule), "learned": c.learned, "seeds": list(c.seeds),
+            **{name: {"mean": getattr(c, name).mean, "std": getattr(c, name).std, "n": getattr(c, name).n}
+               for name in ("psnr", "ssim", "checkerboard", "train_seconds")},
+            "params": c.params, "macs": c.macs, "latency_ms": c.latency_ms, "latency_iqr_ms": c.latency_iqr_ms,
+            "peak_memory_bytes": c.peak_memory_bytes, "tied_with_best": c.tied_with_best,
+            "pareto": {cost: bool(c.pareto.get(cost, False)) for cost in COSTS},
+            "recommended": rec is not None and c.candidate == rec.candidate,
+        })
+    doc = {
+        "format": "upsamplekit-study-results", "version": 1,
+        "config": summary.config, "machine": summary.machine, "pending": summary.pending,
+        "candidates": candidates,
+        "trials": [t.to_dict() for t in summary.trials],
+        "recommendation": None if rec is None else {"candidate": rec.candidate.key, "label": rec.candidate.label,
+                                                     "reasons": list(rec.reasons)},
+        "baseline": summary.baseline,
+        "images": sorted(summary.images),
+    }
+    return json.dumps(jsonable(doc), indent=2, allow_nan=False) + "\n"

@@ -1,0 +1,162 @@
+"""What every renderer of the report writes the same way: numbers, units, plurals, statistics,
+and the facts of a summary they all show (its baseline, its recommended candidate, its overview).
+
+The HTML page, the SVG plots and the text files depend on this module and on the plot data
+(:mod:`.plots`), never on each other.
+
+>>> num(1234.5), num(12.34), num(0.01234), num(float("nan"))
+('1234', '12.3', '0.012', '-')
+>>> si(950), si(12_300), si(4.5e9)
+('950', '12.3k', '4.5G')
+>>> stat(Stat(24.5, 0.1, 2), 2), stat(Stat(24.5, 0.0, 1), 2)
+('24.50 ± 0.10', '24.50')
+>>> plural(1, "trial"), plural(2, "trial")
+('1 trial', '2 trials')
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ...checks import require_type
+from ..results import Candidate, CandidateSummary, Stat, StudySummary
+
+__all__ = ["MIB", "TASKS", "finite", "plural", "num", "si", "stat", "checkerboard", "jsonable", "baseline",
+           "recommended_key", "overview", "check_summary"]
+
+#: Bytes in a mebibyte: memory is shown in MiB.
+MIB = 2.0**20
+
+#: How the overview names each task.
+TASKS = {"sr": "super-resolution of area-downsampled photographs",
+         "autoencoder": "an autoencoder (a fixed encoder downsamples, the decoder under study upsamples back)"}
+
+
+def check_summary(summary: object) -> StudySummary:
+    """``summary`` if it is a :class:`StudySummary`, else an :class:`~upsamplekit.errors.InvalidTypeError`."""
+    checked: StudySummary = require_type("summary", summary, StudySummary, "a StudySummary")
+    return checked
+
+
+def finite(x: Any) -> bool:
+    """A finite int or float (nan, infinities and non-numbers are not)."""
+    return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def plural(n: int, word: str) -> str:
+    """``n`` and ``word``, with an ``s`` unless ``n`` is 1."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def num(v: float) -> str:
+    """Decimals by magnitude: 1234, 123, 12.3, 1.23, 0.123, 1.2e-03; ``-`` for no value."""
+    if not finite(v):
+        return "-"
+    a = abs(v)
+    if a >= 100 or v == 0:
+        return f"{v:.0f}"
+    return f"{v:.1f}" if a >= 10 else f"{v:.2f}" if a >= 1 else f"{v:.3f}" if a >= 0.01 else f"{v:.1e}"
+
+
+def si(v: float) -> str:
+    """Counts with an SI suffix: 950, 12.3k, 1.23M, 4.5G; ``-`` for no value."""
+    if not finite(v):
+        return "-"
+    for div, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:.3g}{suffix}"
+    return f"{v:.0f}"
+
+
+def stat(s: Stat, digits: int) -> str:
+    """``mean ± std``; the mean alone for one seed (its spread is unknown); ``-`` for no value."""
+    if not finite(s.mean):
+        return "-"
+    return f"{s.mean:.{digits}f}" if s.n < 2 or not finite(s.std) else f"{s.mean:.{digits}f} ± {s.std:.{digits}f}"
+
+
+def checkerboard(c: CandidateSummary) -> str:
+    """The candidate's mean checkerboard score with 3 decimals, or ``-``."""
+    return f"{c.checkerboard.mean:.3f}" if finite(c.checkerboard.mean) else "-"
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON values: nan/inf become null, tuples lists, numpy scalars Python numbers, sets
+    sorted lists, candidates their keys, anything else its ``str``.
+
+    >>> jsonable({"a": (1.0, float("nan")), "b": np.float32(0.5)})
+    {'a': [1.0, None], 'b': 0.5}
+    """
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in (sorted(obj, key=str) if isinstance(obj, (set, frozenset)) else obj)]
+    if isinstance(obj, Candidate):
+        return obj.key
+    return str(obj)
+
+
+def recommended_key(summary: StudySummary) -> str | None:
+    """The key of the recommended candidate, or None."""
+    return summary.recommendation.candidate.key if summary.recommendation is not None else None
+
+
+def baseline(summary: StudySummary) -> tuple[str, float] | None:
+    """``(name, psnr)`` of the no-network reference, or None when the summary has no finite one."""
+    b = summary.baseline
+    if not b or not finite(b.get("psnr", math.nan)):
+        return None  # the name is the engine's, e.g. "bicubic resize (no network)"
+    return str(b.get("name", "baseline (no network)")), float(b["psnr"])
+
+
+def overview(summary: StudySummary) -> str:
+    """One paragraph: task, scale, candidates, seeds, steps, data, how quality and costs are measured, progress.
+
+    Reads the study config's ``task``, ``scale``, ``seeds``, ``steps``, ``batch_size``, ``crop``,
+    ``images``, ``val_crops``, ``val_size`` and ``latency_size`` where present.
+
+    >>> text = overview(StudySummary({"task": "sr", "scale": 4}, [], None, [], pending=3))
+    >>> text[:len("This study compared 0 decoder candidates for super-resolution")]
+    'This study compared 0 decoder candidates for super-resolution'
+    >>> text[-len("0 trials finished, 3 pending."):]
+    '0 trials finished, 3 pending.'
+    """
+    cfg, cands = summary.config, summary.candidates
+    scales = {math.prod(c.candidate.schedule) for c in cands}
+    scale = cfg.get("scale", scales.pop() if len(scales) == 1 else None)
+    ups = sorted({c.candidate.upsampler for c in cands})
+    text = f"This study compared {plural(len(cands), 'decoder candidate')}"
+    if cfg.get("task"):
+        text += f" for {TASKS.get(cfg['task'], cfg['task'])}"
+    text += f" at ×{scale}" if scale else ""
+    if cands:
+        text += (f": {plural(len(ups), 'upsampler')} ({', '.join(ups)}) and "
+                 f"{plural(len({c.candidate.schedule for c in cands}), 'factor schedule')}")
+    counts = sorted({len(c.seeds) for c in cands})
+    seeds = cfg.get("seeds", f"{counts[0]}-{counts[-1]}" if len(counts) > 1 else counts[0] if counts else None)
+    train = [f"{seeds} seeds each" if seeds is not None else "",
+             f"{cfg['steps']} steps per run" if "steps" in cfg else ""]
+    text += (", trained with " + " and ".join(t for t in train if t)) if any(train) else ""
+    if "batch_size" in cfg and "crop" in cfg:
+        text += f" (batches of {cfg['batch_size']} crops of {cfg['crop']}×{cfg['crop']})"
+    if "images" in cfg:
+        bundled = " on the photographs bundled with scikit-image"
+        text += f" on the images in {cfg['images']}" if cfg["images"] else bundled
+    text += ". Quality (PSNR, SSIM, checkerboard score) is measured on held-out validation images"
+    if "val_crops" in cfg and "val_size" in cfg:
+        text += f" ({cfg['val_crops']} crops of {cfg['val_size']}×{cfg['val_size']} each)"
+    text += "; costs (MACs, latency, peak activation memory) on one inference forward pass"
+    if "latency_size" in cfg:
+        text += f" of a {cfg['latency_size']}×{cfg['latency_size']} decoder input"
+    text += f". {plural(len(summary.trials), 'trial')} finished" + (f", {summary.pending} pending." if summary.pending
+                                                                     else ".")
+    return text
