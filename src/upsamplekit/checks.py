@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from .errors import InvalidArgumentError, InvalidTypeError
 
@@ -48,7 +48,7 @@ def _prefix(where: str | None) -> str:
     return f"{where}: " if where else ""
 
 
-def is_integer(value: object) -> bool:
+def is_integer(value: object) -> TypeGuard[numbers.Integral]:
     """An integral number that is not a bool (``True`` is not a size).
 
     >>> is_integer(3), is_integer(3.0), is_integer(True)
@@ -57,7 +57,7 @@ def is_integer(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def is_real(value: object) -> bool:
+def is_real(value: object) -> TypeGuard[numbers.Real]:
     """A real number that is not a bool.
 
     >>> is_real(2.5), is_real("2"), is_real(False)
@@ -79,7 +79,7 @@ def sequence_items(value: object) -> list[Any] | None:
     if isinstance(value, Sequence):
         return list(value)
     if getattr(value, "ndim", None) == 1 and hasattr(value, "__iter__"):  # a 1-D numpy array or tensor
-        return list(value)  # type: ignore[call-overload]
+        return list(value)
     return None
 
 
@@ -110,9 +110,9 @@ def positive_int(name: str, value: object, *, where: str | None = None) -> int:
     ...
     upsamplekit.errors.InvalidArgumentError: CARAFE: groups must be a positive integer, but got 0
     """
-    if not is_integer(value) or int(value) < 1:  # type: ignore[call-overload]
+    if not is_integer(value) or int(value) < 1:
         raise InvalidArgumentError(f"{_prefix(where)}{name} must be a positive integer, but got {value!r}")
-    return int(value)  # type: ignore[call-overload]
+    return int(value)
 
 
 def check_dims(dims: object, *, where: str | None = None) -> int:
@@ -121,10 +121,10 @@ def check_dims(dims: object, *, where: str | None = None) -> int:
     >>> check_dims(2)
     2
     """
-    if not is_integer(dims) or int(dims) not in (1, 2, 3):  # type: ignore[call-overload]
+    if not is_integer(dims) or int(dims) not in (1, 2, 3):
         raise InvalidArgumentError(f"{_prefix(where)}dims must be 1, 2 or 3 (the number of spatial axes), "
                                    f"but got {dims!r}")
-    return int(dims)  # type: ignore[call-overload]
+    return int(dims)
 
 
 def integer_scale(name: str, scale: object, dims: int, *, where: str | None = None) -> tuple[int, ...]:

@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError
-from upsamplekit.study.report.grid import zoom_region
+from upsamplekit.study.report.grid import grid_data, zoom_region
 from upsamplekit.study.report import COSTS, format_table, pareto_plot_data, write_report
 from upsamplekit.study.results import (
     Candidate,
@@ -469,3 +469,20 @@ def test_report_zooms_where_the_worst_checkerboard_is(tmp_path: Path, rng: np.ra
     assert 'data-zoom="64,32,32"' in raw
     assert f"where {worst.candidate.label}, the candidate with the highest checkerboard score" in raw
     assert "framed 32×32 region enlarged 4×" in raw
+
+
+def test_grid_data_tiles_and_per_image_psnr(rng: np.random.Generator) -> None:
+    """The grid is data first: input (enlarged), target, then each candidate; the caption's PSNR on
+    the shown image is a plain float64 computation of 10 log10(1 / MSE) of the clipped images."""
+    summary = make_summary(rng, n=3, size=48, scale=4)
+    key = summary.candidates[0].candidate.key
+    summary.images[key] = summary.images[key] + 0.2  # leaves [0, 1]: the grid clips for display
+    grid = grid_data(summary)
+    assert [t.title for t in grid.tiles] == ["input", "target"] + [c.candidate.label for c in summary.candidates]
+    assert grid.tiles[0].caption == "nearest ×4" and grid.tiles[0].rgb.shape == (48, 48, 3)
+    shown = np.clip(summary.images[key], 0, 1).astype(np.float32).astype(np.float64)
+    target = summary.images["target"].astype(np.float32).astype(np.float64)
+    expected = 10 * math.log10(1 / np.mean((shown - target) ** 2))
+    assert grid.tiles[2].caption.startswith(f"{expected:.2f} dB on this image · mean ")
+    assert grid.missing == [] and grid.zoom_factor * grid.zoom[2] >= 96
+    assert grid_data(make_summary(rng, n=2, images=False)).tiles == []

@@ -16,7 +16,7 @@ class _Size(click.ParamType):
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, int]:
         if isinstance(value, tuple):
-            return value  # type: ignore[return-value]
+            return value
         text = str(value).lower().replace("x", ",")
         try:
             parts = [int(p) for p in text.split(",")]

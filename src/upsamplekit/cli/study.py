@@ -42,9 +42,9 @@ def _show(value: Any) -> str:
 
 def _config_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for f in reversed(dataclasses.fields(StudyConfig)):
-        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default  # type: ignore[misc]
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         quick = f" (--quick: {_show(QUICK[f.name])})" if f.name in QUICK else ""
-        env = {"envvar": STORAGE_ENV, "show_envvar": True} if f.name == "storage" else {}
+        env: dict[str, Any] = {"envvar": STORAGE_ENV, "show_envvar": True} if f.name == "storage" else {}
         command = click.option(f"--{f.name.replace('_', '-')}", f.name, default=None, metavar="VALUE",
                                help=f"{f.metadata['help']} [default: {_show(default)}{quick}]", **env)(command)
     return command

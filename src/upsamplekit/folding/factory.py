@@ -1,6 +1,6 @@
 """What ``upsamplekit fold`` needs besides :func:`~upsamplekit.folding.fold`: a model built from a
-``MODULE:FACTORY`` name, an input shape parsed from text, and a side-by-side timing
-(:func:`~upsamplekit.folding.timing.time_side_by_side`)."""
+``MODULE:FACTORY`` name and an input shape parsed from text (the side-by-side timing is
+:func:`~upsamplekit.folding.timing.time_side_by_side`)."""
 
 from __future__ import annotations
 

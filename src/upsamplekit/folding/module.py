@@ -29,6 +29,7 @@ from torch import nn
 
 from ..errors import InvalidArgumentError
 from ..nn import functional as UF
+from ..nn.layout import check_input
 from .plan import AxisPlan, pad_is_valid
 
 __all__ = ["FoldedConv", "FoldSpec", "CHUNK_BYTES", "ROW_BYTES"]
@@ -160,7 +161,7 @@ class FoldedConv(nn.Module):
         spec = self.spec
         if self.pre is not None:
             x = self.pre(x)
-        x = UF.check_input(type(self).__name__, x, spec.dims, spec.in_channels)
+        x = check_input(type(self).__name__, x, spec.dims, spec.in_channels)
         if spec.float32_input and x.dtype != torch.float32:
             x = x.to(torch.float32)
         if spec.cast_input and x.dtype != self.weight.dtype:

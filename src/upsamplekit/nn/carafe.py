@@ -28,9 +28,9 @@ __all__ = ["CARAFE", "carafe", "carafe_kernels"]
 
 
 def _odd_kernel(module: str, name: str, value: object, why: str) -> int:
-    if not is_integer(value) or int(value) < 1 or int(value) % 2 == 0:  # type: ignore[call-overload]
+    if not is_integer(value) or int(value) < 1 or int(value) % 2 == 0:
         raise InvalidArgumentError(f"{module}: {name} must be an odd integer >= 1 ({why}), but got {value!r}")
-    return int(value)  # type: ignore[call-overload]
+    return int(value)
 
 
 # ---------------------------------------------------------------------------- functions

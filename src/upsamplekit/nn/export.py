@@ -109,7 +109,7 @@ class OnnxResize(torch.autograd.Function):
     """``resize`` that the TorchScript exporter writes as one ONNX Resize node (export only)."""
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, attrs: dict[str, Any], scales: tuple[float, ...] | None,  # type: ignore[override]
+    def forward(ctx: Any, x: torch.Tensor, attrs: dict[str, Any], scales: tuple[float, ...] | None,
                 sizes: tuple[int, ...] | None, call: tuple[Any, ...]) -> torch.Tensor:
         size, scale_factor, method, convention, options = call
         y = resize(x, size=size, scale_factor=scale_factor, method=method, convention=convention, **dict(options))

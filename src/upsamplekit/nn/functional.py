@@ -23,14 +23,12 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_dims, compact, integer_scale
+from ..checks import check_dims, integer_scale
 from ..errors import InvalidArgumentError
 from ..resample.api import resize
 from .export import export_resize
-from .layout import check_input, check_rank, spatial_sizes
+from .layout import check_rank, spatial_sizes
 
-# ``compact`` (upsamplekit.checks) and ``check_input`` (upsamplekit.nn.layout) are not ops, but code
-# that reads them as ``functional.compact`` / ``functional.check_input`` still finds them here.
 __all__ = [
     "pixel_shuffle",
     "pixel_unshuffle",

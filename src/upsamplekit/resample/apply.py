@@ -203,13 +203,13 @@ def _apply(x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
 
 class _ResampleAxis(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx: Any, x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
         ctx.dim = dim
         ctx.table = table
         return _apply(x, dim, table)
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, None, None]:  # type: ignore[override]
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, None, None]:
         if not ctx.needs_input_grad[0]:
             return None, None, None
         return _ResampleAxis.apply(grad, ctx.dim, ctx.table.transposed), None, None
