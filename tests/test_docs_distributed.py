@@ -187,7 +187,7 @@ def parse(args: tuple[str, ...], env: dict[str, str]) -> tuple[str, dict[str, An
     the values as the command would before it opens the storage. Returns the sub-command and its values."""
     from upsamplekit.cli import app
     from upsamplekit.study.config import StudyConfig
-    from upsamplekit.study.engine.optuna import storage_kind
+    from upsamplekit.study.engine.storage import storage_kind
 
     name = next(a for a in args if not a.startswith("-"))
     split = args.index(name)

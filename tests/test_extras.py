@@ -1,8 +1,9 @@
 """Dependencies by use: the core works with torch, numpy and click alone, and a feature of the
 ``study`` extra used without it fails with one error that names the extra.
 
-The missing packages are simulated in a fresh interpreter by an import hook that reports them
-as not installed, exactly as Python does for a package that is absent.
+The missing packages are simulated in a fresh interpreter by ``sys.modules[name] = None``: importing
+one raises ``ModuleNotFoundError`` and ``importlib.util.find_spec`` returns None, as for a package
+that is not installed.
 """
 
 from __future__ import annotations
@@ -17,14 +18,9 @@ import pytest
 STUDY_EXTRA = ("optuna", "sqlalchemy", "skimage", "PIL", "tqdm", "matplotlib")
 
 _HOOK = f"""
-import importlib.abc, sys
-BLOCKED = {STUDY_EXTRA!r}
-class NotInstalled(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in BLOCKED:
-            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
-        return None
-sys.meta_path.insert(0, NotInstalled())
+import sys
+for name in {STUDY_EXTRA!r}:
+    sys.modules[name] = None  # what Python does for these: `import` raises ModuleNotFoundError, find_spec gives None
 """
 
 

@@ -77,7 +77,7 @@ def study(config_file: str | None, quick: bool, submit_only: bool, progress: boo
                    f"(partial report in {config.out}/report.html)", err=True)
         raise SystemExit(130) from None
     if submit_only:
-        from ..study.engine.optuna import describe
+        from ..study.engine.storage import describe
 
         shown = describe(config.storage)
         password = " (with its password)" if shown.strip("'") != config.storage else ""
