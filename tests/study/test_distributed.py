@@ -172,7 +172,7 @@ def test_sigterm_queues_the_trial_in_flight_again_at_once(tmp_path: Path) -> Non
         time.sleep(0.02)
     worker.send_signal(signal.SIGTERM)
     code, _, stderr = finish(worker, timeout=60)
-    assert code == 130 and "queued again" in stderr
+    assert code == 130 and "queued again" in stderr, stderr
     trials = load(storage).get_trials()
     stopped = [t for t in trials if t.state.name == "FAIL"]
     assert len(stopped) == 1 and stopped[0].user_attrs["interrupted"] is True

@@ -146,12 +146,21 @@ def report(out: str, storage: str, study_name: str) -> None:
     _show_results(run, fail=False)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C's ``KeyboardInterrupt`` would be, and caught by the same handlers.
+
+    A subclass on purpose: CPython remembers a bare ``KeyboardInterrupt`` that passes through code
+    run by ``PyRun_String`` (some C extensions evaluate snippets that way) and then ends the process
+    with SIGINT (status -2) even after the interrupt was handled and ``SystemExit(130)`` raised. It
+    compares the exception type exactly, so a subclass keeps the exit status ours."""
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM (a scheduler preempting or cancelling the job: SLURM, Kubernetes) stops like Ctrl-C: the
     trial in flight is queued again at once instead of waiting for its heartbeat to go stale."""
     def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        raise Terminated
 
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:

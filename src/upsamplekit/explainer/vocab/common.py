@@ -154,6 +154,17 @@ def choice(name: str, value: Any, choices: Sequence[str], what: str = "") -> str
     return value
 
 
+def enum_or_name(value: Any, enum: str, constants: dict[str, str], methods: Sequence[str]) -> str:
+    """A method given as a string (one of ``methods``) or as a constant of the framework's ``enum``
+    (``tf.image.ResizeMethod.BICUBIC``: its last part is looked up in ``constants``), as the method's name."""
+    if isinstance(value, Constant):
+        last = value.split(".")[-1]
+        if last not in constants:
+            raise OptionError("method", f"method must be a {enum} ({', '.join(constants)}), but got {value}")
+        return constants[last]
+    return choice("method", value, methods)
+
+
 def named_option(message: str, keys: Sequence[str]) -> str | None:
     """The option an error message is about: the longest option name it mentions."""
     found = sorted((k for k in keys if k in message), key=len, reverse=True)

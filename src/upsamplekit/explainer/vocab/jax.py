@@ -14,8 +14,8 @@ from typing import Any
 
 from ...resample.conventions import convention_methods
 from ..calls import Layout, Request
-from ..parse import Constant, Symbol
-from .common import MISSING, METHOD_COST, Built, OptionError, Signature, choice, flag, preset, \
+from ..parse import Symbol
+from .common import MISSING, METHOD_COST, Built, OptionError, Signature, enum_or_name, flag, preset, \
     size, size_request
 
 __all__ = ["SIGNATURES", "METHODS", "CONSTANTS"]
@@ -32,13 +32,7 @@ def method(value: Any) -> str:
     """A method string or a ``jax.image.ResizeMethod.X`` constant, as the method's name."""
     if value is MISSING:
         raise OptionError(None, "jax.image.resize needs method (it has no default)")
-    if isinstance(value, Constant):
-        last = value.split(".")[-1]
-        if last not in CONSTANTS:
-            raise OptionError("method", f"method must be a jax.image.ResizeMethod ({', '.join(CONSTANTS)}), "
-                                        f"but got {value}")
-        return CONSTANTS[last]
-    return choice("method", value, METHODS)
+    return enum_or_name(value, "jax.image.ResizeMethod", CONSTANTS, METHODS)
 
 
 def resize(o: dict[str, Any]) -> Built:

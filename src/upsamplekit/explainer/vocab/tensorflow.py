@@ -16,8 +16,8 @@ from typing import Any
 
 from ...resample.conventions import convention_methods
 from ..calls import Request
-from ..parse import Constant, Symbol
-from .common import METHOD_COST, Built, OptionError, Signature, choice, flag, preset, size, \
+from ..parse import Symbol
+from .common import METHOD_COST, Built, OptionError, Signature, enum_or_name, flag, preset, size, \
     size_request
 
 __all__ = ["SIGNATURES", "METHODS", "BICUBIC_NOTE", "GENERIC_ALIASES"]
@@ -43,13 +43,7 @@ BICUBIC_NOTE = ("TensorFlow's bicubic reads its weights from a 1024-entry table:
 
 def method(value: Any) -> str:
     """A method string or a ``tf.image.ResizeMethod.X`` constant, as the method's name."""
-    if isinstance(value, Constant):
-        last = value.split(".")[-1]
-        if last not in CONSTANTS:
-            raise OptionError("method", f"method must be a tf.image.ResizeMethod ({', '.join(CONSTANTS)}), "
-                                        f"but got {value}")
-        return CONSTANTS[last]
-    return choice("method", value, METHODS)
+    return enum_or_name(value, "tf.image.ResizeMethod", CONSTANTS, METHODS)
 
 
 def requested_size(o: dict[str, Any]) -> Request | None:
