@@ -57,7 +57,7 @@ def bundled_image(name: str) -> torch.Tensor:
     ``stereo_motorcycle`` is its left view and ``lfw_subset`` its first face (25 x 25). The name is
     not checked here: callers choose from their own lists and say which names they accept.
     """
-    data = require("skimage.data", "study", "the bundled photographs")
+    data = require("skimage.data", "study", "loading the bundled photographs")
     array = getattr(data, name)()
     if isinstance(array, tuple):
         array = array[0]
