@@ -15,7 +15,13 @@ original and the folded model one after the other, alternating which goes first)
   channels=16)`` for every built-in upsampler u and s in [4], [2, 2], at (1, 3, 32, 32) and
   (8, 3, 32, 32), folded with ``fold(decoder, example_input)``;
 * ONNX: the nearest and bilinear pairs at (8, 64, 64, 64) exported (TorchScript exporter,
-  opset 17) and run with onnxruntime, original against folded.
+  opset 17) and run with onnxruntime, original against folded;
+* the cost of computing the folded kernel in every forward pass (issue 16: the cache keyed on
+  the parameters' version counters missed ``.data`` edits and is gone): each folded layer of
+  the first group and each folded study decoder with its kernels pinned (computed once, as the
+  cache served them before) against the same model as it is now, side by side; and the kernel
+  computation alone, the former einsum (which training ran every step) against the matrix
+  product that replaced it.
 
 Every folded output is compared with the original's (max abs difference over the largest
 output magnitude: the relative error the issue bounds by 1e-5 in float32).
@@ -32,9 +38,12 @@ and leaves every other section as it is.
 from __future__ import annotations
 
 import argparse
+import copy
 import io
+import math
 import os
 import statistics
+import string
 import sys
 import warnings
 from collections.abc import Callable
@@ -75,6 +84,8 @@ class Pair:
     error: float = float("nan")
     original_ms: list[float] = field(default_factory=list)
     folded_ms: list[float] = field(default_factory=list)
+    model: nn.Module | None = None  # the folded model and its input, for the recompute rows
+    x: Any = None
 
     @property
     def ratio(self) -> float:
@@ -121,12 +132,12 @@ def layer_pairs(shapes: list[tuple[int, int, int]]) -> list[Pair]:
                                              nn.Conv2d(channels, channels, 3, padding=1)), 1)
             folded = fold(original)
             pairs.append(Pair(f"{mode} x2 + 3x3", mode, tuple(x.shape), lambda m=original, x=x: m(x),
-                              lambda m=folded, x=x: m(x)))
+                              lambda m=folded, x=x: m(x), model=folded, x=x))
         deconv = _seeded(nn.ConvTranspose2d(channels, channels, 4, stride=2, padding=1), 2)
         sub = fold_transposed(deconv)
         if isinstance(sub, FoldedConv):
             pairs.append(Pair("ConvTranspose2d 4x4 s2 -> sub-pixel", "transposed", tuple(x.shape),
-                              lambda m=deconv, x=x: m(x), lambda m=sub, x=x: m(x)))
+                              lambda m=deconv, x=x: m(x), lambda m=sub, x=x: m(x), model=sub, x=x))
     return pairs
 
 
@@ -166,7 +177,7 @@ def decoder_pairs(batches: list[int], size: int, upsamplers: list[str]) -> list[
                     folded, report = fold(decoder, x, report=True)
                 note = f"{len(report.folded)} of {len(report.folded) + len(report.left_alone)}"
                 pairs.append(Pair("decoder", f"{name} {schedule}", tuple(x.shape), lambda m=decoder, x=x: m(x),
-                                  lambda m=folded, x=x: m(x), note=note))
+                                  lambda m=folded, x=x: m(x), note=note, model=folded, x=x))
     return pairs
 
 
@@ -199,6 +210,61 @@ def onnx_pairs(shape: tuple[int, int, int], threads: int) -> list[Pair]:
         with torch.no_grad():
             pair.note = f"folded ORT vs torch original: {relative_error(pair.folded(), original(x)):.1e}"
         pairs.append(pair)
+    return pairs
+
+
+class _Pinned:
+    """A model whose FoldedConv layers return a kernel computed once (what the removed cache did
+    in every forward pass without gradients: the 'before' of the recompute rows)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = copy.deepcopy(model)
+        with torch.no_grad():
+            for m in self.model.modules():
+                if isinstance(m, FoldedConv):
+                    fixed = m.folded_parameters()
+                    m.folded_parameters = lambda fixed=fixed: fixed  # type: ignore[method-assign,misc]
+
+    def __call__(self, x: torch.Tensor) -> Any:
+        return self.model(x)
+
+
+def _einsum_kernel(layer: FoldedConv) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The folded kernel as upsamplekit computed it before issue 16: one einsum of the weight
+    with every axis's tap matrix (kept here to measure against)."""
+    spec, w, b = layer.spec, layer.conv_weight(), layer.bias
+    g, d = spec.groups, spec.dims
+    cout_g, cin_g = w.shape[0] // g, w.shape[1]
+    letters = iter(string.ascii_letters[3:])
+    q, phase, r = ([next(letters) for _ in range(d)] for _ in range(3))
+    equation = (f"abc{''.join(q)}," + ",".join(f"{phase[i]}{r[i]}{q[i]}" for i in range(d))
+                + f"->a{''.join(phase)}bc{''.join(r)}")
+    mats = [torch.as_tensor(a.matrix, dtype=w.dtype, device=w.device) for a in spec.axes]
+    folded = torch.einsum(equation, w.reshape(g, cout_g, cin_g, *w.shape[2:]), *mats)
+    blocks = math.prod(spec.scale)
+    weight = folded.reshape(g * blocks * cout_g, cin_g, *spec.widths)
+    bias = None if b is None else b.reshape(g, 1, cout_g).expand(g, blocks, cout_g).reshape(-1)
+    return weight, bias
+
+
+def recompute_pairs(layers: list[Pair], decoders: list[Pair]) -> list[Pair]:
+    """Every folded model of ``layers`` and ``decoders`` with its kernels pinned ('original'
+    column: before) against itself as it is ('folded' column: after); then, per folded layer
+    of the first group, the kernel alone: the former einsum against the matrix product now."""
+    pairs = []
+    for p in [*layers, *decoders]:
+        if p.model is None or not any(isinstance(m, FoldedConv) for m in p.model.modules()):
+            continue
+        label = f"decoder {p.label}" if p.group == "decoder" else p.group
+        pinned = _Pinned(p.model)
+        pairs.append(Pair("recompute", label, p.shape, lambda m=pinned, x=p.x: m(x),
+                          lambda m=p.model, x=p.x: m(x), note="whole forward"))
+    for p in layers:
+        layer = next((m for m in p.model.modules() if isinstance(m, FoldedConv)), None) if p.model else None
+        if layer is None or p.shape[0] != 1:  # the kernel does not depend on the batch: once per layer
+            continue
+        pairs.append(Pair("kernel", p.group, tuple(layer.weight.shape), lambda m=layer: _einsum_kernel(m)[0],
+                          lambda m=layer: m.folded_parameters()[0], note="kernel alone: einsum vs matmul"))
     return pairs
 
 
@@ -247,8 +313,35 @@ def verdicts(layers: list[Pair]) -> list[str]:
     return lines
 
 
+def recompute_verdicts(pairs: list[Pair]) -> list[str]:
+    whole = [p for p in pairs if p.group == "recompute"]
+    kernel = [p for p in pairs if p.group == "kernel"]
+    lines = []
+    if whole:
+        costs = [1 / p.ratio - 1 for p in whole]
+        lines.append(f"- Recomputing the kernel costs {100 * statistics.median(costs):+.1f}% of the forward time "
+                     f"(median over {len(whole)} models; from {100 * min(costs):+.1f}% to {100 * max(costs):+.1f}%, "
+                     "within the rounds' noise where negative).")
+    shares = []
+    for k in kernel:  # the kernel alone (after) over the batch-1 layer it belongs to (before): less noisy
+        layer = next((p for p in whole if p.label == k.label and p.shape[0] == 1 and p.shape[1] == k.shape[1]), None)
+        if layer is not None:
+            shares.append(statistics.median(k.folded_ms) / statistics.median(layer.original_ms))
+    if shares:
+        lines.append(f"- The kernel alone over the whole forward pass of its layer at batch 1 (a steadier estimate of "
+                     f"the cost than the difference of two noisy times): {100 * min(shares):.1f}% to "
+                     f"{100 * max(shares):.1f}% (median {100 * statistics.median(shares):.1f}%, {len(shares)} layers); "
+                     "at batch 8 the share is smaller (the kernel does not depend on the batch).")
+    if kernel:
+        lines.append(f"- The kernel alone: the matrix product is {statistics.median(p.ratio for p in kernel):.1f}x "
+                     f"faster than the former einsum (median over {len(kernel)} layers), so a training step, which "
+                     "always recomputed it, got cheaper.")
+    return lines
+
+
 def markdown(layers: list[Pair], pieces: list[Pair], decoders: list[Pair], onnx: list[Pair], repeats: int,
-             command: str, load_at_start: str) -> str:
+             command: str, load_at_start: str, recompute: list[Pair] | None = None) -> str:
+    recompute = recompute or []
     header = "| case | input | original ms | folded ms | speedup | rel. error |"
     lines = [
         SECTION, "",
@@ -280,6 +373,21 @@ def markdown(layers: list[Pair], pieces: list[Pair], decoders: list[Pair], onnx:
             "| decoder (upsampler, schedule) | input | folded | original ms | folded ms | speedup | rel. error |",
             "|---|---|---|---:|---:|---:|---:|", *_rows(decoders, with_note=True), "",
         ]
+    if recompute:
+        lines += [
+            "### Cost of computing the folded kernel in every forward pass", "",
+            ("Issue 16: the folded kernel was cached, keyed on the parameters' version counters, which an edit "
+            "through `.data` does not bump, so a folded model could run on stale weights. The cache is gone: every "
+            "forward pass computes the kernel from the parameters (one matrix product with a constant tap matrix, "
+            "and the reshape into the folded layout). 'Before' is the same folded model with its kernels computed "
+            "once (what the cache served in every forward pass without gradients), 'after' the model as it is now, "
+            "side by side in the same rounds; speedup below 1 is what recomputing costs. The last rows time the "
+            "kernel alone: the former einsum (which training, with gradients, ran in every step) against the matrix "
+            "product now. CPU only: CUDA was not measured (no GPU on this machine)."), "",
+            "| case | input (kernel rows: weight shape) | what | before ms | after ms | before / after | |",
+            "|---|---|---|---:|---:|---:|---:|", *_rows(recompute, with_note=True), "",
+            *recompute_verdicts(recompute), "",
+        ]
     if onnx:
         lines += [
             "### ONNX (onnxruntime)", "",
@@ -310,8 +418,9 @@ def main(argv: list[str] | None = None) -> int:
     decoders = decoder_pairs([1] if args.quick else [1, 8], 8 if args.quick else 32,
                              ["nearest", "bilinear"] if args.quick else UPSAMPLERS)
     onnx = [] if args.no_onnx else onnx_pairs((1, 8, 8) if args.quick else (8, 64, 64), args.threads)
-    run(layers + pieces + decoders + onnx, repeats, log)
-    text = markdown(layers, pieces, decoders, onnx, repeats, command_line(__file__, argv), load_at_start)
+    recompute = recompute_pairs(layers, decoders)
+    run(layers + pieces + decoders + onnx + recompute, repeats, log)
+    text = markdown(layers, pieces, decoders, onnx, repeats, command_line(__file__, argv), load_at_start, recompute)
     publish(text, args.out, SECTION)
     return 0
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import torch
 from click.testing import CliRunner
@@ -59,3 +61,41 @@ def test_demo_scale_is_validated() -> None:
     assert result.exit_code == 2
     assert "0 is not in the range 1<=x<=16" in result.output
     assert resize(torch.ones(1, 1, 2, 2), scale_factor=3).shape == (1, 1, 6, 6)
+
+
+def compare_error(*args: str) -> str:
+    """``upsamplekit compare`` refused the arguments: status 2, one `Error:` line, no traceback; that line."""
+    result = CliRunner().invoke(app, ["compare", *args])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert result.exit_code == 2 and len(errors) == 1 and "Traceback" not in result.output, result.output
+    return errors[0]
+
+
+def test_compare_refuses_an_empty_method_list(tmp_path: Path) -> None:
+    out = str(tmp_path / "g.png")
+    for empty in (",", " , ", ""):
+        assert "expected at least one method name" in compare_error("camera", "--methods", empty, "--out", out)
+    assert not (tmp_path / "g.png").exists()
+
+
+def test_compare_refuses_a_zoom_outside_the_image(tmp_path: Path) -> None:
+    out = str(tmp_path / "g.png")
+    # camera is 512 x 512; with --scale 3 it is compared as 510 x 510.
+    line = compare_error("camera", "--scale", "3", "--zoom", "500,0,11", "--methods", "nearest", "--out", out)
+    assert "must lie inside the image" in line and "510x510" in line
+    assert "must lie inside the image" in compare_error("camera", "--zoom", "0,480,40", "--out", out)
+    result = CliRunner().invoke(app, ["compare", "camera", "--scale", "3", "--zoom", "499,0,11", "--methods", "nearest",
+                                      "--out", out, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["zoom"] == [499, 0, 11]
+
+
+def test_compare_refuses_an_unknown_extension_and_a_missing_folder(tmp_path: Path) -> None:
+    for name in ("grid.xyz", "grid", "grid.png.txt"):
+        assert "expected a file name ending in one of .png, .jpg" in compare_error("camera", "--out",
+                                                                                   str(tmp_path / name))
+    assert "does not exist" in compare_error("camera", "--out", str(tmp_path / "missing" / "g.png"))
+    (tmp_path / "afile").write_text("x")
+    assert "is a file" in compare_error("camera", "--out", str(tmp_path / "afile" / "g.png"))
+    assert "is not in the range 0<=x<=" in compare_error("camera", "--seed", "-1", "--out", str(tmp_path / "g.png"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]

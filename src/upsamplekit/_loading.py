@@ -10,7 +10,7 @@ from typing import Any
 
 from .errors import InvalidArgumentError, InvalidTypeError, closest
 
-__all__ = ["import_callable"]
+__all__ = ["import_callable", "first_line"]
 
 
 def import_callable(target: str, argument: str) -> Callable[..., Any]:
@@ -37,6 +37,9 @@ def import_callable(target: str, argument: str) -> Callable[..., Any]:
         raise InvalidArgumentError(f"{argument} {target!r}: cannot import module {module_name!r}: module "
                                    f"{module_name!r} cannot be imported from the current directory or the installed "
                                    f"packages ({error})") from None
+    except (Exception, SystemExit) as error:  # the user's module raised while being imported: one line
+        raise InvalidArgumentError(f"{argument}: importing module {module_name!r} raised "
+                                   f"{type(error).__name__}: {first_line(error)}") from error
     for part in attribute.split("."):
         if not hasattr(obj, part):
             suggestion = closest(part, [n for n in dir(obj) if not n.startswith("_")])
@@ -46,3 +49,13 @@ def import_callable(target: str, argument: str) -> Callable[..., Any]:
     if not callable(obj):
         raise InvalidTypeError(f"{argument}: {target} must be callable, but it is a {type(obj).__name__}")
     return obj
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an exception's message, for one-line errors about the user's own code.
+
+    >>> first_line(ValueError("bad\\nmore"))
+    'bad'
+    """
+    text = str(error).strip()
+    return text.splitlines()[0] if text else "(no message)"

@@ -41,6 +41,7 @@ __all__ = [
     "positive_scale",
     "compact",
     "require_type",
+    "check_bool",
 ]
 
 
@@ -195,4 +196,20 @@ def require_type(name: str, value: object, kinds: type | tuple[type, ...], wante
     """
     if not isinstance(value, kinds):
         raise InvalidTypeError(f"{_prefix(where)}{name} must be {wanted}, but got {type(value).__name__}")
+    return value
+
+
+def check_bool(name: str, value: object, where: str | None = None) -> bool:
+    """``value`` if it is True or False; anything else (``"no"``, ``"False"``, ``0``, ``1``, None) is an
+    :class:`InvalidTypeError`, never read as truthy.
+
+    >>> check_bool("fix", False)
+    False
+    >>> check_bool("fix", "no")
+    Traceback (most recent call last):
+    ...
+    upsamplekit.errors.InvalidTypeError: fix must be True or False, but got 'no'
+    """
+    if not isinstance(value, bool):
+        raise InvalidTypeError(f"{_prefix(where)}{name} must be True or False, but got {value!r}")
     return value

@@ -280,8 +280,8 @@ def test_a_wrong_fold_is_caught_on_the_example(monkeypatch: pytest.MonkeyPatch) 
     import upsamplekit.folding.module as module
 
     real = module._fold_parameters
-    def wrong(spec: object, w: torch.Tensor, b: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        weight, bias = real(spec, w, b)
+    def wrong(*args: object) -> tuple[torch.Tensor, torch.Tensor | None]:
+        weight, bias = real(*args)
         return weight * 1.01, bias
 
     monkeypatch.setattr(module, "_fold_parameters", wrong)

@@ -32,16 +32,52 @@ def not_a_model():
 
 def broken():
     raise KeyError("no weights here")
+
+
+class _Pair(nn.Module):
+    def __init__(self, returns):
+        super().__init__()
+        torch.manual_seed(0)
+        self.returns = returns
+        self.up = nn.Upsample(scale_factor=2)
+        self.conv = nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x):
+        y = self.conv(self.up(x))
+        return {"tuple": (y, y.mean()), "dict": {"image": y}, "none": None}[self.returns]
+
+
+def returns_tuple():
+    return _Pair("tuple")
+
+
+def returns_dict():
+    return _Pair("dict")
+
+
+def returns_none():
+    return _Pair("none")
 '''
 
 
 @pytest.fixture
 def factory_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "fold_cli_models.py").write_text(FACTORY)
+    (tmp_path / "fold_raises_at_import.py").write_text("raise RuntimeError('no GPU here')\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     yield tmp_path
     sys.modules.pop("fold_cli_models", None)
+    sys.modules.pop("fold_raises_at_import", None)
+
+
+@pytest.mark.parametrize("factory", ["returns_tuple", "returns_dict"])
+def test_a_model_that_returns_a_tuple_or_a_dict(factory_dir: Path, factory: str) -> None:
+    """fold compares every floating-point tensor of the output, so these fold and are checked."""
+    result = CliRunner().invoke(app, ["fold", f"fold_cli_models:{factory}", "--input-shape", "1,3,8,8",
+                                      "--repeats", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "speed on input (1, 3, 8, 8)" in result.output
 
 
 def test_folds_checks_and_times(factory_dir: Path) -> None:
@@ -74,6 +110,11 @@ def test_reports_what_it_leaves_alone(factory_dir: Path) -> None:
     (["fold_cli_models:build", "--input-shape", "1,3,x"], "input shape must be positive integers"),
     (["fold_cli_models:build", "--input-shape", "1,4,8,8"],
      "example_input of shape (1, 4, 8, 8) does not fit the model"),
+    (["fold_cli_models:returns_none", "--input-shape", "1,3,8,8"],
+     "the model's output must be a floating-point tensor, or a tuple, list or dict holding one"),
+    (["fold_raises_at_import:build", "--input-shape", "1,3,8,8"],
+     "factory: importing module 'fold_raises_at_import' raised RuntimeError: no GPU here"),
+    (["fold_cli_models:build", "--input-shape", "100000,3,10000,10000"], "is a float32 tensor of"),
 ])
 def test_errors_are_one_line(factory_dir: Path, arguments: list[str], message: str) -> None:
     result = CliRunner().invoke(app, ["fold", *arguments])

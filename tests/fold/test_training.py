@@ -55,9 +55,10 @@ def test_gradients_equal_the_original(kind: str) -> None:
         assert float((g - w).abs().max()) <= 1e-10 * scale
 
 
-def test_the_cached_kernel_follows_weight_updates() -> None:
-    """Without gradients the folded kernel is cached; an optimiser step (an in-place update)
-    must invalidate it."""
+def test_the_folded_kernel_follows_weight_updates() -> None:
+    """The folded kernel is computed from the parameters in every forward pass (no cache): an
+    in-place update after a forward pass without gradients shows in the next output (every
+    other way of editing: tests/fold/test_robustness.py)."""
     original = _pair("nearest").eval()
     folded = fold(original)
     x = torch.randn(1, 3, 4, 4, dtype=torch.float64)

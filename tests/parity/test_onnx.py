@@ -664,7 +664,7 @@ EXPORTED = [
     ("torch", "bicubic", {"antialias": True}),
     ("tf", "bilinear", {}),
     ("tf", "nearest", {}),
-    ("tf", "bicubic", {}),
+    ("tf", "bicubic", {"antialias": True}),
     ("tf1", "nearest", {"half_pixel_centers": True}),
     ("tf1", "bilinear", {"align_corners": True}),
     ("jax", "linear", {}),
@@ -698,6 +698,7 @@ def test_exported_spec_runs_in_onnxruntime_as_upsamplekit(convention: str, metho
     ("pillow", "lanczos", {}, "kernel='lanczos'"),
     ("torch", "bilinear", {"antialias": True, "align_corners": True}, "pytorch_antialias_align_corners"),
     ("tf", "lanczos3", {}, "kernel='lanczos'"),
+    ("tf", "bicubic", {}, "kernel='cubic_tf_table'"),
     ("tf1", "bilinear", {"half_pixel_centers": True, "align_corners": False}, None),
 ])
 def test_to_onnx_refuses_what_onnx_cannot_express(convention: str, method: str, options: dict[str, Any],

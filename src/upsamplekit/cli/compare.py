@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import click
 
+#: The picture formats ``--out`` may name (matplotlib writes them without extra programs).
+PLOT_FORMATS = ("png", "jpg", "jpeg", "pdf", "svg", "tif", "tiff", "webp", "eps", "ps")
 
-def _methods(values: tuple[str, ...]) -> list[str]:
-    return [m.strip() for value in values for m in value.split(",") if m.strip()]
+
+def _methods(values: tuple[str, ...]) -> list[str] | None:
+    """The methods named by the ``--methods`` options; None when none was given (the defaults)."""
+    if not values:
+        return None
+    chosen = [m.strip() for value in values for m in value.split(",") if m.strip()]
+    if not chosen:
+        raise click.BadParameter(f"expected at least one method name, but got {', '.join(map(repr, values))}",
+                                 param_hint="--methods")
+    return chosen
 
 
 def _zoom(value: str | None) -> tuple[int, int, int] | None:
@@ -24,6 +36,23 @@ def _zoom(value: str | None) -> tuple[int, int, int] | None:
     return (top, left, size)
 
 
+def _check_out(out: str) -> None:
+    """``--out``: a file name with an extension of :data:`PLOT_FORMATS`, in a folder that exists and is writable."""
+    path = Path(out)
+    extension = path.suffix.lower().lstrip(".")
+    if extension not in PLOT_FORMATS:
+        listed = ", ".join(f".{e}" for e in PLOT_FORMATS)
+        raise click.BadParameter(f"expected a file name ending in one of {listed}, but got {out!r}",
+                                 param_hint="--out")
+    folder = path.parent
+    if not folder.is_dir():
+        raise click.BadParameter(f"the folder of {out!r} must exist, but {str(folder)!r} "
+                                 f"{'is a file' if folder.exists() else 'does not exist'}", param_hint="--out")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise click.BadParameter(f"the folder of {out!r} must be writable, but {str(folder)!r} is not",
+                                 param_hint="--out")
+
+
 @click.command()
 @click.argument("image")
 @click.option("--scale", type=click.IntRange(2, 16), default=4, show_default=True, help="Down- and upsampling factor.")
@@ -31,10 +60,12 @@ def _zoom(value: str | None) -> tuple[int, int, int] | None:
               help="Comma-separated methods: registry names (nearest, bilinear, bicubic, subpixel, transposed, ...) "
                    "or CONVENTION:METHOD presets (pillow:lanczos). Default: nearest, bilinear, bicubic, "
                    "pillow:lanczos, subpixel, transposed.")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="PNG file for the labelled grid.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True,
+              help="Image file for the labelled grid: .png (or another format matplotlib writes: .pdf, .svg, ...).")
 @click.option("--train-steps", type=click.IntRange(min=0), default=100, show_default=True,
               help="Training steps of each learned method on crops of the image (0 skips them).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the training.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="Seed of the training (0 <= seed < 2**63).")
 @click.option("--zoom", default=None, help="Zoomed window TOP,LEFT,SIZE in the full image (default: most detail).")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 def compare(image: str, scale: int, methods: tuple[str, ...], out: str, train_steps: int, seed: int,
@@ -52,8 +83,9 @@ def compare(image: str, scale: int, methods: tuple[str, ...], out: str, train_st
         click.echo(f"running {name}", err=True)
 
     chosen = _methods(methods) or list(DEFAULT_METHODS)
+    _check_out(out)  # before any work: the grid is written last
     result = compare_images(image, scale=scale, methods=chosen, train_steps=train_steps, seed=seed,
-                            zoom=_zoom(zoom), on_method=progress)
+                            zoom=_zoom(zoom), on_method=progress)  # refuses a zoom window outside the image
     plot_compare(result, out)
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.table())
     click.echo(f"grid written to {out}", err=True)

@@ -27,6 +27,7 @@ def fold(factory: str, input_shape: str, repeats: int, threads: int | None) -> N
     import torch
 
     from ..folding import fold as fold_model
+    from ..folding.api import relative_difference
     from ..folding.factory import load_model, parse_shape
     from ..folding.timing import time_side_by_side
 
@@ -39,9 +40,7 @@ def fold(factory: str, input_shape: str, repeats: int, threads: int | None) -> N
     with torch.no_grad():
         want, got = model(x), folded(x)
     click.echo(str(report))
-    if isinstance(want, torch.Tensor) and isinstance(got, torch.Tensor) and want.is_floating_point():
-        error = float((got.double() - want.double()).abs().max() / want.double().abs().max().clamp_min(1e-30))
-        click.echo(f"outputs agree: largest difference {error:.1e} of the largest output ({want.dtype})")
+    click.echo(f"outputs agree: largest difference {relative_difference(got, want):.1e} of the largest output")
     timing = time_side_by_side(lambda: model(x), lambda: folded(x), repeats)
     click.echo(f"speed on input {shape}, {timing.threads} thread{'s' if timing.threads > 1 else ''}, median of "
                f"{repeats}: original {timing.original_ms:.2f} ms, folded {timing.folded_ms:.2f} ms, "

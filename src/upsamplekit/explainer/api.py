@@ -16,8 +16,9 @@ from typing import Any
 
 import torch
 
-from ..errors import InvalidArgumentError, InvalidTypeError, UpsampleError
-from .calls import Call, run_call
+from ..checks import check_bool, is_integer, is_real
+from ..errors import InvalidArgumentError, InvalidTypeError, OutputTooLargeError, UpsampleError
+from .calls import Call, check_bytes, run_call
 from .compare import CATEGORIES, PROBES, SizeComparison, default_sizes, locate, probes, resolve_requests
 from .fix import Fix, find_fixes
 from .knobs import Knob, differing_knobs
@@ -158,19 +159,29 @@ def _cosmetic(knob: Knob, e: Explanation) -> bool:
 def _sizes(sizes: Any) -> list[tuple[int, int]] | None:
     if sizes is None:
         return None
-    items = [sizes] if isinstance(sizes, int) or (isinstance(sizes, tuple) and len(sizes) == 2 and
-                                                   all(isinstance(v, int) for v in sizes)) else list(sizes)
+    rule = "sizes must be input sizes: an int, an (h, w) pair of ints >= 1, or a list of them"
+    given: Any = sizes
+    if isinstance(given, (str, bytes)) or not (is_integer(given) or isinstance(given, (tuple, list))):
+        raise InvalidArgumentError(f"{rule}, but got {sizes!r}")
+    one = is_integer(sizes) or (isinstance(sizes, tuple) and len(sizes) == 2 and all(is_integer(v) for v in sizes))
+    items: list[Any] = [sizes] if one else list(sizes)
     out = []
     for item in items:
-        pair = (item, item) if isinstance(item, int) and not isinstance(item, bool) else item
+        pair: Any = (item, item) if is_integer(item) else item
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and
-                all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in pair)):
-            raise InvalidArgumentError(f"sizes must be input sizes: an int, an (h, w) pair of ints >= 1, or a list "
-                                       f"of them, but got {sizes!r}")
+                all(is_integer(v) and int(v) >= 1 for v in pair)):
+            raise InvalidArgumentError(f"{rule}, but got {sizes!r}")
         out.append((int(pair[0]), int(pair[1])))
     if not out:
         raise InvalidArgumentError("sizes must hold at least one input size, but got an empty list")
     return out
+
+
+def _check_probes(input_sizes: list[tuple[int, int]], given: bool) -> None:
+    """Every probe batch (five float64 images while built) passes the output guard, before it is built."""
+    name = "sizes" if given else "sizes (the default, where the two calls meet in shape)"
+    for h, w in input_sizes:
+        check_bytes(name, (len(PROBES), 1, h, w), 8, f"the probes at input {h}x{w}")
 
 
 def explain(a: str | Call, b: str | Call, sizes: Any = None, *, atol: float = 1e-5, seed: int = 0,
@@ -198,13 +209,24 @@ def explain(a: str | Call, b: str | Call, sizes: Any = None, *, atol: float = 1e
     >>> e.fix.words()
     "B: border='replicate' (was 'zero')"
     """
-    if isinstance(atol, bool) or not isinstance(atol, (int, float)) or not math.isfinite(atol) or atol < 0:
+    if not is_real(atol) or not math.isfinite(atol) or atol < 0:
         raise InvalidArgumentError(f"atol must be a finite number >= 0, but got {atol!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if not is_integer(seed):
         raise InvalidTypeError(f"seed must be an int, but got {seed!r}")
+    if int(seed) < 0:
+        raise InvalidArgumentError(f"seed must be an integer >= 0 (numpy's random generator), but got {seed!r}")
+    check_bool("fix", fix)
+    atol, seed = float(atol), int(seed)
+    for name, call in (("a", a), ("b", b)):
+        if not isinstance(call, (str, Call)):
+            raise InvalidTypeError(f"{name} must be an upsampling call written as a string (such as "
+                                   f"\"torch: nn.Upsample(scale_factor=2)\") or a parsed Call, but got "
+                                   f"{type(call).__name__}")
+    given = _sizes(sizes)
     call_a = parse_call(a, "A")
     call_b = parse_call(b, "B")
-    input_sizes = _sizes(sizes) or default_sizes(call_a, call_b)
+    input_sizes = given or default_sizes(call_a, call_b)
+    _check_probes(input_sizes, given is not None)
     request_a, request_b = resolve_requests(call_a, call_b)
     comparisons: list[SizeComparison] = []
     outputs_a: list[torch.Tensor] = []
@@ -212,6 +234,8 @@ def explain(a: str | Call, b: str | Call, sizes: Any = None, *, atol: float = 1e
         x = probes(size, seed)
         out_a = _run("A", call_a, x, request_a, size)
         out_b = _run("B", call_b, x, request_b, size)
+        if out_a.shape == out_b.shape:  # compared in float64: that copy passes the guard too
+            check_bytes("sizes", (2, *out_a.shape), 8, f"both outputs at input {size[0]}x{size[1]} in float64")
         outputs_a.append(out_a)
         comparisons.append(locate(size, out_a, out_b, atol))
     comparable = [(c.max_diff, c.mean_diff) for c in comparisons if c.max_diff is not None and c.mean_diff is not None]
@@ -238,6 +262,6 @@ def _run(label: str, call: Call, x: torch.Tensor, request: Any, size: tuple[int,
     try:
         return run_call(call, x, request)
     except UpsampleError as error:
-        raise InvalidArgumentError(f"{label} ({call.text}) cannot run on an input of {size[0]}x{size[1]}: "
-                                   f"{error}") from None
+        kind = OutputTooLargeError if isinstance(error, OutputTooLargeError) else InvalidArgumentError
+        raise kind(f"{label} ({call.text}) cannot run on an input of {size[0]}x{size[1]}: {error}") from None
 

@@ -23,11 +23,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..checks import compact, per_axis
-from ..errors import InvalidArgumentError
+from ..checks import compact, is_integer, per_axis
+from ..errors import InvalidArgumentError, OutputTooLargeError
 from ..resample import Resampling, resize
+from ..resample import api as resample_api
 
-__all__ = ["Call", "Transposed", "Request", "output_size", "run_call"]
+__all__ = ["Call", "Transposed", "Request", "output_size", "run_call", "MAX_TAPS", "check_bytes"]
+
+#: The longest kernel (and stride) of a transposed convolution explain reads, per axis: a bilinear filler
+#: for scale s has 2s taps, and reading its shape back costs time quadratic in the taps.
+MAX_TAPS = 1024
 
 Request = tuple[Literal["size", "scale"], tuple[float, float]]
 Layout = Literal["channels_first", "channels_last", "image"]
@@ -108,6 +113,10 @@ class Transposed:
         """Apply to (N, C, H, W): one depthwise filter per channel, no bias."""
         n, c, h, w = x.shape
         out_h, out_w = self.output_size((h, w))
+        pad = self.replicate_pad() if self.border == "replicate" else (0, 0)
+        full_h, full_w = ((n_in + 2 * p - 1) * s + k for n_in, p, s, k in zip((h, w), pad, self.stride, self.kernel))
+        check_bytes("the transposed convolution", (n, c, max(full_h, out_h), max(full_w, out_w)),
+                    x.element_size(), "its output")
         weight = torch.tensor(np.outer(self.taps[0], self.taps[1]), dtype=x.dtype).expand(c, 1, *self.kernel)
         pad = (0, 0)
         if self.border == "replicate":
@@ -246,9 +255,30 @@ def run_call(call: Call, x: torch.Tensor, request: Request) -> torch.Tensor:
 
 
 def _pair(name: str, value: Any) -> Pair:
-    """One integer or two (height, width) as a pair."""
-    h, w = per_axis(name, value, 2)
-    return (int(h), int(w))
+    """One integer or two (height, width) as a pair, each in [0, MAX_TAPS]."""
+    items = per_axis(name, value, 2)
+    if not all(is_integer(v) and 0 <= int(v) <= MAX_TAPS for v in items):
+        raise InvalidArgumentError(f"{name} must be an integer in [0, {MAX_TAPS}] or two (height, width), "
+                                   f"but got {value!r}")
+    return (int(items[0]), int(items[1]))
+
+
+def check_bytes(name: str, shape: tuple[int, ...], itemsize: int, what: str) -> None:
+    """Refuse an array of ``shape`` that would pass resize's output guard
+    (:data:`upsamplekit.resample.api.DEFAULT_MAX_OUTPUT_BYTES`, ``UPSAMPLEKIT_MAX_OUTPUT_BYTES``), before
+    it is allocated; ``name`` is the argument that asks for it.
+
+    >>> check_bytes("sizes", (5, 1, 10**6, 10**6), 8, "the probes")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upsamplekit.errors.OutputTooLargeError: sizes: the probes of shape (5, 1, 1000000, 1000000) would take 37252.90 GiB, more than the output guard max_output_bytes=...
+    """
+    limit = resample_api.DEFAULT_MAX_OUTPUT_BYTES
+    nbytes = math.prod(shape) * itemsize
+    if nbytes > limit:
+        raise OutputTooLargeError(f"{name}: {what} of shape {tuple(shape)} would take {nbytes / 2**30:.2f} GiB, more "
+                                  f"than the output guard max_output_bytes={limit} ({limit / 2**30:.2f} GiB, "
+                                  f"UPSAMPLEKIT_MAX_OUTPUT_BYTES)")
 
 
 def _show(values: tuple[int, ...]) -> str:

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..checks import is_integer
 from ..errors import InvalidArgumentError, InvalidTypeError, closest
 from ..images import bundled_image, read_image_file
 
@@ -102,10 +103,10 @@ def load_image(image: str | Path) -> torch.Tensor:
     >>> load_image("camera").shape
     torch.Size([3, 512, 512])
     """
-    if isinstance(image, Path) or (isinstance(image, str) and Path(image).is_file()):
-        return read_image_file(image)
-    if not isinstance(image, str):
+    if not isinstance(image, (str, Path)):
         raise InvalidTypeError(f"image must be a file path or a bundled image name, but got {type(image).__name__}")
+    if isinstance(image, Path) or Path(image).is_file():
+        return read_image_file(image)
     if image not in BUNDLED:
         suggestion = closest(image, BUNDLED)
         hint = f"; did you mean {suggestion!r}?" if suggestion else ""
@@ -163,25 +164,34 @@ def compare_images(
     called before each method runs (progress). ``name`` labels the result (default: the file
     name, the bundled name, or ``tensor``).
     """
-    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 2:
-        raise InvalidArgumentError(f"scale must be an integer >= 2, but got {scale!r}")
-    if isinstance(train_steps, bool) or not isinstance(train_steps, int) or train_steps < 0:
-        raise InvalidArgumentError(f"train_steps must be an integer >= 0, but got {train_steps!r}")
-    if isinstance(methods, str) or not methods:
-        raise InvalidArgumentError(f"methods must be a non-empty list of method names, but got {methods!r}")
+    _check_arguments(scale, methods, train_steps, seed, zoom, on_method, name)
+    scale, train_steps, seed = int(scale), int(train_steps), int(seed)
     kinds = [(m, *_method(m)) for m in methods]
     if isinstance(image, torch.Tensor):
         if image.dim() != 3 or image.shape[0] not in (1, 3) or not image.is_floating_point():
             raise InvalidArgumentError(f"an image tensor must be float (3, H, W) or (1, H, W), but got shape "
                                        f"{tuple(image.shape)} and dtype {image.dtype}")
-        pixels, label = image.float().expand(3, -1, -1), "tensor"
-    else:
+        pixels, label = image.detach().cpu().float().expand(3, -1, -1), "tensor"
+        if pixels.numel() and not (bool(torch.isfinite(pixels).all()) and float(pixels.min()) >= 0
+                                   and float(pixels.max()) <= 1):
+            raise InvalidArgumentError(f"an image tensor must hold finite values in [0, 1], but got values from "
+                                       f"{float(pixels.min())} to {float(pixels.max())}")
+    elif isinstance(image, (str, Path)):
         pixels, label = load_image(image), Path(str(image)).name
+    else:
+        raise InvalidTypeError(f"image must be a file path, a bundled image name or a float (3, H, W) tensor, but "
+                               f"got {type(image).__name__}")
     label = name or label
     h, w = (pixels.shape[1] // scale) * scale, (pixels.shape[2] // scale) * scale
     if min(h, w) < 11:
         raise InvalidArgumentError(f"the image must be at least 11 pixels on each side after cropping to a multiple "
                                    f"of scale={scale} (SSIM's window), but it is {w}x{h}")
+    if zoom is not None:
+        top, left, size = zoom
+        if top + size > h or left + size > w:
+            raise InvalidArgumentError(f"zoom (top, left, size) must lie inside the image ({w}x{h} after cropping to "
+                                       f"a multiple of scale={scale}): top + size <= {h} and left + size <= {w}, "
+                                       f"but got {tuple(zoom)!r}")
     hr = pixels[:, :h, :w][None].contiguous()
     lr = degrade(hr, scale)
     tiles: list[Tile] = []
@@ -209,8 +219,30 @@ def compare_images(
             note = f"trained {train_steps} steps on crops of this image"
         out = out.detach().float().clamp(0, 1)
         tiles.append(_score(name, out, hr, note))
-    window = zoom if zoom is not None else _busiest(hr[0], max(8, min(h, w) // 4))
+    window = (int(zoom[0]), int(zoom[1]), int(zoom[2])) if zoom is not None else _busiest(hr[0], max(8, min(h, w) // 4))
     return CompareResult(label, scale, _hwc(hr), _hwc(lr), tuple(tiles), tuple(skipped), window, train_steps)
+
+
+def _check_arguments(scale: Any, methods: Any, train_steps: Any, seed: Any, zoom: Any, on_method: Any,
+                     name: Any) -> None:
+    """compare_images's arguments other than the image, each against its rule."""
+    if not is_integer(scale) or int(scale) < 2:
+        raise InvalidArgumentError(f"scale must be an integer >= 2, but got {scale!r}")
+    if not is_integer(train_steps) or int(train_steps) < 0:
+        raise InvalidArgumentError(f"train_steps must be an integer >= 0, but got {train_steps!r}")
+    if not is_integer(seed) or not 0 <= int(seed) < 2**63:
+        raise InvalidArgumentError(f"seed must be an integer in [0, 2**63), but got {seed!r}")
+    if isinstance(methods, (str, bytes)) or not isinstance(methods, Sequence) or not methods:
+        raise InvalidArgumentError(f"methods must be a non-empty list of method names, but got {methods!r}")
+    if zoom is not None and not (isinstance(zoom, (tuple, list)) and len(zoom) == 3 and all(is_integer(v) for v in zoom)
+                                 and zoom[0] >= 0 and zoom[1] >= 0 and zoom[2] >= 1):
+        raise InvalidArgumentError(f"zoom must be (top, left, size): integers with top, left >= 0 and size >= 1, "
+                                   f"but got {zoom!r}")
+    if on_method is not None and not callable(on_method):
+        raise InvalidTypeError(f"on_method must be a function of the method name or None, but got "
+                               f"{type(on_method).__name__}")
+    if name is not None and not isinstance(name, str):
+        raise InvalidTypeError(f"name must be a string or None, but got {type(name).__name__}")
 
 
 def _score(name: str, out: torch.Tensor, hr: torch.Tensor, note: str) -> Tile:

@@ -94,6 +94,7 @@ def kernel_words(spec: Resampling) -> str:
         "nearest": "nearest",
         "linear": "linear (triangle, 2 taps)",
         "cubic": f"cubic (Keys a={spec.cubic_a:g}, 4 taps)",
+        "cubic_tf_table": f"cubic (Keys a={spec.cubic_a:g}, 4 taps, read from TensorFlow's 1024-entry table)",
         "lanczos": f"lanczos{spec.lanczos_a} ({2 * spec.lanczos_a} taps)",
         "area": "area (exact overlap average)",
         "adaptive_area": "area (adaptive average pooling windows)",
@@ -168,8 +169,8 @@ def _view(call: Call) -> dict[str, tuple[Any, str, str]]:
             view["coordinates"] = (tuple(shifts), shown, f"x = (i + 0.5) / s - 0.5 {shifts[0]:+g}")
         view["borders"] = (call.transposed.border, call.transposed.border, _BORDERS[call.transposed.border])
     elif spec is not None:
-        if spec.kernel == "cubic":
-            kernel_key: Any = ("cubic", spec.cubic_a)
+        if spec.kernel in ("cubic", "cubic_tf_table"):
+            kernel_key: Any = (spec.kernel, spec.cubic_a)
         elif spec.kernel == "lanczos":
             kernel_key = ("lanczos", spec.lanczos_a)
         else:
@@ -253,7 +254,8 @@ def differing_knobs(a: Call, b: Call, sizes: Sequence[tuple[int, int]] = (),
         if name == "arithmetic" and (spec_a is None or spec_b is None):
             continue
         label = name
-        if name == "kernel" and spec_a is not None and spec_b is not None and spec_a.kernel == spec_b.kernel == "cubic":
+        if name == "kernel" and spec_a is not None and spec_b is not None and spec_a.cubic_a != spec_b.cubic_a \
+                and {spec_a.kernel, spec_b.kernel} <= {"cubic", "cubic_tf_table"}:
             label = "cubic a"
         words = _sentence(label, va[name], vb[name])
         aligned = None
@@ -299,8 +301,11 @@ def _output_size_knob(a: Call, b: Call, va: tuple[Any, str, str], vb: tuple[Any,
 
 def _sentence(name: str, a: tuple[Any, str, str], b: tuple[Any, str, str]) -> str:
     if name == "cubic a":
+        table = [side for side, view in (("A", a), ("B", b)) if view[0][0] == "cubic_tf_table"]
         return (f"the cubic kernel's a: A uses {a[0][1]:g}, B {b[0][1]:g} (a = -0.75 is sharper and overshoots "
-                f"more, a = -0.5 is smoother; torch, OpenCV and ONNX use -0.75, TF, JAX and Pillow -0.5)")
+                f"more, a = -0.5 is smoother; torch, OpenCV and ONNX use -0.75, TF, JAX and Pillow -0.5)"
+                + (f"; {' and '.join(table)} read{'s' if len(table) == 1 else ''} it from TensorFlow's 1024-entry "
+                   f"table" if len(table) == 1 else ""))
     if name == "output size":
         return f"output size: A asks for {a[2]}, B for {b[2]}"
     if name == "layout":

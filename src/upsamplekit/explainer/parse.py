@@ -23,14 +23,23 @@ anything else is an error that points at it.
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidArgumentError, InvalidTypeError, closest
 
 __all__ = ["CallParseError", "RawCall", "Argument", "Symbol", "Constant", "Nested", "read_call", "FRAMEWORKS",
-           "FORMS"]
+           "FORMS", "MAX_CALL_LENGTH", "MAX_NESTING"]
+
+#: The longest call text read (characters). The longest form written out in full (an ONNX ``Resize``
+#: with every attribute) is about 300; a pasted line with long names fits several times over.
+MAX_CALL_LENGTH = 2000
+#: The deepest nesting read: brackets inside brackets, plus a run of signs (``--2``). A call needs 3 or 4.
+#: Both limits are checked before ``ast.parse``, whose recursion a deeper text would exhaust.
+MAX_NESTING = 32
 
 # Framework prefixes (and the spellings users write) -> the canonical framework name.
 FRAMEWORKS: dict[str, str] = {
@@ -154,6 +163,9 @@ def read_call(text: str) -> RawCall:
     if not isinstance(text, str):
         raise InvalidTypeError(f"an upsampling call must be a string such as {FORMS[0]!r}, but got "
                                f"{type(text).__name__}")
+    if len(text) > MAX_CALL_LENGTH:
+        raise CallParseError(f"a call must be at most {MAX_CALL_LENGTH} characters long (MAX_CALL_LENGTH), but got "
+                             f"{len(text)} characters starting {text[:40]!r}", forms=False)
     flat = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
     framework: str | None = None
     start = 0
@@ -173,11 +185,15 @@ def read_call(text: str) -> RawCall:
     body = flat[start:]
     if not body.strip():
         raise CallParseError("there is no call after the framework prefix", flat, len(flat))
+    _check_nesting(body, start, flat)
     try:
         module = ast.parse(body, mode="exec")
     except SyntaxError as error:
         column = start + max((error.offset or 1) - 1, 0)
         raise CallParseError(f"cannot parse the call: {error.msg}", flat, min(column, len(flat))) from None
+    except (RecursionError, MemoryError):  # a chain of operators the bounds above let through
+        raise CallParseError(f"the call is nested too deeply to read (at most {MAX_NESTING} levels, MAX_NESTING)",
+                             flat, start, forms=False) from None
     if len(module.body) != 1 or not isinstance(module.body[0], (ast.Expr, ast.Assign, ast.AnnAssign)):
         raise CallParseError("expected one call (or one assignment of a call)", flat, start)
     node = module.body[0].value
@@ -199,11 +215,39 @@ def read_call(text: str) -> RawCall:
         if keyword.arg is None:
             raise CallParseError("**kwargs cannot be read; write each argument out", flat,
                                  start + keyword.value.col_offset - 2)
+        if keyword.arg in keywords:
+            raise _repeated(keyword, start, flat)
         argument = _argument(keyword.value, body, start, flat)
         keywords[keyword.arg] = Argument(argument.value, argument.column, argument.end, start + keyword.col_offset)
     if framework is None:
         framework = implied_framework(callee)
     return RawCall(flat, framework, callee, start + node.func.col_offset, positional, keywords)
+
+
+def _check_nesting(body: str, start: int, flat: str) -> None:
+    """Refuse a text nested deeper than :data:`MAX_NESTING` (brackets, plus runs of signs), read token by
+    token (strings are skipped whole); a text the tokenizer cannot read is left to ``ast.parse`` to report."""
+    depth = signs = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(body).readline):
+            text = token.string
+            if token.type == tokenize.OP and text in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and text in ")]}":
+                depth = max(depth - 1, 0)
+            signs = signs + 1 if text in ("-", "+", "~", "not") else 0
+            if depth + signs > MAX_NESTING:
+                raise CallParseError(f"a call may nest at most {MAX_NESTING} levels (brackets and signs, "
+                                     f"MAX_NESTING), but this one nests deeper", flat, start + token.start[1],
+                                     forms=False)
+    except (tokenize.TokenError, SyntaxError):
+        return
+
+
+def _repeated(keyword: ast.keyword, start: int, flat: str) -> CallParseError:
+    """Python refuses a call that gives a keyword twice (``f(a=1, a=2)``), and so does explain."""
+    return CallParseError(f"keyword argument repeated: {keyword.arg!r} is given twice (Python refuses such a call)",
+                          flat, start + keyword.col_offset, forms=False)
 
 
 def implied_framework(callee: str) -> str | None:
@@ -247,17 +291,33 @@ def _kind(node: ast.AST) -> str:
 
 
 def _dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a dotted name, a call on the way kept as ``()`` (``Image.open(path).resize`` is
+    ``Image.open().resize``, an unreadable callee inside it ``<call>``); None for anything else.
+    Iterative, so a long chain ``a().b().c()...`` needs no recursion."""
+    segments: list[str | None] = []  # outermost first; None marks a call of what follows
+    while True:
+        while isinstance(node, ast.Attribute):
+            segments.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name):
+            segments.append(node.id)
+            break
+        if not isinstance(node, ast.Call):
+            if None not in segments:
+                return None
+            while segments.pop() is not None:  # what the innermost call calls cannot be named
+                pass
+            segments.append("<call>")
+            break
+        segments.append(None)
+        node = node.func
     parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    if isinstance(node, ast.Call):  # Image.open(path).resize(...): keep the method name
-        inner = _dotted(node.func)
-        return ".".join([f"{inner}()" if inner else "<call>", *reversed(parts)])
-    return None
+    for segment in reversed(segments):
+        if segment is None:
+            parts[-1] += "()"
+        else:
+            parts.append(segment)
+    return ".".join(parts)
 
 
 def _argument(node: ast.expr, body: str, start: int, flat: str) -> Argument:
@@ -286,7 +346,14 @@ def _literal(node: ast.expr, body: str, start: int, flat: str) -> Any:
         callee = _dotted(node.func)
         if callee is not None:
             positional = tuple(_literal(a, body, start, flat) for a in node.args)
-            keywords = {k.arg: _literal(k.value, body, start, flat) for k in node.keywords if k.arg}
+            keywords: dict[str, Any] = {}
+            for k in node.keywords:
+                if k.arg is None:
+                    raise CallParseError("**kwargs cannot be read; write each argument out", flat,
+                                         start + k.value.col_offset - 2)
+                if k.arg in keywords:
+                    raise _repeated(k, start, flat)
+                keywords[k.arg] = _literal(k.value, body, start, flat)
             source = ast.get_source_segment(body, node) or callee
             return Nested(callee, positional, keywords, source)
     segment = ast.get_source_segment(body, node) or type(node).__name__

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import itertools
+import math
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, overload
 
 import torch
 from torch import nn
+from torch.nn.parameter import is_lazy
 from torch.utils._pytree import tree_flatten
 
 from ..errors import InvalidArgumentError, InvalidTypeError, UpsampleError
@@ -16,7 +19,7 @@ from .graph import Rewriter
 from .timing import time_at_shape
 from .transposed import is_transposed
 
-__all__ = ["fold", "FoldReport", "Folded", "LeftAlone"]
+__all__ = ["fold", "FoldReport", "Folded", "LeftAlone", "relative_difference"]
 
 
 class Folded(NamedTuple):
@@ -109,22 +112,13 @@ def fold(model: nn.Module, example_input: Any = None, report: bool = False) -> n
     if not isinstance(model, nn.Module):
         raise InvalidTypeError(f"fold: model must be a torch.nn.Module, but got {type(model).__name__}")
     if not isinstance(report, bool):
-        raise InvalidTypeError(f"fold: report must be True or False, but got {report!r}")
-    inputs = None if example_input is None else _as_inputs(example_input)
-    work = copy.deepcopy(model)
-    modes = [(m, m.training) for m in work.modules()]  # references: ids of replaced modules get reused
-    seen: dict[int, tuple[tuple[int, ...], torch.dtype, torch.device]] = {}
-    expected = None
-    if inputs is not None:
-        expected = _example_run(work, inputs, seen)
-    rewriter = Rewriter(seen, time_at_shape, measured=inputs is not None)
-    folded = rewriter.walk(work)
-    if folded is not work:
-        folded.training = model.training  # a new root (a GraphModule, a FoldedConv): the model's mode
-    for m, flag in modes:
-        m.training = flag  # the example run switched to eval mode; new layers took their conv's
-    if inputs is not None and expected is not None:
-        _verify(folded, inputs, expected)
+        raise InvalidTypeError(f"fold: report must be True or False (a bool), but got {report!r}")
+    _check_initialised(model)
+    inputs = None if example_input is None else _as_inputs(example_input, model)
+    # Under torch.inference_mode() the copy would be made of inference tensors, which no later
+    # forward pass that needs gradients (training, input gradients) may use: fold outside it.
+    with torch.inference_mode(False):
+        folded, rewriter = _fold(model, inputs)
     if not report:
         return folded
     return folded, FoldReport(tuple(Folded(*f) for f in rewriter.folded),
@@ -132,11 +126,60 @@ def fold(model: nn.Module, example_input: Any = None, report: bool = False) -> n
                               tuple(rewriter.traced), tuple(rewriter.fallbacks))
 
 
-def _as_inputs(example: Any) -> tuple[Any, ...]:
+def _fold(model: nn.Module, inputs: tuple[Any, ...] | None) -> tuple[nn.Module, Rewriter]:
+    work = copy.deepcopy(model)
+    modes = [(m, m.training) for m in work.modules()]  # references: ids of replaced modules get reused
+    seen: dict[int, tuple[tuple[int, ...], torch.dtype, torch.device]] = {}
+    expected = None
+    if inputs is not None:
+        expected = _example_run(work, inputs, seen)
+        _float_leaves(expected)  # checked before any timing
+    rewriter = Rewriter(seen, time_at_shape, measured=inputs is not None)
+    folded = rewriter.walk(work)
+    if folded is not work:
+        folded.training = model.training  # a new root (a GraphModule, a FoldedConv): the model's mode
+    for m, flag in modes:
+        m.training = flag  # the example run switched to eval mode; new layers took their conv's
+    if inputs is not None:
+        _verify(folded, inputs, expected)
+    return folded, rewriter
+
+
+def _check_initialised(model: nn.Module) -> None:
+    """Lazy modules (``nn.LazyConv2d``...) have no weights to fold until a forward pass makes them."""
+    for kind, named in (("parameter", model.named_parameters()), ("buffer", model.named_buffers())):
+        for name, tensor in named:
+            if is_lazy(tensor):
+                raise InvalidArgumentError(
+                    f"fold: model must have initialised parameters, but {kind} {name!r} is uninitialised (a lazy "
+                    "module such as nn.LazyConv2d): run the model once on an input, model(x), so that its shapes "
+                    "are known, then fold it")
+
+
+def _as_inputs(example: Any, model: nn.Module) -> tuple[Any, ...]:
+    """``example`` as positional inputs (a tuple is several, anything else one), checked: it holds
+    tensors, none of them empty or on the meta device, all on the model's device."""
     items = example if isinstance(example, tuple) else (example,)
-    if not any(isinstance(t, torch.Tensor) for t in tree_flatten(items)[0]):
+    tensors = [t for t in tree_flatten(items)[0] if isinstance(t, torch.Tensor)]
+    if not tensors:
+        hint = "; convert it with torch.from_numpy" if type(example).__module__ == "numpy" else ""
         raise InvalidTypeError(f"fold: example_input must be a tensor or a tuple of inputs holding tensors, but "
-                               f"got {type(example).__name__}")
+                               f"got {type(example).__name__}{hint}")
+    for t in tensors:
+        if t.device.type == "meta":
+            raise InvalidArgumentError(f"fold: example_input must hold real values (fold runs the model on it, times "
+                                       f"it and compares outputs), but got a meta tensor of shape {tuple(t.shape)}")
+        if t.numel() == 0:
+            raise InvalidArgumentError(f"fold: example_input must not be empty (fold times the rewrites on it and "
+                                       f"compares outputs), but got a tensor of shape {tuple(t.shape)}; give at "
+                                       "least one sample")
+    devices = {p.device for p in itertools.chain(model.parameters(), model.buffers())}
+    if len(devices) == 1:
+        device = devices.pop()
+        for t in tensors:
+            if t.device != device:
+                raise InvalidArgumentError(f"fold: example_input must be on the model's device ({device}), but got a "
+                                           f"tensor on {t.device}; move it with .to({str(device)!r})")
     return items
 
 
@@ -162,16 +205,85 @@ def _example_run(model: nn.Module, inputs: tuple[Any, ...],
             return model(*inputs)
     except UpsampleError as error:
         raise InvalidArgumentError(f"fold: example_input of shape {_shapes(inputs)} does not fit the model: "
-                                   f"{error}") from error
-    except (RuntimeError, ValueError, TypeError, IndexError) as error:
+                                   f"{error}{_dtype_hint(model, inputs)}") from error
+    except Exception as error:  # the user's model: any failure is the example not fitting it
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InvalidArgumentError(f"fold: example_input of shape {_shapes(inputs)} does not fit the model: "
-                                   f"{type(error).__name__}: {first}") from error
+                                   f"{type(error).__name__}: {first}{_dtype_hint(model, inputs)}") from error
     finally:
         for hook in hooks:
             hook.remove()
         for m, flag in training:
             m.training = flag
+
+
+def _dtype_hint(model: nn.Module, inputs: tuple[Any, ...]) -> str:
+    """Why an example may not fit: its floating dtype is not the model's parameters', or a list
+    was meant as several inputs."""
+    if any(isinstance(item, list) for item in inputs):
+        return " (a list is one input: pass a tuple for several positional inputs)"
+    wanted = {p.dtype for p in model.parameters() if p.is_floating_point()}
+    given = {t.dtype for t in tree_flatten(inputs)[0] if isinstance(t, torch.Tensor)}
+    if len(wanted) == 1 and given and given != wanted:
+        return (f" (example_input is {', '.join(sorted(map(str, given)))}, the model's parameters are "
+                f"{wanted.pop()})")
+    return ""
+
+
+def relative_difference(got: Any, expected: Any) -> float:
+    """The largest difference between two outputs (a tensor, or tuples, lists and dicts of them)
+    over the largest magnitude of ``expected``, taken over their floating-point tensors.
+
+    An error when the two differ in structure or shape, or when ``expected`` holds no
+    floating-point tensor to compare (fold needs one to check the folded model against).
+
+    >>> relative_difference((torch.tensor([1.0, 2.0]), 3), (torch.tensor([1.0, 4.0]), 3))
+    0.5
+    """
+    errors = [error for error, _ in _differences(got, expected)]
+    return math.nan if any(math.isnan(e) for e in errors) else max(errors, default=0.0)
+
+
+def _differences(got: Any, expected: Any) -> list[tuple[float, torch.dtype]]:
+    """Per floating-point tensor of ``expected``: the relative difference of ``got``'s, and the dtype."""
+    got_leaves, got_spec = tree_flatten(got)
+    leaves, spec = tree_flatten(expected)
+    _float_leaves(expected)
+    if got_spec != spec:
+        raise UpsampleError(f"fold: the folded model returns {_kind(got)} where the original returns "
+                            f"{_kind(expected)}; this is a bug in upsamplekit.fold, please report it")
+    errors = []
+    for a, b in zip(got_leaves, leaves):
+        if not (isinstance(b, torch.Tensor) and b.is_floating_point()):
+            continue
+        if not isinstance(a, torch.Tensor) or a.shape != b.shape:
+            raise UpsampleError(f"fold: the folded model returns {_kind(a)} where the original returns {_kind(b)}; "
+                                "this is a bug in upsamplekit.fold, please report it")
+        a = a.to(b.dtype)
+        same = (a == b) | (a.isnan() & b.isnan())  # equal infinities and NaNs in the same places agree
+        finite = b[b.isfinite()]
+        scale = float(finite.abs().max()) if finite.numel() else 0.0
+        largest = float(torch.where(same, 0.0, (a - b).abs()).max()) if b.numel() else 0.0
+        errors.append((largest / (scale or 1.0), b.dtype))
+    return errors
+
+
+def _float_leaves(output: Any) -> list[torch.Tensor]:
+    """The floating-point tensors of a model's output; an error when there is none."""
+    leaves = [b for b in tree_flatten(output)[0] if isinstance(b, torch.Tensor) and b.is_floating_point()]
+    if not leaves:
+        raise InvalidTypeError(
+            "fold: the model's output must be a floating-point tensor, or a tuple, list or dict holding one, for fold "
+            f"to check the folded model against it, but the model returns {_kind(output)}")
+    return leaves
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
+    if isinstance(value, (tuple, list, dict)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return f"{type(value).__name__} {value!r}"[:80]
 
 
 def _verify(folded: nn.Module, inputs: tuple[Any, ...], expected: Any) -> None:
@@ -184,16 +296,10 @@ def _verify(folded: nn.Module, inputs: tuple[Any, ...], expected: Any) -> None:
     finally:
         for m, flag in training:
             m.training = flag
-    for a, b in zip(tree_flatten(got)[0], tree_flatten(expected)[0]):
-        if not isinstance(b, torch.Tensor) or not b.is_floating_point():
+    for error, dtype in _differences(got, expected):
+        limit = 1e-9 if dtype == torch.float64 else 1e-4
+        if error <= limit:
             continue
-        if a.shape != b.shape:
-            raise UpsampleError(f"fold: the folded model returns shape {tuple(a.shape)} where the original returns "
-                                f"{tuple(b.shape)}; this is a bug in upsamplekit.fold, please report it")
-        scale = float(b.abs().max()) or 1.0
-        error = float((a.to(b.dtype) - b).abs().max()) / scale
-        limit = 1e-9 if b.dtype == torch.float64 else 1e-4
-        if not error <= limit:
-            raise UpsampleError(f"fold: the folded model differs from the original on example_input by {error:.2e} "
-                                f"(relative to the largest output), more than {limit:g}; this is a bug in "
-                                "upsamplekit.fold, please report it")
+        raise UpsampleError(f"fold: the folded model differs from the original on example_input by {error:.2e} "
+                            f"(relative to the largest output), more than {limit:g}; this is a bug in "
+                            "upsamplekit.fold, please report it")

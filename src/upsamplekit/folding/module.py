@@ -10,19 +10,22 @@ upsampler (the same resize call) runs on strips of input rows at each end, the p
 high-resolution rows a band reads are gathered, and the convolution runs on them.
 
 The folded kernel is computed from the original parameters (kept as ``weight`` and ``bias``,
-so gradients reach them and ``state_dict`` keys are the convolution's) and cached while no
-gradient is needed.
+so gradients reach them and ``state_dict`` keys are the convolution's) in every forward pass,
+never cached: an edit of the parameters by any route (``.data``, ``copy_`` under ``no_grad``,
+``load_state_dict``, an optimiser step) shows in the next output. It is one small matrix product
+(the weight times the per-axis tap matrices' Kronecker product, a constant kept per dtype and
+device): its cost is measured in docs/benchmarks.md (Fold).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import string
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -88,6 +91,17 @@ class FoldSpec:
     def corrects_borders(self) -> bool:
         return any(a.correct for a in self.axes)
 
+    def taps(self) -> np.ndarray:
+        """(prod(scale), prod(widths), prod(kernel)) float64: the Kronecker product of the axes'
+        :attr:`~upsamplekit.folding.plan.AxisPlan.matrix`, phases, window offsets and kernel taps
+        each flattened first axis first; the folded kernel of phase p is ``taps[p] @ kernel``."""
+        out = np.ones((1, 1, 1))
+        for a in self.axes:
+            m = a.matrix
+            out = np.einsum("pwk,sxl->pswxkl", out, m).reshape(out.shape[0] * m.shape[0], out.shape[1] * m.shape[1],
+                                                                out.shape[2] * m.shape[2])
+        return out
+
 
 class FoldedConv(nn.Module):
     """``conv(upsample(x))`` (or a transposed convolution) computed on the low-resolution input.
@@ -119,7 +133,8 @@ class FoldedConv(nn.Module):
         self.weight = weight
         self.bias = bias
         self.pre = pre
-        self._cache: tuple[tuple[Any, ...], torch.Tensor, torch.Tensor | None] | None = None
+        # the constant tap matrix per (dtype, device, inference mode): see folded_parameters
+        self._taps: dict[tuple[torch.dtype, torch.device, bool], torch.Tensor] = {}
 
     # ------------------------------------------------------------------ weights
     def conv_weight(self) -> torch.Tensor:
@@ -135,17 +150,16 @@ class FoldedConv(nn.Module):
     def folded_parameters(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The low-resolution convolution: weight (groups * prod(scale) * C_out / groups,
         C_in / groups, *widths), channels ordered (group, phase, channel), and its bias.
-        Cached while no gradient is needed (keyed on the parameters' versions)."""
-        version = None
-        if not (torch.is_grad_enabled() and any(p is not None and p.requires_grad for p in (self.weight, self.bias))):
-            version = (self.weight.data_ptr(), self.weight._version, self.weight.dtype, self.weight.device,
-                       None if self.bias is None else (self.bias.data_ptr(), self.bias._version))
-            if self._cache is not None and self._cache[0] == version:
-                return self._cache[1], self._cache[2]
-        weight, bias = _fold_parameters(self.spec, self.conv_weight(), self.bias)
-        if version is not None:
-            self._cache = (version, weight.detach(), None if bias is None else bias.detach())
-        return weight, bias
+
+        Computed from ``weight`` and ``bias`` on every call, never cached (a cache keyed on the
+        parameters' version counters misses edits through ``.data``, which bypass them): one
+        matrix product of the weight with the constant :meth:`taps`."""
+        w = self.conv_weight()
+        key = (w.dtype, w.device, torch.is_inference_mode_enabled())
+        taps = self._taps.get(key)
+        if taps is None:  # a tensor made under inference_mode cannot be saved for backward outside it
+            taps = self._taps[key] = torch.as_tensor(self.spec.taps(), dtype=w.dtype, device=w.device)
+        return _fold_parameters(self.spec, w, self.bias, taps)
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -363,19 +377,15 @@ def _reversed_pairs(pads: list[int]) -> list[int]:
     return [p for pair in reversed(pairs) for p in pair]
 
 
-def _fold_parameters(spec: FoldSpec, w: torch.Tensor, b: torch.Tensor | None
+def _fold_parameters(spec: FoldSpec, w: torch.Tensor, b: torch.Tensor | None, taps: torch.Tensor
                      ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Contract the (C_out, C_in / groups, *k) weight with each axis's matrix."""
+    """The (C_out, C_in / groups, *k) weight times ``taps`` (:meth:`FoldSpec.taps` as a tensor),
+    laid out as the folded convolution's weight; the bias repeated once per phase."""
     g = spec.groups
     cout_g, cin_g = w.shape[0] // g, w.shape[1]
-    d = spec.dims
-    letters = iter(string.ascii_letters[3:])  # a, b, c: group, out, in
-    q, phase, r = ([next(letters) for _ in range(d)] for _ in range(3))
-    equation = (f"abc{''.join(q)}," + ",".join(f"{phase[i]}{r[i]}{q[i]}" for i in range(d))
-                + f"->a{''.join(phase)}bc{''.join(r)}")
-    mats = [torch.as_tensor(a.matrix, dtype=w.dtype, device=w.device) for a in spec.axes]
-    folded = torch.einsum(equation, w.reshape(g, cout_g, cin_g, *w.shape[2:]), *mats)
-    blocks = math.prod(spec.scale)
+    blocks, window = taps.shape[0], taps.shape[1]
+    folded = w.reshape(g * cout_g * cin_g, -1) @ taps.reshape(blocks * window, -1).t()
+    folded = folded.reshape(g, cout_g, cin_g, blocks, window).permute(0, 3, 1, 2, 4)
     weight = folded.reshape(g * blocks * cout_g, cin_g, *spec.widths)
     bias = None if b is None else b.reshape(g, 1, cout_g).expand(g, blocks, cout_g).reshape(-1)
     return weight, bias

@@ -8,17 +8,20 @@ channel projection some layers append, and prints the layer as its constructor c
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+import itertools
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..checks import check_dims, compact, integer_scale, positive_int, positive_scale
-from ..errors import unknown_choice
+from ..checks import check_bool, check_dims, compact, integer_scale, positive_int, positive_scale
+from ..errors import InvalidArgumentError, InvalidTypeError, OutputTooLargeError, unknown_choice
+from ..resample import api as resample_api
 from .layout import check_input, spatial_sizes
 
-__all__ = ["CONV", "Upsampler", "channel_projection"]
+__all__ = ["CONV", "Upsampler", "channel_projection", "check_parameter_bytes", "max_parameter_bytes"]
 
 Conv = nn.Conv1d | nn.Conv2d | nn.Conv3d
 
@@ -27,6 +30,46 @@ CONV: dict[int, type[nn.Conv1d] | type[nn.Conv2d] | type[nn.Conv3d]] = {1: nn.Co
 
 # Constructor arguments that ``extra_repr`` leaves out: they place the parameters, not the layer.
 _NOT_ECHOED = ("self", "device", "dtype")
+
+
+def max_parameter_bytes() -> int:
+    """The allocation guard of the layers: resize's output guard,
+    :data:`upsamplekit.resample.api.DEFAULT_MAX_OUTPUT_BYTES` (4 GiB, or the environment
+    variable ``UPSAMPLEKIT_MAX_OUTPUT_BYTES``), read when a layer is built."""
+    return int(resample_api.DEFAULT_MAX_OUTPUT_BYTES)
+
+
+def check_parameter_bytes(
+    where: str, shapes: Mapping[str, Sequence[int]], dtype: torch.dtype | None = None
+) -> None:
+    """Refuse, before anything is allocated, parameters larger than :func:`max_parameter_bytes`.
+
+    ``shapes`` maps a parameter's name to its shape; the bytes are counted in Python
+    integers (no overflow), at ``dtype`` (default: torch's default dtype).
+
+    >>> check_parameter_bytes("SubPixelConv", {"weight": (4 * 10**12, 1, 3, 3)})
+    Traceback (most recent call last):
+    ...
+    upsamplekit.errors.OutputTooLargeError: SubPixelConv: the parameters would take 134110.29 GiB (weight (4000000000000, 1, 3, 3)), more than the allocation guard of 4.00 GiB (UPSAMPLEKIT_MAX_OUTPUT_BYTES); lower the scale, the kernel size or the channel counts
+    """
+    itemsize = (dtype or torch.get_default_dtype()).itemsize
+    total = sum(math.prod(int(n) for n in shape) for shape in shapes.values()) * itemsize
+    limit = max_parameter_bytes()
+    if total > limit:
+        largest = max(shapes, key=lambda k: math.prod(int(n) for n in shapes[k]))
+        raise OutputTooLargeError(
+            f"{where}: the parameters would take {total / 2**30:.2f} GiB ({largest} {tuple(shapes[largest])}), "
+            f"more than the allocation guard of {limit / 2**30:.2f} GiB (UPSAMPLEKIT_MAX_OUTPUT_BYTES); lower the "
+            f"scale, the kernel size or the channel counts"
+        )
+
+
+def _autocasting(device_type: str) -> bool:
+    """Whether ``torch.autocast`` is on for ``device_type`` (False for types autocast does not know: meta)."""
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except RuntimeError:
+        return False
 
 
 def channel_projection(
@@ -107,13 +150,40 @@ class Upsampler(nn.Module):
 
     def check_choice(self, name: str, value: object, choices: Sequence[str]) -> str:
         """``value`` if it is one of ``choices``; else the closest choice and the list."""
-        if value not in choices:
+        if not isinstance(value, str) or value not in choices:
             raise unknown_choice(f"{self.layer_name}: {name}", value, choices)
-        return str(value)
+        return value
+
+    def check_bool(self, name: str, value: object) -> bool:
+        """``value`` if it is True or False (``"False"``, ``"yes"``, ``0``, ``1`` are errors, not truthy)."""
+        return check_bool(name, value, where=self.layer_name)
+
+    def check_parameter_bytes(self, shapes: Mapping[str, Sequence[int]], dtype: torch.dtype | None) -> None:
+        """Refuse parameters larger than the allocation guard before allocating them."""
+        check_parameter_bytes(self.layer_name, shapes, dtype)
 
     def check_input(self, x: object, channels: int | None = None) -> torch.Tensor:
-        """``x`` if it is a floating (N, C, *spatial) tensor with ``dims`` spatial axes and ``channels`` channels."""
-        return check_input(self.layer_name, x, self.dims, channels)
+        """``x`` if it is a floating (N, C, *spatial) tensor with ``dims`` spatial axes and ``channels``
+        channels, with the dtype and on the device of the layer's parameters (when it has any).
+
+        The dtype is not compared under ``torch.autocast``, which runs layers on inputs of
+        another precision on purpose.
+        """
+        x = check_input(self.layer_name, x, self.dims, channels)
+        reference = next(itertools.chain(self.parameters(), self.buffers()), None)
+        if reference is None:
+            return x
+        if x.device != reference.device:
+            raise InvalidArgumentError(
+                f"{self.layer_name}: the input x must be on the device of the layer's parameters, but got x on "
+                f"{x.device} and parameters on {reference.device}; move one of them with .to()"
+            )
+        if x.dtype != reference.dtype and reference.is_floating_point() and not _autocasting(x.device.type):
+            raise InvalidTypeError(
+                f"{self.layer_name}: the input x must have the dtype of the layer's parameters, but got x of "
+                f"{x.dtype} and parameters of {reference.dtype}; convert one of them with .to()"
+            )
+        return x
 
     # ---------------------------------------------------------------------------- display
     def extra_repr(self) -> str:

@@ -166,6 +166,12 @@ class CARAFE(Upsampler):
         self.compressed_channels = self.check_positive("compressed_channels", compressed_channels)
         self.out_channels = self.channels if out_channels is None else \
             self.check_positive("out_channels", out_channels)
+        encoded = self.k_up ** self.dims * math.prod(self.scale)
+        self.check_parameter_bytes({
+            "channel_compressor": (self.compressed_channels, self.channels + 1),
+            "content_encoder": (encoded, self.compressed_channels * self.k_enc ** self.dims + 1),
+            "proj": (self.out_channels, self.channels + 1) if self.out_channels != self.channels else (0,),
+        }, dtype)
         conv = CONV[self.dims]
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.channel_compressor = conv(self.channels, self.compressed_channels, 1, **factory)

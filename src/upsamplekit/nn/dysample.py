@@ -199,7 +199,7 @@ class DySample(Upsampler):
         self.scale = self.check_integer_scale(scale)
         self.style = self.check_choice("style", style, STYLES)
         self.init = self.check_choice("init", init, INITS)
-        self.dynamic = bool(dynamic)
+        self.dynamic = self.check_bool("dynamic", dynamic)
         self.groups = self.check_positive("groups", groups)
         self.out_channels = self.in_channels if out_channels is None else \
             self.check_positive("out_channels", out_channels)
@@ -218,10 +218,16 @@ class DySample(Upsampler):
                 f"predicted from pixel_shuffle(x, scale), which has in_channels / {block} channels), but got "
                 f"in_channels={self.in_channels} with scale={self.scale}; use style='lp', which has no such rule"
             )
-        conv = CONV[self.dims]
-        factory: dict[str, Any] = {"device": device, "dtype": dtype}
         conv_in = self.in_channels if style == "lp" else self.in_channels // block
         conv_out = self.dims * self.groups * (block if style == "lp" else 1)
+        self.check_parameter_bytes({
+            "offset": (conv_out, conv_in + 1),
+            "scope": (conv_out, conv_in) if self.dynamic else (0,),
+            "proj": (self.out_channels, self.in_channels + 1) if self.out_channels != self.in_channels else (0,),
+            "init_pos": (self.dims * self.groups * block,),
+        }, dtype)
+        conv = CONV[self.dims]
+        factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.offset = conv(conv_in, conv_out, 1, **factory)
         self.scope = conv(conv_in, conv_out, 1, bias=False, **factory) if self.dynamic else None
         self.proj = channel_projection(self.dims, self.in_channels, self.out_channels, **factory)

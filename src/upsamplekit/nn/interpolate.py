@@ -99,6 +99,7 @@ class Interpolate(Upsampler):
                     f"{name}: out_channels={out_channels} needs in_channels to build the 1x1 convolution that "
                     f"changes the channel count, but in_channels is None"
                 )
+            self.check_parameter_bytes({"proj": (self.out_channels, self.in_channels + 1)}, dtype)
             self.proj = channel_projection(self.dims, self.in_channels, self.out_channels, device, dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -58,8 +58,13 @@ class ResizeConv(Upsampler):
             if key in options:
                 raise InvalidArgumentError(f"{self.layer_name}: {key}= is a per-call argument of upsamplekit.resize, "
                                            f"not a layer option")
+        bias = self.check_bool("bias", bias)
         self.spec = Resampling.preset(convention, method, **options)  # validates now
         self.method, self.convention, self.options = method, convention, dict(options)
+        self.check_parameter_bytes({
+            "weight": (self.out_channels, self.in_channels, *self.kernel_size),
+            "bias": (self.out_channels,) if bias else (0,),
+        }, dtype)
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(torch.empty(self.out_channels, self.in_channels, *self.kernel_size, **factory))
         self.bias = nn.Parameter(torch.empty(self.out_channels, **factory)) if bias else None

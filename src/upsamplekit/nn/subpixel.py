@@ -66,8 +66,13 @@ class SubPixelConv(Upsampler):
         self.scale = self.check_integer_scale(scale)
         self.kernel_size = self.check_sizes("kernel_size", kernel_size)
         self.init = self.check_choice("init", init, INITS)
-        self.blur = bool(blur)
+        self.blur = self.check_bool("blur", blur)
+        bias = self.check_bool("bias", bias)
         block = math.prod(self.scale)
+        self.check_parameter_bytes({
+            "weight": (self.out_channels * block, self.in_channels, *self.kernel_size),
+            "bias": (self.out_channels * block,) if bias else (0,),
+        }, dtype)
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(torch.empty(self.out_channels * block, self.in_channels, *self.kernel_size,
                                                **factory))

@@ -80,7 +80,8 @@ class TransposedConv(Upsampler):
         else:
             self.kernel_size = self.check_sizes("kernel_size", kernel_size)
         self.init = self.check_choice("init", init, INITS)
-        self.exact_borders = bool(exact_borders)
+        self.exact_borders = self.check_bool("exact_borders", exact_borders)
+        bias = self.check_bool("bias", bias)
         small = [(k, s) for k, s in zip(self.kernel_size, self.scale) if k < s]
         if small:
             raise InvalidArgumentError(
@@ -97,6 +98,10 @@ class TransposedConv(Upsampler):
                 UserWarning,
                 stacklevel=2,
             )
+        self.check_parameter_bytes({
+            "weight": (self.in_channels, self.out_channels, *self.kernel_size),
+            "bias": (self.out_channels,) if bias else (0,),
+        }, dtype)
         if init == "bilinear":
             if self.out_channels != self.in_channels:
                 raise InvalidArgumentError(

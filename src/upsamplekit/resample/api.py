@@ -11,19 +11,29 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..checks import per_axis
+from ..checks import is_integer, is_real, per_axis, sequence_items
 from ..errors import InvalidArgumentError, InvalidTypeError, OutputTooLargeError
 from .apply import resample_axes
 from .coordinates import axis_plan
 from .fast import native_resize
 from .spec import Resampling
-from .tables import axis_table, call_rules
+from .tables import axis_table, call_rules, table_bytes
 
 __all__ = ["resize", "DEFAULT_MAX_OUTPUT_BYTES"]
 
 DEFAULT_MAX_OUTPUT_BYTES = int(os.environ.get("UPSAMPLEKIT_MAX_OUTPUT_BYTES", 4 * 2**30))
 
 _FLOAT_TYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+_INTEGER_TYPES = (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64,
+                  torch.uint16, torch.uint32, torch.uint64)
+_DTYPES = frozenset(_FLOAT_TYPES + _INTEGER_TYPES)
+# NumPy dtypes torch.from_numpy shares memory with, and that resize computes.
+_NUMPY_KINDS = frozenset("biuf")
+# Integers whose values float64 does not hold exactly past 2**53: filters refuse such values.
+_WIDE_INTEGERS = (torch.int64, torch.uint64)
+_EXACT_FLOAT64 = 2**53
+# No axis can be longer than this (2**53 elements is 32 PiB of bytes): longer is refused as too large.
+_MAX_LENGTH = 2**53
 
 
 def resize(
@@ -67,8 +77,19 @@ def resize(
     Floating results keep the input dtype (float16 and bfloat16 go through torch's own kernel
     where one computes the spec, else the tables run in float32),
     or are float32 where the framework returns that (TF, Keras); integer images are rounded
-    and saturated, or returned as float32 where the framework does that (TF, JAX); nearest
-    copies values of any dtype exactly.
+    and saturated to their dtype's range (computed in float64, clamped before the cast: never
+    wrapped), or returned as float32 where the framework does that (TF, JAX); nearest copies
+    values of any dtype exactly. A filter on int64 (or NumPy uint64) images whose values pass
+    ``2**53`` in magnitude, where float64 stops holding every integer, raises
+    :class:`~upsamplekit.errors.InvalidArgumentError` rather than return rounded values.
+
+    ``x`` may be any real torch dtype (float16/bfloat16/float32/float64, bool, uint8 to uint64,
+    int8 to int64) or the NumPy dtypes ``torch.from_numpy`` shares (bool, int8 to int64, uint8 to
+    uint64, float16/32/64) in native byte order; others (complex, longdouble, object, strings,
+    byte-swapped) are an :class:`~upsamplekit.errors.InvalidTypeError`. A resized axis of
+    length 0 is an error (there is nothing to interpolate); an empty batch or channel axis gives
+    an empty result, as in torch. Flags (``channels_last``, ``antialias``, ...) take True or False
+    (or 0 and 1, as torch does); anything else, a string included, is an error.
 
     >>> import torch
     >>> x = torch.tensor([[[0.0, 1.0]]])
@@ -89,6 +110,8 @@ def resize(
     if known is not None:  # the same shape, dtype and arguments were validated and planned before
         result = _resize_tensor(tensor, *known)
         return result.detach().numpy() if from_numpy else result
+    channels_last = _flag("channels_last", channels_last)
+    limit = _limit(max_output_bytes)
     axes, roi = _call_axes(tensor, channels_last, convention, spec, attributes)
     if spec is None:
         options = {"antialias": antialias, "align_corners": align_corners,
@@ -105,11 +128,12 @@ def resize(
                 f"spec= fixes every resampling knob, so {extra[0]}={given[extra[0]]!r} cannot be combined with it; "
                 f"change the spec instead (spec.replace(...))"
             )
-    in_sizes = [tensor.shape[a] for a in axes]
+    in_sizes = [int(tensor.shape[a]) for a in axes]  # int(): jit.trace gives sizes as tensors
+    _check_lengths(tensor, axes, in_sizes)
     out_sizes, scales = _plan(in_sizes, size, scale_factor, spec, roi)
     spec, scales = call_rules(spec, in_sizes, out_sizes, scales)  # OpenCV's whole-image rules
     out_dtype = _output_dtype(tensor.dtype, spec)
-    _guard(tensor, axes, out_sizes, out_dtype, max_output_bytes)
+    _guard(tensor, axes, in_sizes, out_sizes, scales, spec, out_dtype, limit)
     if key is not None:
         _remember(key, (axes, in_sizes, out_sizes, scales, spec, roi, out_dtype))
     result = _resize_tensor(tensor, axes, in_sizes, out_sizes, scales, spec, roi, out_dtype)
@@ -180,6 +204,7 @@ def _as_tensor(x: Any) -> tuple[torch.Tensor, bool]:
     if isinstance(x, torch.Tensor):
         tensor, from_numpy = x, False
     elif isinstance(x, np.ndarray):
+        _check_numpy_dtype(x.dtype)
         tensor, from_numpy = torch.from_numpy(np.ascontiguousarray(x)), True
     else:
         raise InvalidTypeError(f"x must be a torch.Tensor or numpy.ndarray, but got {type(x).__name__}")
@@ -188,9 +213,67 @@ def _as_tensor(x: Any) -> tuple[torch.Tensor, bool]:
             f"x must have a batch axis, a channel axis and at least one spatial axis, (N, C, *spatial), "
             f"but got shape {tuple(tensor.shape)}"
         )
-    if tensor.is_complex():
-        raise InvalidTypeError(f"x must be real-valued, but got dtype {tensor.dtype}")
+    if tensor.dtype not in _DTYPES:
+        if tensor.is_complex():
+            raise InvalidTypeError(f"x must be real-valued, but got dtype {tensor.dtype}")
+        raise InvalidTypeError(
+            f"x must have a floating-point, integer or bool dtype, but got dtype {tensor.dtype}; "
+            f"convert it first (x.float())"
+        )
+    if tensor.layout != torch.strided:
+        raise InvalidTypeError(f"x must be a dense (strided) tensor, but got layout {tensor.layout}; "
+                               f"use x.to_dense()")
     return tensor, from_numpy
+
+
+def _check_numpy_dtype(dtype: np.dtype) -> None:
+    """A NumPy dtype ``resize`` computes: bool, integers and float16/32/64 in native byte order."""
+    if dtype.kind == "c":
+        raise InvalidTypeError(f"x must be real-valued, but got dtype {dtype}")
+    if dtype.kind not in _NUMPY_KINDS or dtype.itemsize > 8:  # object, strings, datetimes, longdouble, ...
+        raise InvalidTypeError(
+            f"x must have a NumPy dtype of kind bool, integer or float (at most 64 bits), but got dtype "
+            f"{dtype} ({dtype.name}); convert it first (x.astype(np.float64))"
+        )
+    if not dtype.isnative:
+        raise InvalidTypeError(
+            f"x must be in native byte order, but got dtype {dtype.str!r} (byte-swapped {dtype.name}); "
+            f"convert it first (x.astype(x.dtype.newbyteorder('=')))"
+        )
+
+
+def _flag(name: str, value: Any) -> bool:
+    """A boolean argument: True or False, or 0 and 1 as torch takes them (the conventions' rule)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise InvalidTypeError(f"{name} must be True or False, but got {value!r}")
+
+
+def _limit(max_output_bytes: Any) -> float:
+    """``max_output_bytes`` as a number of bytes: a non-negative number (inf: no limit), or the default."""
+    if max_output_bytes is None:
+        return DEFAULT_MAX_OUTPUT_BYTES
+    if not is_real(max_output_bytes):
+        raise InvalidTypeError(
+            f"max_output_bytes must be a number of bytes (or None for the default), but got "
+            f"{type(max_output_bytes).__name__}: {max_output_bytes!r}"
+        )
+    if math.isnan(max_output_bytes) or max_output_bytes < 0:
+        raise InvalidArgumentError(
+            f"max_output_bytes must be a number of bytes >= 0 (math.inf for no limit), but got {max_output_bytes!r}"
+        )
+    return max_output_bytes  # type: ignore[return-value]
+
+
+def _check_lengths(tensor: torch.Tensor, axes: list[int], in_sizes: list[int]) -> None:
+    for a, n in zip(axes, in_sizes):
+        if n == 0:
+            raise InvalidArgumentError(
+                f"x must have at least one sample on every resized axis, but got length 0 on dim {a} "
+                f"(shape {tuple(tensor.shape)}): there is nothing to interpolate from"
+            )
 
 
 def _call_axes(
@@ -215,8 +298,11 @@ def _call_axes(
     if raw_axes is not None:
         if channels_last:
             raise InvalidArgumentError("axes= names the axes to resize itself, so channels_last=True cannot be combined with it")
+        items = sequence_items(raw_axes)
+        if items is None:
+            raise InvalidTypeError(f"axes must be a sequence of integers (ONNX Resize's axes), but got {raw_axes!r}")
         axes = []
-        for a in raw_axes:
+        for a in items:
             if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -ndim <= int(a) < ndim:
                 raise InvalidArgumentError(f"axes must hold integers in [{-ndim}, {ndim - 1}], but got {raw_axes!r}")
             axes.append(int(a) % ndim)
@@ -224,7 +310,12 @@ def _call_axes(
             raise InvalidArgumentError(f"axes must not repeat an axis, but got {raw_axes!r}")
     roi = None
     if raw_roi is not None:
-        values = [float(v) for v in raw_roi]
+        items = raw_roi.tolist() if isinstance(raw_roi, (np.ndarray, torch.Tensor)) else sequence_items(raw_roi)
+        if not isinstance(items, list) or not all(is_real(v) and math.isfinite(v) for v in items):
+            raise InvalidArgumentError(
+                f"roi must be a sequence of finite numbers (starts then ends of the resized axes), but got {raw_roi!r}"
+            )
+        values = [float(v) for v in items]
         if len(values) != 2 * len(axes):
             raise InvalidArgumentError(
                 f"roi must hold {2 * len(axes)} numbers (starts then ends of the {len(axes)} resized axes), "
@@ -252,9 +343,13 @@ def _plan(
     if size is not None:
         sizes = per_axis("size", size, len(in_sizes), rule=_one_per_resized_axis("size", len(in_sizes)))
         for s in sizes:
-            if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s <= 0:
+            if not is_integer(s) or s <= 0:
                 raise InvalidArgumentError(f"size must hold positive integers, but got {size!r}")
         sizes = [int(s) for s in sizes]
+        for s in sizes:
+            if s > _MAX_LENGTH:
+                raise OutputTooLargeError(f"size {s} is longer than any output can be (at most 2**53 per axis), "
+                                          f"in size={size!r}")
         if spec.keep_aspect_ratio_policy != "stretch" and scale_factor is not None:
             raise InvalidArgumentError("keep_aspect_ratio_policy applies to size=, not scale_factor=")
     else:
@@ -264,10 +359,19 @@ def _plan(
             )
         scales = per_axis("scale_factor", scale_factor, len(in_sizes),
                           rule=_one_per_resized_axis("scale_factor", len(in_sizes)))
+        floats = []
         for s in scales:
-            if isinstance(s, bool) or not isinstance(s, (int, float, np.number)) or not math.isfinite(s) or s <= 0:
+            value = _as_float(s) if is_real(s) else math.nan
+            if math.isnan(value) or value <= 0 or value == math.inf and not is_integer(s):
                 raise InvalidArgumentError(f"scale_factor must hold finite positive numbers, but got {scale_factor!r}")
-        scales = [float(s) for s in scales]
+            floats.append(value)
+        scales = floats
+        for i, s in zip(in_sizes, scales):
+            if i * s > _MAX_LENGTH:  # before any rounding: 1e308 would overflow it
+                raise OutputTooLargeError(
+                    f"scale_factor {s!r} on an axis of length {i} gives an output length of about {i * s:.3g}, longer "
+                    f"than any output can be (at most 2**53 per axis), in scale_factor={scale_factor!r}"
+                )
     # ONNX's text says floor(in * (roi_end - roi_start) * scale) for tf_crop_and_resize, but its
     # reference, shape inference and onnxruntime all give floor(in * scale): roi does not change lengths.
     outs, coord_scales = axis_plan(list(in_sizes), sizes, scales, rounding=spec.size_rounding,
@@ -283,6 +387,14 @@ def _plan(
     return outs, coord_scales
 
 
+def _as_float(value: Any) -> float:
+    """``float(value)``, or inf for an integer too large for a float (10**400)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def _output_dtype(dtype: torch.dtype, spec: Resampling) -> torch.dtype:
     if dtype in _FLOAT_TYPES:
         return torch.float32 if spec.float_output == "float32" else dtype
@@ -295,15 +407,31 @@ def _output_dtype(dtype: torch.dtype, spec: Resampling) -> torch.dtype:
     return torch.float32 if spec.integer_output == "float32" else dtype
 
 
-def _guard(tensor: torch.Tensor, axes: list[int], out_sizes: list[int], dtype: torch.dtype, limit: int | None) -> None:
-    limit = DEFAULT_MAX_OUTPUT_BYTES if limit is None else limit
+def _guard(
+    tensor: torch.Tensor,
+    axes: list[int],
+    in_sizes: list[int],
+    out_sizes: list[int],
+    scales: list[float],
+    spec: Resampling,
+    dtype: torch.dtype,
+    limit: float,
+) -> None:
+    """Refuse a call whose output, plus the weight tables built for it, would pass ``limit`` bytes.
+
+    The tables take memory in proportion to each axis's output length times its taps (a 1-D
+    lanczos3 to 4,000,000 samples builds ~1 GiB of them for a 16 MB output): they are estimated
+    (:func:`~upsamplekit.resample.tables.table_bytes`) before anything is built.
+    """
     shape = list(tensor.shape)
     for a, o in zip(axes, out_sizes):
         shape[a] = o
     nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes > limit:
+    tables = sum(table_bytes(spec, i, o, s) for i, o, s in zip(in_sizes, out_sizes, scales))
+    if nbytes + tables > limit:
+        building = f" and building its weight tables about {tables / 2**30:.2f} GiB more" if tables else ""
         raise OutputTooLargeError(
-            f"the output of shape {tuple(shape)} ({dtype}) would take {nbytes / 2**30:.2f} GiB, more than "
+            f"the output of shape {tuple(shape)} ({dtype}) would take {nbytes / 2**30:.2f} GiB{building}, more than "
             f"max_output_bytes={limit} ({limit / 2**30:.2f} GiB); pass a larger max_output_bytes to allow it"
         )
 
@@ -319,11 +447,32 @@ def _resize_tensor(
     roi: list[tuple[float, float]] | None,
     out_dtype: torch.dtype,
 ) -> torch.Tensor:
+    if x.numel() == 0:  # an empty batch or channel axis (torch's kernels refuse C == 0)
+        shape = list(x.shape)
+        for a, o in zip(axes, out_sizes):
+            shape[a] = o
+        return torch.empty(shape, dtype=out_dtype, device=x.device)
     if out_dtype.is_floating_point and x.dtype != out_dtype:
         x = x.to(out_dtype)  # the framework computes and returns float32 (TF, Keras, JAX)
     native = _native(x, axes, out_sizes, scales, spec)
     if native is not None:
         return native
+    if torch.compiler.is_compiling():  # dynamo would trace the NumPy that builds the tables
+        return _compiled_tables(x, axes, in_sizes, out_sizes, scales, spec, roi, out_dtype)
+    return _tables(x, axes, in_sizes, out_sizes, scales, spec, roi, out_dtype)
+
+
+def _tables(
+    x: torch.Tensor,
+    axes: list[int],
+    in_sizes: list[int],
+    out_sizes: list[int],
+    scales: list[float],
+    spec: Resampling,
+    roi: list[tuple[float, float]] | None,
+    out_dtype: torch.dtype,
+) -> torch.Tensor:
+    """The gather-table engine: every spec, every dtype."""
     rois: list[tuple[float, float] | None] = list(roi) if roi is not None else [None] * len(axes)
     tables = [axis_table(spec, i, o, s, r) for i, o, s, r in zip(in_sizes, out_sizes, scales, rois)]
     exact_copy = all(t.is_selection and t.outside is None for t in tables)
@@ -332,10 +481,36 @@ def _resize_tensor(
     elif exact_copy:
         work = x
     else:
+        if x.dtype in _WIDE_INTEGERS:
+            _check_exact_in_float64(x)
         work = x.double()  # integer results are rounded: float32 error would flip the .5 ties
     # resample_axes skips identity tables, orders the axes by estimated cost, fills `outside`.
     work = resample_axes(work, axes, tables, spec.extrapolation_value)
     return _finish(work, out_dtype, x.dtype)
+
+
+# Under torch.compile the table engine runs eagerly (a graph break): its tables are NumPy
+# arrays built from the sizes, and its kernels take them as constants.
+_compiled_tables = torch.compiler.disable(_tables)
+
+
+def _check_exact_in_float64(x: torch.Tensor) -> None:
+    """Refuse int64/uint64 values that float64 cannot hold exactly (past 2**53 in magnitude)."""
+    if x.numel() == 0 or x.device.type == "meta":
+        return
+    low, high = torch.aminmax(x.view(torch.int64) if x.dtype == torch.uint64 else x)
+    if x.dtype == torch.uint64:  # viewed as int64: values past 2**63 - 1 are negative
+        bad = bool(high > _EXACT_FLOAT64) or bool(low < 0)
+        largest = "a value past 2**63" if bool(low < 0) else int(high)
+    else:
+        bad = bool(high > _EXACT_FLOAT64) or bool(low < -_EXACT_FLOAT64)
+        largest = int(high) if int(high) > -int(low) else int(low)
+    if bad:
+        raise InvalidArgumentError(
+            f"x ({x.dtype}) holds values beyond +-2**53 (largest magnitude: {largest}), which a filter cannot "
+            f"weigh exactly in float64; resize with method='nearest' (exact for every dtype), or convert x to "
+            f"float64 first to accept float64 rounding"
+        )
 
 
 def _native(
@@ -359,5 +534,9 @@ def _finish(work: torch.Tensor, out_dtype: torch.dtype, in_dtype: torch.dtype) -
         return work
     if out_dtype.is_floating_point:
         return work.to(out_dtype)
+    # Saturate: clamp in float64 before the cast (a float past the range wraps or is undefined when
+    # cast). int64/uint64 inputs hold at most 2**53 in magnitude (_check_exact_in_float64), so their
+    # results stay far inside the range; the clamp bound is the largest float64 below it all the same.
     info = torch.iinfo(out_dtype)
-    return work.round().clamp_(info.min, info.max).to(out_dtype)
+    high = float(info.max) if info.bits < 64 else math.nextafter(float(info.max), 0.0)
+    return work.round().clamp_(float(info.min), high).to(out_dtype)

@@ -122,6 +122,12 @@ def _selection_index(table: AxisTable, device: torch.device) -> torch.Tensor:
     return torch.as_tensor(table.index[:, 0].copy(), device=device)
 
 
+def _tensors(cached: Any, *args: Any) -> Any:
+    """``cached(*args)``; under ``torch.jit.trace``, built afresh: a trace records how a tensor is
+    made, and the trace check's second run must record the same steps as the first."""
+    return cached.__wrapped__(*args) if torch.jit.is_tracing() else cached(*args)
+
+
 # --------------------------------------------------------------------------- layouts
 Order = tuple[int, ...]  # logical dims from outermost to innermost in memory
 
@@ -183,17 +189,17 @@ def _apply(x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
     rows, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
     shape[axis] = table.out_len
     if kernel == "select":
-        out = dense.reshape(rows, table.in_len, inner).index_select(1, _selection_index(table, x.device))
+        out = dense.reshape(rows, table.in_len, inner).index_select(1, _tensors(_selection_index, table, x.device))
     elif dense.numel() == 0:
         out = dense.new_zeros(shape)
     elif kernel == "loop":
-        index, weight = _loop_arrays(table, x.device, x.dtype)
+        index, weight = _tensors(_loop_arrays, table, x.device, x.dtype)
         stacked = dense.reshape(rows, table.in_len, inner)
         out = stacked.index_select(1, index[0]).mul_(weight[0].view(-1, 1))
         for k in range(1, index.shape[0]):
             out.addcmul_(stacked.index_select(1, index[k]), weight[k].view(-1, 1))
     else:
-        index, offsets, weight = _bag_arrays(table, rows, x.device, x.dtype)
+        index, offsets, weight = _tensors(_bag_arrays, table, rows, x.device, x.dtype)
         stacked = dense.reshape(rows * table.in_len, inner)
         out = F.embedding_bag(index, stacked, offsets, mode="sum", per_sample_weights=weight)
     if identity:

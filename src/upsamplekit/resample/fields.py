@@ -23,6 +23,7 @@ Kernel = Literal[
     "nearest",
     "linear",
     "cubic",
+    "cubic_tf_table",
     "lanczos",
     "area",
     "adaptive_area",

@@ -27,7 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidArgumentError, unknown_choice
+from ..checks import is_integer, is_real
+from ..errors import InvalidArgumentError, InvalidTypeError, unknown_choice
 from .conventions import resolve
 from .conventions.onnx import onnx_attributes, onnx_fields
 from .fields import (
@@ -112,14 +113,18 @@ class Resampling:
                 f"coordinate_precision='float32' is defined for coordinates {', '.join(map(repr, FLOAT32_MODES))}, "
                 f"but got coordinates={self.coordinates!r}; use coordinate_precision='float64'"
             )
-        if not (isinstance(self.cubic_a, (int, float)) and math.isfinite(self.cubic_a)):
+        if not (is_real(self.cubic_a) and math.isfinite(self.cubic_a)):
             raise InvalidArgumentError(f"cubic_a must be a finite number, but got {self.cubic_a!r}")
-        if isinstance(self.lanczos_a, bool) or not isinstance(self.lanczos_a, int) or self.lanczos_a < 1:
+        if not is_integer(self.lanczos_a) or self.lanczos_a < 1:
             raise InvalidArgumentError(f"lanczos_a must be an integer >= 1, but got {self.lanczos_a!r}")
-        if isinstance(self.extrapolation_value, bool) or not isinstance(self.extrapolation_value, (int, float)):
+        if not is_real(self.extrapolation_value):  # NaN and inf are fill values too (docs/errors.md)
             raise InvalidArgumentError(
                 f"extrapolation_value must be a number, but got {self.extrapolation_value!r}"
             )
+        for name in ("antialias", "recompute_scale"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidTypeError(f"Resampling.{name} must be True or False, but got {getattr(self, name)!r}")
+        _plain_numbers(self)
         if self.antialias and self.kernel in ("nearest", "area", "adaptive_area"):
             raise InvalidArgumentError(
                 f"antialias applies to filter kernels only, not to kernel={self.kernel!r}; "
@@ -211,6 +216,8 @@ class Resampling:
             "nearest": f"nearest ({self.nearest_mode})",
             "linear": "linear (triangle, 2 taps)",
             "cubic": f"cubic (Keys a={self.cubic_a:g}, 4 taps)",
+            "cubic_tf_table": f"cubic from TensorFlow's 1024-entry table (Keys a={self.cubic_a:g}, offset rounded "
+                              "half to even to 1/1024, 4 taps)",
             "lanczos": f"lanczos{self.lanczos_a} ({2 * self.lanczos_a} taps)",
             "area": "area (exact overlap average)",
             "adaptive_area": "area (adaptive average pooling windows)",
@@ -244,8 +251,16 @@ class Resampling:
 
 
 def _check_choice(argument: str, value: object, choices: tuple[str, ...]) -> None:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise unknown_choice(f"Resampling.{argument}", value, choices)
+
+
+def _plain_numbers(spec: Resampling) -> None:
+    """Store NumPy scalars (``np.float32(-0.5)``) as the Python numbers they equal."""
+    for name, kind in (("cubic_a", float), ("lanczos_a", int), ("extrapolation_value", float)):
+        value = getattr(spec, name)
+        if type(value) not in (int, float):
+            object.__setattr__(spec, name, kind(value))  # frozen: the one place a field is normalised
 
 
 _DEFAULT = Resampling()

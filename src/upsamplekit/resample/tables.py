@@ -8,19 +8,20 @@ backward pass, so gradients are computed by gathers only: deterministic on every
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 import numpy as np
 
-from .conventions import jax, opencv, pillow
+from .conventions import jax, opencv, pillow, tensorflow
 from .conventions import torch as torch_convention  # not the torch library
 from .coordinates import input_step, source_positions
 from .kernels import kernel_function
 from .spec import Resampling
 
-__all__ = ["AxisTable", "axis_table", "call_rules"]
+__all__ = ["AxisTable", "axis_table", "call_rules", "table_bytes"]
 
 ArithmeticTable = Callable[[Resampling, int, int, float], tuple[np.ndarray, np.ndarray] | None]
 CallRules = Callable[[Resampling, list[int], list[int], list[float]], tuple[Resampling, list[float]]]
@@ -32,6 +33,7 @@ FRAMEWORK_ARITHMETIC: dict[str, ArithmeticTable] = {
     "pillow": pillow.arithmetic_table,
     "jax": jax.arithmetic_table,
     "torch": torch_convention.arithmetic_table,
+    "float32": tensorflow.arithmetic_table,  # TF's float32 steps: resize_bicubic's table (cubic_tf_table) only
 }
 # Frameworks whose whole-image rules change the spec or the scales of a call.
 FRAMEWORK_CALL_RULES: dict[str, CallRules] = {"opencv": opencv.call_rules}
@@ -257,3 +259,36 @@ def _apply_border(j: np.ndarray, weight: np.ndarray, in_len: int, border: str) -
     weight = np.divide(weight, total, out=np.zeros_like(weight), where=total != 0)
     return np.clip(j, 0, in_len - 1).astype(np.int64), weight
 
+
+# Peak bytes that building a table takes, per output sample and tap, plus per output sample:
+# measured on tables of 400,000 outputs for every convention (the float64 positions, tap
+# indices, weights and their temporaries; OpenCV's area table is the dearest per output).
+_BYTES_PER_TAP = 64
+_BYTES_PER_OUTPUT = 256
+# The filters' support radii (kernels.py), without building a kernel (TF's cubic builds its table):
+# plain Python, so that torch.compile traces the estimate without tracing NumPy.
+_RADIUS = {"linear": 1.0, "cubic": 2.0, "cubic_tf_table": 2.0, "box": 0.5, "hamming": 1.0, "gaussian": 1.5,
+           "mitchell": 2.0}
+
+
+def table_bytes(spec: Resampling, in_len: int, out_len: int, scale: float) -> int:
+    """An estimate of the peak memory building one axis's table takes, without building it.
+
+    Taps per output: the kernel's support times the antialias widening (``2 * radius * step``
+    when shrinking with antialias), the input cells an area output covers, or one for nearest,
+    plus two for the ends. O(1): :func:`upsamplekit.resize` checks it against
+    ``max_output_bytes`` before any table is built.
+
+    >>> round(table_bytes(Resampling(kernel="lanczos", lanczos_a=3), 4, 4_000_000, 1e6) / 2**30, 2)  # GiB
+    2.86
+    """
+    step = max(input_step(spec.coordinates, in_len, out_len, scale), in_len / max(out_len, 1), 0.0)
+    if spec.kernel == "nearest":
+        taps = 1.0
+    elif spec.kernel in ("area", "adaptive_area"):
+        taps = math.ceil(max(step, 1.0)) + 2.0
+    else:
+        radius = float(spec.lanczos_a) if spec.kernel == "lanczos" else _RADIUS.get(spec.kernel, 2.0)
+        widen = max(step, 1.0) if spec.antialias else 1.0
+        taps = math.ceil(2.0 * radius * widen) + 2.0
+    return int(out_len * (taps * _BYTES_PER_TAP + _BYTES_PER_OUTPUT))

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..checks import is_integer, is_real
 from ..errors import InvalidArgumentError, unknown_choice
 from .results import Candidate
 
@@ -107,13 +109,18 @@ class StudyConfig:
         return config
 
     def validate(self) -> None:
-        """Check ranges and cross-field rules; raise :class:`ConfigError` naming the setting."""
+        """Check types, ranges and cross-field rules; raise :class:`ConfigError` naming the setting."""
         for f in fields(self):
             value = getattr(self, f.name)
+            _check_kind(f.name, value)
             low, high = f.metadata.get("low"), f.metadata.get("high")
             if low is not None and value < low or high is not None and value > high:
                 rule = f">= {low}" if high is None else f"in [{low}, {high}]"
                 raise ConfigError(f"{f.name} must be {rule}, but got {value!r}")
+        for name in ("out", "study_name"):
+            if not getattr(self, name).strip():
+                raise ConfigError(f"{name} must not be empty, but got {getattr(self, name)!r}"
+                                  + (" (an empty path would write into the current directory)" if name == "out" else ""))
         if self.task not in TASKS:
             raise unknown_choice("task", self.task, TASKS)
         for name in ("crop", "val_size"):
@@ -161,6 +168,10 @@ class StudyConfig:
     @classmethod
     def from_shared(cls, stored: dict[str, Any], **local: Any) -> StudyConfig:
         """The config a worker or report rebuilds from :meth:`shared_dict`, plus local choices."""
+        unknown = sorted(set(stored) - set(_KINDS))
+        if unknown:
+            raise ConfigError(f"the stored settings have keys this upsamplekit does not know: {', '.join(unknown)} "
+                              "(made by another version?)")
         config = cls(**{k: v for k, v in stored.items() if k not in _LOCAL}, **local)
         config.validate()
         return config
@@ -210,14 +221,17 @@ def _coerce(name: str, value: Any, where: str, text: bool = False) -> Any:
         if kind is int:
             return int(value) if text else _exact(value, int)
         if kind is float:
-            return float(value) if text else float(_exact(value, (int, float)))
+            number = float(value) if text else float(_exact(value, (int, float)))
+            if not math.isfinite(number):
+                raise ValueError
+            return number
         if kind is str:
             return _exact(value, str)
     except ValueError:
         pass
     labels: dict[Any, str] = {"schedules": "schedules like '4,2x2' (TOML: [[4], [2, 2]])",
                 "upsamplers": "names like 'bilinear,subpixel' (TOML: a list of strings)",
-                int: "an integer", float: "a number", str: "a string"}
+                int: "an integer", float: "a finite number", str: "a string"}
     expected = labels.get(name) or labels[kind]
     raise ConfigError(f"{where} must be {expected}, but got {value!r}")
 
@@ -228,10 +242,42 @@ def _exact(value: Any, kinds: type | tuple[type, ...]) -> Any:
     return value
 
 
+def _check_kind(name: str, value: Any) -> None:
+    """A setting's value has its field's type: ints are ints (not bools, not floats), floats are finite
+    numbers, strings are strings, and the two lists hold what they should."""
+    kind = _KINDS[name]
+    if name == "upsamplers":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        wanted = "a list of upsampler names"
+    elif name == "schedules":
+        ok = isinstance(value, list) and all(isinstance(s, (list, tuple)) and all(is_integer(f) for f in s)
+                                             for s in value)
+        wanted = "a list of schedules (lists of integers)"
+    elif kind is int:
+        ok, wanted = is_integer(value), "an integer"
+    elif kind is float:
+        ok, wanted = is_real(value) and math.isfinite(value), "a finite number"
+    else:
+        ok, wanted = isinstance(value, str), "a string"
+    if not ok:
+        raise ConfigError(f"{name} must be {wanted}, but got {value!r}")
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise ConfigError(f"config file {str(path)!r} must be a TOML file, but it is a directory")
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist")
-    text = path.read_text(encoding="utf-8")
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"config file {str(path)!r} cannot be read: {error.strerror or error}") from None
+    try:
+        text = raw.decode("utf-8-sig")  # TOML is UTF-8; a leading byte-order mark (Windows editors) is skipped
+    except UnicodeDecodeError as error:
+        number = raw[:error.start].count(b"\n") + 1
+        raise ConfigError(f"config file {str(path)!r} must be UTF-8 text (TOML is UTF-8), but byte "
+                          f"0x{raw[error.start]:02x} on line {number} is not UTF-8: save it as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -45,7 +45,13 @@ class Candidate:
     @classmethod
     def from_key(cls, key: str) -> Candidate:
         name, _, factors = key.rpartition("@")
-        return cls(name, tuple(int(f) for f in factors.split("x")))
+        try:
+            schedule = tuple(int(f) for f in factors.split("x"))
+        except ValueError:
+            schedule = ()
+        if not name or not schedule or min(schedule) < 1:
+            raise ValueError(f"a candidate key must be NAME@FACTORS like 'subpixel@2x2', but got {key!r}")
+        return cls(name, schedule)
 
 
 @dataclass
@@ -81,9 +87,22 @@ class TrialResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrialResult:
-        names = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        values["candidate"] = Candidate.from_key(data["candidate"])
+        """The result :meth:`to_dict` wrote; a missing field or a value of the wrong kind (a tampered
+        storage or file) raises ``ValueError`` naming it."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in data:
+                raise ValueError(f"a trial result must have the field {f.name!r}, but it is missing")
+            value = data[f.name]
+            if f.name == "candidate":
+                if not isinstance(value, str):
+                    raise ValueError(f"candidate must be a key like 'bilinear@2x2', but got {value!r}")
+                value = Candidate.from_key(value)
+            elif f.type in ("int", int) and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"{f.name} must be an integer, but got {value!r}")
+            elif f.type in ("float", float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise ValueError(f"{f.name} must be a number, but got {value!r}")
+            values[f.name] = value
         return cls(**values)
 
 

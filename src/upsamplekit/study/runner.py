@@ -11,6 +11,7 @@ the storage, so it can be written anywhere the storage is reachable.
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 import logging
 import os
@@ -18,7 +19,7 @@ import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import torch
@@ -29,10 +30,11 @@ from ..optional import require
 from .analysis import summarize
 from .config import StudyConfig
 from .core import Workbench
-from .engine.base import Engine, Finished, Progress, SettingsMismatchError, TrialFailure, TrialSpec
+from .engine.base import Engine, Finished, Progress, SettingsMismatchError, StorageError, TrialFailure, TrialSpec
 from .engine.factory import get_engine
 from .engine.storage import describe, storage_kind
 from .report import write_report
+from .report.write import output_folder
 from .results import Candidate, StudySummary, TrialResult
 
 __all__ = ["run_study", "run_worker", "write_study_report", "StudyRun", "open_engine", "machine_info",
@@ -100,14 +102,15 @@ def run_study(config: StudyConfig, progress: bool = True, submit_only: bool = Fa
     if submit_only and storage_kind(config.storage or "sqlite:") == "sqlite":
         raise InvalidArgumentError("submit_only needs shared storage (--storage postgresql://... or "
                                    "journal:/shared/path/study.log): workers cannot join the default SQLite study")
-    Path(config.out).mkdir(parents=True, exist_ok=True)
+    output_folder(config.out)
     if config.threads:
         torch.set_num_threads(config.threads)
     with open_engine(config) as engine:
-        engine.check_settings(config.trial_settings(), __version__)
-        bench = Workbench.prepare(config)
+        engine.check_settings(config.trial_settings(), __version__, store=False)
+        bench = Workbench.prepare(config)  # every input is checked before the storage is written to
         candidates = config.candidates()
         bench.check(candidates)
+        engine.check_settings(config.trial_settings(), __version__)
         engine.set_meta(config=config.shared_dict(), candidates=[c.key for c in candidates], seeds=config.seeds,
                         baseline=bench.baseline(), machine=machine_info(),
                         pictures={k: base64.b64encode(_png(v)).decode() for k, v in bench.pictures().items()})
@@ -153,6 +156,7 @@ def run_worker(storage: str, study_name: str, threads: int = 0, progress: bool =
 def write_study_report(out: str | Path, storage: str = "", study_name: str = "upsamplekit-study") -> StudyRun:
     """Write the report of ``study_name`` in ``storage`` (default: ``study.db`` in ``out``) into
     ``out``, from the storage alone; workers may still be running (pending trials are counted)."""
+    output_folder(out, create=False)
     config = StudyConfig(out=str(out), storage=storage, study_name=study_name)
     with open_engine(config, create=False) as engine:
         return _report(engine, out, 0)
@@ -210,17 +214,32 @@ def _meta(engine: Engine) -> dict[str, Any]:
     if "config" not in meta or "candidates" not in meta:
         raise SettingsMismatchError(f"study {engine.study_name!r} in {describe(engine.url)} was not made by "
                                     "`upsamplekit study` (it has no upsamplekit settings)")
+    kinds = {"config": dict, "candidates": list, "seeds": int, "pictures": dict, "baseline": dict, "machine": dict}
+    for key, kind in kinds.items():
+        if key in meta and (not isinstance(meta[key], kind) or isinstance(meta[key], bool)):
+            _damaged(engine, f"its {key!r} is not a {kind.__name__} but {meta[key]!r:.80}")
     return meta
+
+
+def _damaged(engine: Engine, reason: str) -> NoReturn:
+    raise StorageError(f"the study storage {describe(engine.url)} cannot be read (it is damaged: {reason}); it was "
+                       "left untouched: move it aside, or choose another --out / --storage")
 
 
 def _summary(engine: Engine) -> tuple[StudySummary, list[TrialFailure]]:
     """The summary of the study's grid (as last submitted) and the failures in it."""
     meta = _meta(engine)
-    candidates = [Candidate.from_key(key) for key in meta["candidates"]]
-    wanted, seeds = set(candidates), int(meta["seeds"])
+    try:
+        candidates = [Candidate.from_key(key) for key in meta["candidates"]]
+        wanted, seeds = set(candidates), int(meta["seeds"])
+        images = {k: _unpng(base64.b64decode(v, validate=True)) for k, v in meta.get("pictures", {}).items()}
+    except (KeyError, ValueError, TypeError, OSError, binascii.Error) as error:  # Pillow's errors are OSErrors
+        _damaged(engine, f"{type(error).__name__}: {error}")
     results = [r for r in engine.results() if r.candidate in wanted and r.seed < seeds]
-    images = {k: _unpng(base64.b64decode(v)) for k, v in meta.get("pictures", {}).items()}
-    images.update({k: _unpng(v) for k, v in engine.pictures().items() if Candidate.from_key(k) in wanted})
+    try:
+        images.update({k: _unpng(v) for k, v in engine.pictures().items() if Candidate.from_key(k) in wanted})
+    except (ValueError, OSError) as error:
+        _damaged(engine, f"a trial's picture: {type(error).__name__}: {error}")
     machine = dict(meta.get("machine", {}))
     workers = engine.workers()
     if len(workers) > 1 or workers and next(iter(workers)) != platform.node():

@@ -18,6 +18,7 @@ upsamplekit.explainer.vocab.common.OptionError: scale_factor must be one value o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -103,6 +104,8 @@ def pair(name: str, value: Any, integer: bool = False) -> tuple[float, float]:
     if not all(is_real(v) for v in items):
         raise OptionError(name, f"{name} must be a number or two {'integers' if integer else 'numbers'}, "
                                 f"but got {value!r}")
+    if not all(math.isfinite(v) for v in items):  # 1e999 is a literal: inf
+        raise OptionError(name, f"{name} must hold finite numbers, but got {value!r}")
     if integer and not all(float(v) == int(v) for v in items):
         raise OptionError(name, f"{name} must hold integers, but got {value!r}")
     if not all(float(v) > 0 for v in items):
@@ -116,14 +119,17 @@ def size(name: str, value: Any, order: str = "hw") -> tuple[int, int]:
     return (w, h) if order == "wh" else (h, w)
 
 
-def int_pair(name: str, value: Any, minimum: int = 0) -> tuple[int, int]:
-    """One integer or two (height, width), each at least ``minimum``."""
+def int_pair(name: str, value: Any, minimum: int = 0, maximum: int | None = None) -> tuple[int, int]:
+    """One integer or two (height, width), each at least ``minimum`` (and at most ``maximum``)."""
     rule = f"{name} must be an integer or two (height, width)"
     items = _two(name, value, rule)
     if not all(is_integer(v) for v in items):
         raise OptionError(name, f"{rule}, but got {value!r}")
     if min(items) < minimum:
         raise OptionError(name, f"{name} must be >= {minimum}, but got {value!r}")
+    if maximum is not None and max(items) > maximum:
+        raise OptionError(name, f"{name} must be at most {maximum} (explain's bound on a transposed convolution's "
+                                f"kernel and stride, MAX_TAPS), but got {value!r}")
     return (int(items[0]), int(items[1]))
 
 
@@ -136,9 +142,15 @@ def _two(name: str, value: Any, rule: str) -> list[Any]:
 
 
 def flag(name: str, value: Any) -> bool:
-    """True or False (or 0 or 1)."""
-    if isinstance(value, bool) or value in (0, 1):
-        return bool(value)
+    """True or False, nothing else: a string (``'False'``) or a number is refused, never read as truthy.
+
+    >>> flag("antialias", "False")
+    Traceback (most recent call last):
+    ...
+    upsamplekit.explainer.vocab.common.OptionError: antialias must be True or False, but got 'False'
+    """
+    if isinstance(value, bool):
+        return value
     raise OptionError(name, f"{name} must be True or False, but got {value!r}")
 
 

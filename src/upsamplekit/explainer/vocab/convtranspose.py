@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from ...errors import InvalidArgumentError
-from ..calls import Transposed
+from ..calls import MAX_TAPS, Transposed
 from .common import METHOD_COST, Built, OptionError, Signature, choice, int_pair
 
 __all__ = ["SIGNATURES", "bilinear_transposed"]
@@ -25,12 +25,12 @@ def bilinear_transposed(o: dict[str, Any]) -> Built:
     Caffe's (``2f - f % 2`` and ``ceil((f - 1) / 2)`` for stride ``f``)."""
     if o.get("stride") is None:
         raise OptionError(None, "bilinear(...) needs stride= (the upsampling factor)")
-    stride = int_pair("stride", o["stride"], 1)
+    stride = int_pair("stride", o["stride"], 1, MAX_TAPS)
     if max(stride) == 1:
         raise OptionError("stride", "a transposed convolution with stride 1 is not an upsampling: it keeps the size "
                                     "(use the upsampling factor as the stride)")
     kernel = ((2 * stride[0] - stride[0] % 2, 2 * stride[1] - stride[1] % 2) if o.get("kernel") is None
-              else int_pair("kernel", o["kernel"], 1))
+              else int_pair("kernel", o["kernel"], 1, MAX_TAPS))
     padding = ((math.ceil((stride[0] - 1) / 2), math.ceil((stride[1] - 1) / 2)) if o.get("padding") is None
                else int_pair("padding", o["padding"]))
     output_padding = int_pair("output_padding", o.get("output_padding", 0))

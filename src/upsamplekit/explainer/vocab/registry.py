@@ -18,7 +18,7 @@ from ..parse import CallParseError, Nested, RawCall, Symbol, read_call
 from . import convtranspose, jax, keras, onnx, opencv, pillow, tensorflow, torch, upsamplekit
 from .common import MISSING, Built, OptionError, Signature, show
 
-__all__ = ["SIGNATURES", "NOT_UPSAMPLING", "parse_call", "rebuild", "render", "request_options"]
+__all__ = ["SIGNATURES", "NOT_UPSAMPLING", "owner", "parse_call", "rebuild", "render", "request_options"]
 
 _MODULES = (torch, convtranspose, keras, tensorflow, jax, onnx, opencv, pillow, upsamplekit)
 
@@ -29,6 +29,30 @@ SIGNATURES: dict[str, Signature] = {sig.key: sig for module in _MODULES for sig 
 NOT_UPSAMPLING: dict[str, str] = {**torch.NOT_UPSAMPLING, **keras.NOT_UPSAMPLING}
 
 
+#: Module names that say which framework a dotted callee comes from (``cv2.resize``: cv2), by its first name.
+_OWNERS: dict[str, str] = {
+    "cv2": "cv2", "tf": "tf", "tensorflow": "tf", "jax": "jax", "torch": "torch", "nn": "torch",
+    "F": "torch", "keras": "keras", "layers": "keras", "onnx": "onnx", "upsamplekit": "upsamplekit",
+    "uk": "upsamplekit", "PIL": "pillow", "Image": "pillow",
+}
+_LIBRARIES = {"cv2": "OpenCV", "tf": "TensorFlow", "jax": "JAX", "torch": "PyTorch", "keras": "Keras",
+              "onnx": "ONNX", "upsamplekit": "upsamplekit", "pillow": "Pillow"}
+
+
+def owner(callee: str) -> str | None:
+    """The framework whose module a dotted callee names (``tf.keras.layers.X`` is Keras), or None.
+
+    >>> owner("cv2.resize"), owner("tf.keras.layers.Resizing"), owner("img.resize")
+    ('cv2', 'keras', None)
+    """
+    names = callee.split(".")
+    if len(names) < 2:
+        return None
+    if "keras" in names[:-1]:
+        return "keras"
+    return _OWNERS.get(names[0].removesuffix("()"))
+
+
 def _match(raw: RawCall) -> Signature:
     callee = raw.callee
     last = callee.split(".")[-1]
@@ -36,7 +60,15 @@ def _match(raw: RawCall) -> Signature:
     for sig in candidates:
         if callee in sig.spellings:
             return sig
-    for sig in candidates:  # a different module path: match on the last name
+    other = owner(callee)
+    if raw.framework is not None and other is not None and other != raw.framework:
+        # tf: cv2.resize(x, (16, 8)) is OpenCV's call, whose size is (width, height): never read it as tf's
+        calls = sorted({s.function for s in SIGNATURES.values() if s.framework == raw.framework})
+        raise raw.error(f"{callee} belongs to {_LIBRARIES.get(other, other)} (prefix '{other}:'), not to the "
+                        f"prefix '{raw.framework}:' it is written with: write '{other}: {callee}(...)', or one of "
+                        f"{raw.framework}'s calls ({', '.join(calls)})")
+    numpy = {"numpy", "np", "jnp"} & set(callee.split(".")[:-1])  # jnp.resize repeats the array: not a resize
+    for sig in candidates if not numpy else ():  # a different module path: match on the last name
         if sig.key != "pillow.resize" and last in {sp.split(".")[-1] for sp in sig.spellings} and \
                 not (sig.framework == "upsamplekit" and last == "resize" and raw.framework != "upsamplekit"):
             return sig

@@ -37,8 +37,8 @@ CONSTANTS = {"BILINEAR": "bilinear", "NEAREST_NEIGHBOR": "nearest", "BICUBIC": "
 TF1_OPS = {"resize_bilinear": "bilinear", "resize_nearest_neighbor": "nearest", "resize_bicubic": "bicubic",
            "resize_area": "area"}
 
-BICUBIC_NOTE = ("TensorFlow's bicubic reads its weights from a 1024-entry table: real results differ from the "
-                "exact kernel by up to ~2e-3 of the value range (not a knob)")
+BICUBIC_NOTE = ("TensorFlow's bicubic reads its weights from a 1024-entry table (offsets rounded to 1/1024): they "
+                "differ from the exact Keys cubic by up to ~2e-3 of the value range")
 
 
 def method(value: Any) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from ...errors import UpsampleError, closest
 from ...resample import Resampling
 from ...resample.fields import BORDERS, NEAREST_MODES
-from ..calls import Request, Transposed
+from ..calls import MAX_TAPS, Request, Transposed
 from .common import MISSING, METHOD_COST, Built, OptionError, Signature, flag, int_pair, named_option, preset, \
     scale_request, size
 from .torch import request_options as torch_request_options
@@ -26,9 +26,21 @@ _NO_SIZE = "a Resampling spec fixes no size: the other call's output size is use
 _METHODS = ("nearest", "linear", "cubic")
 
 
+#: Options that are flags wherever upsamplekit takes them (None, where allowed, means "not given").
+_FLAGS = ("antialias", "recompute_scale", "align_corners", "recompute_scale_factor", "exact_borders")
+
+
+def _flags(o: dict[str, Any]) -> None:
+    """Every flag given is True or False (``antialias='yes'`` is refused, never truthy)."""
+    for key in _FLAGS:
+        if o.get(key, MISSING) not in (MISSING, None):
+            flag(key, o[key])
+
+
 def resampling(o: dict[str, Any]) -> Built:
     """``Resampling(field=value, ...)``: the spec itself, no size."""
     fields = {k: v for k, v in o.items() if v is not MISSING}
+    _flags(fields)
     unknown = sorted(set(fields) - set(_FIELDS))
     if unknown:
         suggestion = closest(unknown[0], _FIELDS)
@@ -44,6 +56,7 @@ def resampling(o: dict[str, Any]) -> Built:
 def resize(o: dict[str, Any]) -> Built:
     """``resize(x, size, scale_factor, method, convention, **options)``."""
     extra = {k: v for k, v in o.items() if k not in ("x", "size", "scale_factor", "method", "convention")}
+    _flags(extra)
     if "spec" in extra:
         raise OptionError("spec", "write the spec itself: 'upsamplekit: Resampling(...)'")
     spec = preset("method", str(o.get("convention", "torch")), str(o.get("method")), **extra)
@@ -61,6 +74,7 @@ def resize(o: dict[str, Any]) -> Built:
 def preset_call(o: dict[str, Any]) -> Built:
     """``Resampling.preset(convention, method, **options)``: a spec, no size."""
     extra = {k: v for k, v in o.items() if k not in ("convention", "method")}
+    _flags(extra)
     return Built(preset("method", str(o.get("convention")), str(o.get("method")), **extra), None, notes=(_NO_SIZE,))
 
 
@@ -71,8 +85,9 @@ def transposed_conv(o: dict[str, Any]) -> Built:
                                   "upsampling; use init='bilinear' to compare its bilinear initialisation")
     if o.get("dims", 2) != 2:
         raise OptionError("dims", "explain compares 2-D upsampling (dims=2)")
-    scale = int_pair("scale", o.get("scale"), 1)
-    kernel = None if o.get("kernel_size") is None else int_pair("kernel_size", o["kernel_size"], 1)
+    scale = int_pair("scale", o.get("scale"), 1, MAX_TAPS // 2)
+    kernel = None if o.get("kernel_size") is None else int_pair("kernel_size", o["kernel_size"], 1, MAX_TAPS)
+    flag("bias", o.get("bias", True))
     t = Transposed.upsamplekit(scale, kernel, flag("exact_borders", o.get("exact_borders", False)))
     return Built(request=("scale", (float(scale[0]), float(scale[1]))), transposed=t)
 

@@ -124,16 +124,21 @@ class Engine(ABC):
         """Evaluate queued trials until none is queued or running; return how many ran here.
         ``on_wait`` is called while only other workers' trials are running."""
 
-    def check_settings(self, settings: dict[str, Any], version: str) -> None:
-        """Store ``settings`` and ``version`` (of upsamplekit) with a new study; for a stored one
-        raise :class:`SettingsMismatchError` listing every difference. The study is not changed.
+    def check_settings(self, settings: dict[str, Any], version: str, store: bool = True) -> None:
+        """Store ``settings`` and ``version`` (of upsamplekit) with a new study (unless ``store`` is
+        false: then only compare); for a stored one raise :class:`SettingsMismatchError` listing
+        every difference. The study is not changed.
 
         Kept in :meth:`meta` as ``settings`` and ``upsamplekit_version``.
         """
         stored = self.meta()
         if "settings" not in stored:
-            self.set_meta(settings=settings, upsamplekit_version=version)
+            if store:
+                self.set_meta(settings=settings, upsamplekit_version=version)
             return
+        if not isinstance(stored["settings"], dict):
+            raise StorageError(f"study {self.study_name!r} in {describe(self.url)} is damaged: its stored settings "
+                               f"are not a table but {stored['settings']!r}; it was left untouched")
         differences = [f"{k}: stored {stored['settings'].get(k)!r}, now {v!r}"
                        for k, v in settings.items() if stored["settings"].get(k) != v]
         differences += [f"{k}: stored {v!r}, now absent" for k, v in stored["settings"].items() if k not in settings]

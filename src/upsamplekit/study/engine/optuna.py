@@ -28,9 +28,11 @@ trials; workers pop them atomically, so a trial runs in one worker only.
 from __future__ import annotations
 
 import base64
+import binascii
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import time
 import warnings
@@ -159,7 +161,12 @@ class _Lock:
     def __init__(self, path: Path, db: str) -> None:
         import fcntl
 
-        self._file = open(path, "a+")  # noqa: SIM115  (held until release)
+        try:
+            self._file = open(path, "a+")  # noqa: SIM115  (held until release)
+        except OSError as error:
+            raise StorageError(f"the lock file {str(path)!r} of the SQLite study {db} cannot be opened "
+                               f"({error.strerror or error}); the study was left untouched: remove or move aside "
+                               f"what is at {str(path)!r}, or choose another --out / --storage") from None
         try:
             fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -205,6 +212,9 @@ class OptunaEngine(Engine):
                                "--storage postgresql://... or --storage journal:/shared/path/study.log")
         self._lock: _Lock | None = None
         path = storage_file(url)
+        if path is not None and path.is_dir():
+            raise StorageError(f"the study storage {describe(url)} must be a file, but it is a directory; it was "
+                               "left untouched: move it aside, or choose another --out / --storage")
         if not create and path is not None and not path.is_file():
             raise StudyNotFoundError(f"there is no study storage at {describe(url)} (no such file): create the study "
                                      "with `upsamplekit study` first, or check --out / --storage")
@@ -212,6 +222,8 @@ class OptunaEngine(Engine):
             path.parent.mkdir(parents=True, exist_ok=True)
             self._lock = _Lock(path.with_name(path.name + ".lock"), describe(url))
         try:
+            if self.kind == "sqlite" and path is not None:
+                _check_sqlite_file(path, url)
             self._storage = open_storage(url, heartbeat if self.kind != "sqlite" else None)
             self._beat = heartbeat if self.kind != "sqlite" else None
             with _quiet_optuna():
@@ -228,6 +240,7 @@ class OptunaEngine(Engine):
                             f"{', '.join(map(repr, names)) or 'no studies'}): create it with `upsamplekit study "
                             f"--storage URL --study-name {study_name}`") from None
             self._study_id = self._storage.get_study_id_from_name(study_name)
+            self._check_readable()
             if self._lock is not None:
                 self._requeue_leftovers()
         except BaseException:
@@ -240,6 +253,29 @@ class OptunaEngine(Engine):
             self._storage.engine.dispose()  # the connection pool: a server counts its connections
         if self._lock is not None:
             self._lock.release()
+
+    def _check_readable(self) -> None:
+        """Read everything the study holds once, before anything is written: a tampered storage
+        (invalid JSON, NULL values, attributes of the wrong kind) is refused here, untouched,
+        instead of failing halfway through a run."""
+        try:
+            self.meta()
+            for trial in self._trials():
+                _key(trial)
+                trial.values  # noqa: B018  (reading them is the check)
+                if trial.state == self._state.COMPLETE and "result" in trial.user_attrs:
+                    result = trial.user_attrs["result"]
+                    if not isinstance(result, dict):
+                        raise ValueError(f"trial {trial.number}: result is not a table but {result!r}")
+                    TrialResult.from_dict(result)
+                if "picture" in trial.user_attrs:
+                    base64.b64decode(trial.user_attrs["picture"], validate=True)
+        except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError, ValueError, TypeError,
+                KeyError, LookupError, AttributeError, AssertionError, binascii.Error) as error:
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+            raise StorageError(f"the study storage {describe(self.url)} cannot be opened (it is damaged: "
+                               f"{type(error).__name__}: {reason[0] if reason else 'a value Optuna cannot read'}); it was left "
+                               "untouched: move it aside, or choose another --out / --storage") from None
 
     # ------------------------------------------------------------------------------ meta
     def meta(self) -> dict[str, Any]:
@@ -359,20 +395,24 @@ class OptunaEngine(Engine):
                 time.sleep(POLL_SECONDS)
                 continue
             tid = trial._trial_id
-            with self._heartbeat(tid):
-                self._storage.set_trial_user_attr(tid, "worker", _worker_id())
-                duplicate = self._duplicate_of(trial)
-                if duplicate is not None:
-                    self._storage.set_trial_user_attr(tid, "duplicate_of", duplicate)
-                    self._storage.set_trial_state_values(tid, self._state.FAIL)
-                    continue
-                spec = TrialSpec(Candidate.from_key(trial.user_attrs["candidate"]), int(trial.user_attrs["seed"]))
-                try:
-                    finished: Finished | BaseException = evaluate(spec)
-                except KeyboardInterrupt:
-                    finished = KeyboardInterrupt()
-                except Exception as error:  # stored, reported, and the study goes on
-                    finished = error
+            spec = TrialSpec(Candidate.from_key(trial.user_attrs["candidate"]), int(trial.user_attrs["seed"]))
+            finished: Finished | BaseException
+            try:  # an interrupt anywhere from here on queues the trial again (not only during evaluate)
+                with self._heartbeat(tid):
+                    self._storage.set_trial_user_attr(tid, "worker", _worker_id())
+                    duplicate = self._duplicate_of(trial)
+                    if duplicate is not None:
+                        self._storage.set_trial_user_attr(tid, "duplicate_of", duplicate)
+                        self._storage.set_trial_state_values(tid, self._state.FAIL)
+                        continue
+                    try:
+                        finished = evaluate(spec)
+                    except KeyboardInterrupt:
+                        raise
+                    except Exception as error:  # stored, reported, and the study goes on
+                        finished = error
+            except KeyboardInterrupt as interrupt:  # kept as it is: SIGTERM's subclass must reach the command
+                finished = interrupt
             outcome: TrialResult | TrialFailure
             if isinstance(finished, KeyboardInterrupt):
                 self._finish(tid, {"interrupted": True})
@@ -433,5 +473,34 @@ class OptunaEngine(Engine):
 
 
 def _key(trial: Any) -> tuple[str, int] | None:
+    """A trial's (candidate key, seed), None for a trial that is not one of ours; ValueError for a
+    candidate or seed of the wrong kind (a tampered storage)."""
     candidate, seed = trial.user_attrs.get("candidate"), trial.user_attrs.get("seed")
-    return None if candidate is None or seed is None else (candidate, int(seed))
+    if candidate is None or seed is None:
+        return None
+    if not isinstance(candidate, str) or isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"trial {trial.number}: candidate {candidate!r} and seed {seed!r} must be a string and an "
+                         "integer >= 0")
+    Candidate.from_key(candidate)
+    return (candidate, seed)
+
+
+def _check_sqlite_file(path: Path, url: str) -> None:
+    """Refuse a damaged SQLite file (zeroed or truncated pages) before Optuna opens it: ``PRAGMA
+    quick_check`` on a read-only connection. Errors other than damage (a hot journal left by a
+    killed process, which needs a writer to roll it back) are left to Optuna."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = connection.execute("PRAGMA quick_check").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        if getattr(error, "sqlite_errorname", "") not in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+            return
+        rows = [(str(error),)]
+    if rows != [("ok",)]:
+        raise StorageError(f"the study storage {describe(url)} cannot be opened (it is damaged: {rows[0][0]}); it "
+                           "was left untouched: move it aside, or choose another --out / --storage")
