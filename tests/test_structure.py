@@ -191,6 +191,16 @@ def test_the_root_import_is_light() -> None:
     assert "torch" in loaded and not (loaded - by_torch) & set(HEAVY), sorted((loaded - by_torch) & set(HEAVY))
 
 
+def test_using_resize_does_not_import_the_compiler() -> None:
+    """torch._dynamo costs seconds to import: only a caller that compiles should pay for it."""
+    code = ("import sys, torch, upsamplekit\n"
+            "upsamplekit.resize(torch.rand(1, 1, 4, 4), scale_factor=2, method='lanczos3', convention='pillow')\n"
+            "upsamplekit.build_upsampler('carafe', 1, 1, 2)(torch.rand(1, 1, 4, 4))\n"
+            "print('DYNAMO' if 'torch._dynamo' in sys.modules else 'NO DYNAMO')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.stdout.strip().endswith("NO DYNAMO"), result.stdout + result.stderr[-3000:]
+
+
 @pytest.mark.parametrize("argv", [["--help"], ["shapes", "--help"],
                                   ["shapes", "transpose", "16", "-k", "4", "-s", "2", "-p", "1"], ["shapes", "solve", "16", "32"]])
 def test_the_command_line_answers_without_torch(argv: list[str]) -> None:

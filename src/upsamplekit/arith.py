@@ -37,6 +37,7 @@ from .errors import InvalidArgumentError, InvalidTypeError, unknown_choice
 __all__ = [
     "CONV_FORMULA",
     "CONV_TRANSPOSE_FORMULA",
+    "MAX_SEARCH_STEPS",
     "ConvSolution",
     "ConvTransposeSolution",
     "combine_axes",
@@ -52,6 +53,11 @@ CONV_FORMULA = "floor((in + 2*padding - dilation*(kernel_size - 1) - 1) / stride
 CONV_TRANSPOSE_FORMULA = "(in - 1)*stride - 2*padding + dilation*(kernel_size - 1) + output_padding + 1"
 
 _PADDING_STRINGS = ("same", "valid")
+
+#: The most candidate settings one solver call examines (kernel sizes x dilations, strides and
+#: solutions together) before it refuses with an error. The default searches take a few hundred
+#: steps whatever the sizes; only a huge ``max_kernel``, ``max_stride`` or dilation comes near.
+MAX_SEARCH_STEPS = 10**6
 
 
 # ----------------------------------------------------------------------------------------------
@@ -352,6 +358,12 @@ def combine_axes(*solutions: ConvSolution | ConvTransposeSolution) -> dict[str, 
     """
     if not solutions:
         raise InvalidArgumentError("combine_axes needs one solution per axis, but got none")
+    for solution in solutions:
+        if not isinstance(solution, (ConvSolution, ConvTransposeSolution)):
+            raise InvalidTypeError(
+                "combine_axes needs ConvSolution or ConvTransposeSolution objects (from solve_conv or "
+                f"solve_conv_transpose), but got {type(solution).__name__}"
+            )
     kinds = {type(s) for s in solutions}
     if len(kinds) > 1:
         raise InvalidArgumentError(
@@ -372,7 +384,12 @@ def _search_bounds(
         max_stride = _as_int("max_stride", max_stride)
         if max_stride < 1:
             raise InvalidArgumentError(f"max_stride must be >= 1 (or None for the size ratio), but got {max_stride}")
-    raw = dilation if isinstance(dilation, Iterable) and not isinstance(dilation, str) else [dilation]
+    raw = sequence_items(dilation)
+    if raw is None and isinstance(dilation, Iterable) and not isinstance(dilation, (str, bytes)) \
+            and getattr(dilation, "ndim", None) != 0:  # a set or a generator; a 0-d array is one value
+        raw = list(dilation)
+    if raw is None:
+        raw = [dilation]
     dilations = tuple(sorted({_as_int("dilation", d) for d in raw}))
     if not dilations or dilations[0] < 1:
         raise InvalidArgumentError(f"dilation must list candidate dilations >= 1, but got {dilation!r}")
@@ -389,25 +406,65 @@ def _no_solution(kind: str, axis_note: str, i: int, o: int, bounds: str, hint: s
     return InvalidArgumentError(f"no {kind} takes in_size={i} to out_size={o}{axis_note} with {bounds}; {hint}")
 
 
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+class _Budget:
+    """Counts the steps of one search and refuses, before the work, one larger than :data:`MAX_SEARCH_STEPS`."""
+
+    def __init__(self, bounds: str) -> None:
+        self.steps = 0
+        self.bounds = bounds
+
+    def spend(self, steps: int) -> None:
+        self.steps += steps
+        if self.steps > MAX_SEARCH_STEPS:
+            raise InvalidArgumentError(
+                f"the search over {self.bounds} has more than MAX_SEARCH_STEPS={MAX_SEARCH_STEPS} candidate settings "
+                "(kernel sizes x dilations, strides and solutions); lower max_kernel, max_stride or the dilations"
+            )
+
+
 def _solve_transpose_1d(
     i: int, o: int, max_kernel: int, max_stride: int | None, dilations: tuple[int, ...], axis_note: str
 ) -> list[ConvTransposeSolution]:
+    """Every (k, s, p, op, d) with ``(i - 1)s + A + op - 2p = o``, ``A = d(k - 1) + 1``.
+
+    Per (d, k) only the strides that can reach ``o`` are visited: ``op >= 0`` and ``p <= A - 1``
+    give ``(i - 1)s <= o + A - 2``; ``p >= 0`` and ``op <= max(s, d) - 1 <= s + d - 2`` give
+    ``i*s >= o - A - d + 2``. With the default stride bound ``ceil(o / i)`` that leaves about
+    ``(A + d) / i + 2`` strides, whatever ``o`` is. For each stride the valid ``op`` form one
+    interval of one parity, listed without testing.
+    """
     if o < i:
         raise InvalidArgumentError(
             f"out_size must be >= in_size for a transposed convolution (it upsamples), but got in_size={i}, "
             f"out_size={o}{axis_note}; shrinking needs a convolution: use solve_conv"
         )
-    strides = max_stride if max_stride is not None else -(-o // i)
+    strides = max_stride if max_stride is not None else _ceil_div(o, i)
+    bounds = f"kernel_size <= {max_kernel}, stride <= {strides}, dilation in {list(dilations)}"
+    budget = _Budget(bounds)
+    budget.spend(max_kernel * len(dilations))
     found = []
     for d in dilations:
         for k in range(1, max_kernel + 1):
-            for s in range(1, strides + 1):
-                for op in range(max(s, d)):
-                    twice_p = _transpose_1d(i, k, s, 0, op, d) - o
-                    if twice_p >= 0 and twice_p % 2 == 0 and twice_p // 2 <= d * (k - 1):
-                        found.append(ConvTransposeSolution(k, s, twice_p // 2, op, d, _uniform_overlap(k, s, d)))
+            reach = d * (k - 1) + 1  # A: the dilated kernel's extent
+            s_lo = max(1, _ceil_div(o - reach - d + 2, i))
+            s_hi = strides if i == 1 else min(strides, (o + reach - 2) // (i - 1))
+            budget.spend(max(0, s_hi - s_lo + 1))
+            for s in range(s_lo, s_hi + 1):
+                base = (i - 1) * s + reach - o  # 2p - op
+                op_lo = max(0, -base)
+                op_lo += (base + op_lo) % 2  # 2p = base + op is even
+                op_hi = min(max(s, d) - 1, 2 * (reach - 1) - base)
+                if op_hi < op_lo:
+                    continue
+                budget.spend((op_hi - op_lo) // 2 + 1)
+                uniform = _uniform_overlap(k, s, d)
+                found += [ConvTransposeSolution(k, s, (base + op) // 2, op, d, uniform)
+                          for op in range(op_lo, op_hi + 1, 2)]
     if not found:
-        bounds = f"kernel_size <= {max_kernel}, stride <= {strides}, dilation in {list(dilations)}"
         raise _no_solution(
             "transposed convolution", axis_note, i, o, bounds + ", padding <= dilation*(kernel_size - 1)",
             "raise max_kernel or max_stride",
@@ -419,21 +476,38 @@ def _solve_transpose_1d(
 def _solve_conv_1d(
     i: int, o: int, max_kernel: int, max_stride: int | None, dilations: tuple[int, ...], axis_note: str
 ) -> list[ConvSolution]:
+    """Every (k, s, p, d) with ``floor((i + 2p - A) / s) + 1 = o``, ``A = d(k - 1) + 1``, ``i + 2p >= A``.
+
+    ``m = i + 2p - A`` must lie in ``[(o - 1)s, o*s - 1]``; ``m`` runs over ``[i - A, i + A - 2]``
+    in steps of 2, so ``s >= ceil((max(i - A, 0) + 1) / o)`` and ``(o - 1)s <= i + A - 2``: with
+    the default stride bound ``ceil(i / o)`` about ``A / o + 2`` strides, whatever ``i`` is.
+    """
     if o > i:
         raise InvalidArgumentError(
             f"out_size must be <= in_size for a convolution (solve_conv finds downsampling layers), but got "
             f"in_size={i}, out_size={o}{axis_note}; growing needs a transposed convolution: use solve_conv_transpose"
         )
-    strides = max_stride if max_stride is not None else -(-i // o)
+    strides = max_stride if max_stride is not None else _ceil_div(i, o)
+    bounds = f"kernel_size <= {max_kernel}, stride <= {strides}, dilation in {list(dilations)}"
+    budget = _Budget(bounds)
+    budget.spend(max_kernel * len(dilations))
     found = []
     for d in dilations:
         for k in range(1, max_kernel + 1):
-            for s in range(1, strides + 1):
-                for p in range(d * (k - 1) + 1):
-                    if i + 2 * p >= d * (k - 1) + 1 and _conv_1d(i, k, s, p, d) == o:
-                        found.append(ConvSolution(k, s, p, d, _uniform_overlap(k, s, d)))
+            reach = d * (k - 1) + 1
+            s_lo = max(1, _ceil_div(max(i - reach, 0) + 1, o))
+            s_hi = strides if o == 1 else min(strides, (i + reach - 2) // (o - 1))
+            budget.spend(max(0, s_hi - s_lo + 1))
+            for s in range(s_lo, s_hi + 1):
+                m_lo = max((o - 1) * s, i - reach, 0)
+                m_lo += (m_lo - (i - reach)) % 2  # m = i - A + 2p
+                m_hi = min(o * s - 1, i + reach - 2)
+                if m_hi < m_lo:
+                    continue
+                budget.spend((m_hi - m_lo) // 2 + 1)
+                uniform = _uniform_overlap(k, s, d)
+                found += [ConvSolution(k, s, (m - i + reach) // 2, d, uniform) for m in range(m_lo, m_hi + 1, 2)]
     if not found:
-        bounds = f"kernel_size <= {max_kernel}, stride <= {strides}, dilation in {list(dilations)}"
         raise _no_solution(
             "convolution", axis_note, i, o, bounds + ", padding <= dilation*(kernel_size - 1)",
             "raise max_kernel or max_stride",

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checks import check_bool
 from .errors import InvalidTypeError
 
 __all__ = ["count_macs", "count_params", "MAC_FORMULAS"]
@@ -278,6 +279,7 @@ def count_macs(module: Callable[..., Any], *inputs: Any, by_op: bool = False, **
         raise InvalidTypeError(
             f"count_macs: module must be an nn.Module or a callable, but got {type(module).__name__}"
         )
+    by_op = check_bool("by_op", by_op, where="count_macs")
     from torch.utils.flop_counter import FlopCounterMode  # on first use: keeps `import upsamplekit` light
 
     counter = FlopCounterMode(display=False, custom_mapping=_flop_mapping())
@@ -306,4 +308,5 @@ def count_params(module: nn.Module, trainable_only: bool = False) -> int:
     """
     if not isinstance(module, nn.Module):
         raise InvalidTypeError(f"count_params: module must be an nn.Module, but got {type(module).__name__}")
+    trainable_only = check_bool("trainable_only", trainable_only, where="count_params")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

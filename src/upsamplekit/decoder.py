@@ -17,18 +17,27 @@ torch.Size([1, 3, 20, 28])
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import torch
 from torch import nn
 
-from .checks import per_axis
+from .checks import check_dims, is_integer, per_axis, sequence_items
 from .errors import InvalidArgumentError, InvalidTypeError
-from .nn.base import CONV
+from .nn.base import CONV, match_parameters
+from .nn.layout import check_input
 from .nn.registry import build_upsampler, upsampler_info
 
-__all__ = ["Decoder", "schedules", "resolve_schedule", "UpsamplerBuilder", "DecoderFactory"]
+__all__ = ["Decoder", "schedules", "resolve_schedule", "UpsamplerBuilder", "DecoderFactory", "MAX_SCALE",
+           "MAX_SCHEDULES"]
+
+#: The largest total scale a decoder or schedule takes (factoring it stays instant; any larger
+#: upsampling of even one pixel would exceed every allocation guard).
+MAX_SCALE = 2**32
+
+#: The most schedules :func:`schedules` lists (2**17 has 65,536 ordered factorisations).
+MAX_SCHEDULES = 10**5
 
 
 class UpsamplerBuilder(Protocol):
@@ -54,11 +63,25 @@ class DecoderFactory(Protocol):
 
 
 def _check_scale(scale: object, name: str = "scale") -> int:
-    if isinstance(scale, bool) or not isinstance(scale, int):
+    if not is_integer(scale):
         raise InvalidTypeError(f"{name} must be an integer >= 1, but got {scale!r}")
     if scale < 1:
         raise InvalidArgumentError(f"{name} must be an integer >= 1, but got {scale!r}")
-    return scale
+    return int(scale)
+
+
+def _check_total(scale: object, name: str = "scale") -> int:
+    value = _check_scale(scale, name)
+    if value > MAX_SCALE:
+        raise InvalidArgumentError(f"{name} must be at most MAX_SCALE={MAX_SCALE} (2**32), but got {value}")
+    return value
+
+
+def _divisors(n: int) -> list[int]:
+    """The divisors of ``n`` greater than 1, largest first, in ``O(sqrt(n))``."""
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    every = set(small) | {n // d for d in small}
+    return sorted((d for d in every if d > 1), reverse=True)
 
 
 def schedules(total_scale: int, max_stages: int | None = None) -> list[list[int]]:
@@ -74,14 +97,23 @@ def schedules(total_scale: int, max_stages: int | None = None) -> list[list[int]
     >>> schedules(1)
     [[]]
     """
-    total_scale = _check_scale(total_scale, "total_scale")
+    total_scale = _check_total(total_scale, "total_scale")
     if max_stages is not None:
         max_stages = _check_scale(max_stages, "max_stages")
+    factors = _divisors(total_scale)
+    counts: dict[int, int] = {1: 1}
+    for n in sorted(factors):  # ordered factorisations of n: sum over its first factor
+        counts[n] = sum(counts[n // f] for f in factors if n % f == 0 and n // f in counts)
+    if counts[total_scale] > MAX_SCHEDULES:
+        raise InvalidArgumentError(
+            f"total_scale={total_scale} has {counts[total_scale]} ordered factorisations, more than "
+            f"MAX_SCHEDULES={MAX_SCHEDULES}; pick a schedule yourself (resolve_schedule) or a smaller total_scale"
+        )
 
     def split(n: int) -> list[list[int]]:
         if n == 1:
             return [[]]
-        return [[f, *rest] for f in range(n, 1, -1) if n % f == 0 for rest in split(n // f)]
+        return [[f, *rest] for f in factors if n % f == 0 and f <= n for rest in split(n // f)]
 
     found = [s for s in split(total_scale) if max_stages is None or len(s) <= max_stages]
     return sorted(found, key=lambda s: (len(s), [-f for f in s]))
@@ -100,23 +132,26 @@ def resolve_schedule(scale: int, schedule: Sequence[int] | str | None = None) ->
     ...
     upsamplekit.errors.InvalidArgumentError: schedule must be factors >= 2 that multiply to scale=8, but got schedule=[3, 2] (product 6); valid schedules: [8], [4, 2], [2, 4], [2, 2, 2]
     """
-    scale = _check_scale(scale)
-    if schedule is None or schedule == "auto":
+    scale = _check_total(scale)
+    if schedule is None or (isinstance(schedule, str) and schedule == "auto"):
         factors: list[int] = []
         n, p = scale, 2
-        while n > 1:
+        while n > 1 and p * p <= n:
             while n % p == 0:
                 factors.append(p)
                 n //= p
             p += 1
+        if n > 1:  # what is left after trial division up to its square root is prime
+            factors.append(n)
         return sorted(factors, reverse=True)
-    if isinstance(schedule, str):
+    items = sequence_items(schedule)
+    if items is None:
         raise InvalidArgumentError(f"schedule must be a list of integer factors or 'auto', but got {schedule!r}")
-    factors = [_check_scale(f, "each schedule factor") for f in schedule]
+    factors = [_check_scale(f, "each schedule factor") for f in items]
     if math.prod(factors) != scale or 1 in factors:
         valid = ", ".join(str(s) for s in schedules(scale))
         raise InvalidArgumentError(
-            f"schedule must be factors >= 2 that multiply to scale={scale}, but got schedule={list(schedule)!r} "
+            f"schedule must be factors >= 2 that multiply to scale={scale}, but got schedule={items!r} "
             f"(product {math.prod(factors)}); valid schedules: {valid}"
         )
     return factors
@@ -163,9 +198,11 @@ class Decoder(nn.Module):
         super().__init__()
         in_channels = _check_scale(in_channels, "in_channels")
         out_channels = _check_scale(out_channels, "out_channels")
-        if dims not in CONV:
-            raise InvalidArgumentError(f"dims must be one of {sorted(CONV)}, but got dims={dims!r}")
-        self.scale = scale
+        dims = check_dims(dims, where="Decoder")
+        if upsampler_options is not None and not isinstance(upsampler_options, Mapping):
+            raise InvalidTypeError(f"Decoder: upsampler_options must be a dict of keyword arguments, but got "
+                                   f"{type(upsampler_options).__name__}")
+        self.scale = _check_total(scale)
         self.schedule = resolve_schedule(scale, schedule)
         stages = len(self.schedule)
         names = _per_stage(upsampler, stages, "upsampler")
@@ -177,6 +214,7 @@ class Decoder(nn.Module):
         widths = [_check_scale(w, "channels") for w in widths]
         conv = CONV[dims]
         self.dims = dims
+        self.in_channels = in_channels
         self.upsampler_names = names
         self.stem = nn.Sequential(conv(in_channels, widths[0], 3, padding=1, device=device, dtype=dtype), nn.ReLU())
         self.upsamplers = nn.ModuleList(
@@ -191,6 +229,7 @@ class Decoder(nn.Module):
         self.head = conv(widths[-1], out_channels, 3, padding=1, device=device, dtype=dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = match_parameters("Decoder", check_input("Decoder", x, self.dims, self.in_channels), self)
         x = self.stem(x)
         for up, refine in zip(self.upsamplers, self.refine):
             x = refine(up(x))

@@ -11,17 +11,18 @@ import inspect
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
 
 from ..checks import check_bool, check_dims, compact, integer_scale, positive_int, positive_scale
-from ..errors import InvalidArgumentError, InvalidTypeError, OutputTooLargeError, unknown_choice
+from ..errors import InvalidArgumentError, InvalidTypeError, OutputTooLargeError, closest, unknown_choice
 from ..resample import api as resample_api
 from .layout import check_input, spatial_sizes
 
-__all__ = ["CONV", "Upsampler", "channel_projection", "check_parameter_bytes", "max_parameter_bytes"]
+__all__ = ["CONV", "Upsampler", "build_layer", "channel_projection", "check_parameter_bytes", "match_parameters",
+           "max_parameter_bytes"]
 
 Conv = nn.Conv1d | nn.Conv2d | nn.Conv3d
 
@@ -62,6 +63,72 @@ def check_parameter_bytes(
             f"more than the allocation guard of {limit / 2**30:.2f} GiB (UPSAMPLEKIT_MAX_OUTPUT_BYTES); lower the "
             f"scale, the kernel size or the channel counts"
         )
+
+
+Layer = TypeVar("Layer", bound=nn.Module)
+
+
+def build_layer(layer: type[Layer], options: Mapping[str, Any], **fixed: Any) -> Layer:
+    """``layer(**fixed, **options)`` for a registry factory, with errors instead of Python's TypeErrors.
+
+    ``fixed`` are the arguments the factory sets from ``build_upsampler``'s own (channels,
+    scale, dims); an option that repeats one, or that ``layer`` does not take (when it takes
+    no ``**options``), is an :class:`~upsamplekit.errors.InvalidArgumentError` that lists the
+    options and the closest one.
+
+    >>> build_layer(nn.Upsample, {"mode": "bilinear"}, scale_factor=2)
+    Upsample(scale_factor=2.0, mode='bilinear')
+    >>> build_layer(nn.Upsample, {"mdoe": "bilinear"}, scale_factor=2)
+    Traceback (most recent call last):
+    ...
+    upsamplekit.errors.InvalidArgumentError: Upsample has no option 'mdoe'; its options are 'size', 'mode', 'align_corners', 'recompute_scale_factor'; did you mean 'mode'?
+    """
+    name = layer.__name__
+    for key in options:
+        if not isinstance(key, str):
+            raise InvalidTypeError(f"{name}: option names must be strings, but got {key!r}")
+    clash = sorted(set(options) & set(fixed))
+    if clash:
+        raise InvalidArgumentError(
+            f"{name}: {clash[0]}= is set from build_upsampler's own arguments (in_channels, out_channels, scale, "
+            f"dims), so it cannot be an option, but got {clash[0]}={options[clash[0]]!r}"
+        )
+    parameters = inspect.signature(layer).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        accepted = [p for p in parameters if p not in fixed and p != "self"]
+        unknown = [key for key in options if key not in parameters]
+        if unknown:
+            message = f"{name} has no option {unknown[0]!r}; its options are {', '.join(map(repr, accepted))}"
+            suggestion = closest(unknown[0], accepted)
+            raise InvalidArgumentError(message + (f"; did you mean {suggestion!r}?" if suggestion else ""))
+    return layer(**fixed, **options)
+
+
+def match_parameters(where: str, x: torch.Tensor, module: nn.Module) -> torch.Tensor:
+    """``x`` if it is on the device and has the dtype of ``module``'s first parameter (or buffer).
+
+    A module without parameters takes any input. The dtype is not compared under
+    ``torch.autocast``, which runs modules on inputs of another precision on purpose.
+
+    >>> match_parameters("Decoder", torch.zeros(1, dtype=torch.float64), nn.Linear(1, 1))
+    Traceback (most recent call last):
+    ...
+    upsamplekit.errors.InvalidTypeError: Decoder: the input x must have the dtype of the layer's parameters, but got x of torch.float64 and parameters of torch.float32; convert one of them with .to()
+    """
+    reference = next(itertools.chain(module.parameters(), module.buffers()), None)
+    if reference is None:
+        return x
+    if x.device != reference.device:
+        raise InvalidArgumentError(
+            f"{where}: the input x must be on the device of the layer's parameters, but got x on "
+            f"{x.device} and parameters on {reference.device}; move one of them with .to()"
+        )
+    if x.dtype != reference.dtype and reference.is_floating_point() and not _autocasting(x.device.type):
+        raise InvalidTypeError(
+            f"{where}: the input x must have the dtype of the layer's parameters, but got x of "
+            f"{x.dtype} and parameters of {reference.dtype}; convert one of them with .to()"
+        )
+    return x
 
 
 def _autocasting(device_type: str) -> bool:
@@ -169,21 +236,7 @@ class Upsampler(nn.Module):
         The dtype is not compared under ``torch.autocast``, which runs layers on inputs of
         another precision on purpose.
         """
-        x = check_input(self.layer_name, x, self.dims, channels)
-        reference = next(itertools.chain(self.parameters(), self.buffers()), None)
-        if reference is None:
-            return x
-        if x.device != reference.device:
-            raise InvalidArgumentError(
-                f"{self.layer_name}: the input x must be on the device of the layer's parameters, but got x on "
-                f"{x.device} and parameters on {reference.device}; move one of them with .to()"
-            )
-        if x.dtype != reference.dtype and reference.is_floating_point() and not _autocasting(x.device.type):
-            raise InvalidTypeError(
-                f"{self.layer_name}: the input x must have the dtype of the layer's parameters, but got x of "
-                f"{x.dtype} and parameters of {reference.dtype}; convert one of them with .to()"
-            )
-        return x
+        return match_parameters(self.layer_name, check_input(self.layer_name, x, self.dims, channels), self)
 
     # ---------------------------------------------------------------------------- display
     def extra_repr(self) -> str:

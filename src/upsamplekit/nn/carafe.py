@@ -19,7 +19,7 @@ from torch import nn
 
 from ..checks import check_dims, integer_scale, is_integer
 from ..errors import InvalidArgumentError
-from .base import CONV, Upsampler, channel_projection
+from .base import CONV, Upsampler, build_layer, channel_projection
 from .catalog import register_upsampler
 from .functional import pixel_shuffle, pixel_unshuffle
 from .layout import check_input
@@ -200,4 +200,4 @@ class CARAFE(Upsampler):
 @register_upsampler("carafe", learned=True, dims=(1, 2, 3), scales="integer",
                     description="CARAFE: content-aware reassembly with predicted k_up^d kernels (pure PyTorch)")
 def _build_carafe(in_channels: int, out_channels: int, scale: Any, dims: int = 2, **options: Any) -> CARAFE:
-    return CARAFE(in_channels, scale, out_channels=out_channels, dims=dims, **options)
+    return build_layer(CARAFE, options, channels=in_channels, scale=scale, out_channels=out_channels, dims=dims)

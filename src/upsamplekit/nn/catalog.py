@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from torch import nn
 
-from ..errors import InvalidArgumentError, unknown_choice
+from ..checks import check_bool, check_dims, require_type
+from ..errors import InvalidArgumentError, InvalidTypeError, unknown_choice
 
 __all__ = ["UPSAMPLERS", "UpsamplerInfo", "register_upsampler", "register_alias", "unregister_upsampler", "Scale"]
 
@@ -45,6 +46,33 @@ class UpsamplerInfo:
 # Every registered upsampler and alias, by name.
 UPSAMPLERS: dict[str, UpsamplerInfo] = {}
 
+SCALE_KINDS = ("integer", "any")
+
+
+def check_name(value: object, what: str = "upsampler name") -> str:
+    """``value`` if it is a non-empty string (a registry name)."""
+    if not isinstance(value, str) or not value:
+        raise InvalidArgumentError(f"{what} must be a non-empty string, but got {value!r}")
+    return value
+
+
+def _registered(name: object) -> str:
+    """``name`` if an entry of that name exists; else the closest name and the list."""
+    if not isinstance(name, str) or name not in UPSAMPLERS:
+        raise unknown_choice("upsampler name", name, sorted(UPSAMPLERS))
+    return name
+
+
+def _check_dims_tuple(dims: object) -> tuple[int, ...]:
+    if isinstance(dims, (str, bytes)) or not hasattr(dims, "__iter__"):
+        raise InvalidTypeError(f"register_upsampler: dims must be a tuple of spatial ranks (1, 2, 3), "
+                               f"but got {dims!r}")
+    ranks = tuple(check_dims(d, where="register_upsampler") for d in dims)  # type: ignore[attr-defined]
+    if not ranks:
+        raise InvalidArgumentError("register_upsampler: dims must list at least one spatial rank (1, 2, 3), "
+                                   f"but got {dims!r}")
+    return ranks
+
 
 def register_upsampler(
     name: str,
@@ -65,13 +93,22 @@ def register_upsampler(
     True
     >>> unregister_upsampler("my-repeat")
     """
-    if not name or not isinstance(name, str):
-        raise InvalidArgumentError(f"upsampler name must be a non-empty string, but got {name!r}")
+    check_name(name)
+    where = "register_upsampler"
+    learned = check_bool("learned", learned, where=where)
+    guided = check_bool("guided", guided, where=where)
+    ranks = _check_dims_tuple(dims)
+    if not isinstance(scales, str) or scales not in SCALE_KINDS:
+        raise unknown_choice(f"{where}: scales", scales, SCALE_KINDS)
+    require_type("description", description, str, "a string", where=where)
 
     def decorate(factory: Factory) -> Factory:
+        if not callable(factory):
+            raise InvalidTypeError(f"{where}({name!r}) decorates a factory function or class, but got "
+                                   f"{type(factory).__name__}")
         if name in UPSAMPLERS:
             raise InvalidArgumentError(f"an upsampler named {name!r} is already registered")
-        UPSAMPLERS[name] = UpsamplerInfo(name, factory, learned, tuple(dims), scales, guided,
+        UPSAMPLERS[name] = UpsamplerInfo(name, factory, learned, ranks, scales, guided,
                                         description or (factory.__doc__ or "").strip().split("\n")[0])
         return factory
 
@@ -80,9 +117,9 @@ def register_upsampler(
 
 def register_alias(alias: str, target: str, description: str = "", **options: Any) -> None:
     """Register ``alias`` as ``target`` with ``options`` fixed."""
-    if target not in UPSAMPLERS:
-        raise unknown_choice("upsampler name", target, sorted(UPSAMPLERS))
-    base = UPSAMPLERS[target]
+    check_name(alias, "alias")
+    base = UPSAMPLERS[_registered(target)]
+    require_type("description", description, str, "a string", where="register_alias")
     if alias in UPSAMPLERS:
         raise InvalidArgumentError(f"an upsampler named {alias!r} is already registered")
     UPSAMPLERS[alias] = UpsamplerInfo(alias, base.factory, base.learned, base.dims, base.scales, base.guided,
@@ -91,6 +128,4 @@ def register_alias(alias: str, target: str, description: str = "", **options: An
 
 def unregister_upsampler(name: str) -> None:
     """Remove the entry ``name`` (a user's upsampler or alias; tests clean up with it)."""
-    if name not in UPSAMPLERS:
-        raise unknown_choice("upsampler name", name, sorted(UPSAMPLERS))
-    del UPSAMPLERS[name]
+    del UPSAMPLERS[_registered(name)]

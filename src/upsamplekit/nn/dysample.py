@@ -20,7 +20,7 @@ from torch import nn
 
 from ..checks import check_dims, integer_scale
 from ..errors import InvalidArgumentError
-from .base import CONV, Upsampler, channel_projection
+from .base import CONV, Upsampler, build_layer, channel_projection
 from .catalog import register_upsampler
 from .functional import pixel_shuffle, pixel_unshuffle
 from .layout import check_input
@@ -48,11 +48,19 @@ def init_positions(
             [-0.2500, -0.2500,  0.2500,  0.2500]])
     """
     nd = len(scale)
-    block = [tuple(t) for t in itertools.product(*[range(s) for s in scale])]
-    rows = [[(t[axis] - (scale[axis] - 1) / 2) / scale[axis] for t in block] * groups
-            for axis in reversed(range(nd))]
-    return torch.tensor(rows, dtype=torch.float64).reshape(-1).to(dtype=dtype or torch.get_default_dtype(),
-                                                                  device=device)
+    rows = []
+    for axis in reversed(range(nd)):  # the value of axis ``axis`` at every sub-position, row-major
+        s = int(scale[axis])
+        along = (torch.arange(s, dtype=torch.float64) - (s - 1) / 2) / s
+        shape = [s if a == axis else 1 for a in range(nd)]
+        rows.append(along.view(shape).expand(*[int(f) for f in scale]).reshape(-1).repeat(groups))
+    return torch.stack(rows).reshape(-1).to(dtype=dtype or torch.get_default_dtype(), device=device)
+
+
+def _divisors(n: int) -> list[int]:
+    """The divisors of ``n``, in ``O(sqrt(n))``."""
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return small + [n // d for d in reversed(small) if d * d != n]
 
 
 def dysample_sample(x: torch.Tensor, offset: torch.Tensor, scale: int | Sequence[int], groups: int) -> torch.Tensor:
@@ -204,9 +212,14 @@ class DySample(Upsampler):
         self.out_channels = self.in_channels if out_channels is None else \
             self.check_positive("out_channels", out_channels)
         block = math.prod(self.scale)
+        self.check_parameter_bytes({  # before the checks below, which do arithmetic on these sizes
+            "offset": (self.dims * self.groups * block, self.in_channels + 1),
+            "scope": (self.dims * self.groups * block, self.in_channels) if self.dynamic else (0,),
+            "proj": (self.out_channels, self.in_channels + 1) if self.out_channels != self.in_channels else (0,),
+            "init_pos": (self.dims * self.groups * block,),
+        }, dtype)
         if self.in_channels % self.groups:
-            divisors = [g for g in range(1, self.in_channels + 1) if self.in_channels % g == 0]
-            nearest = min(divisors, key=lambda g: (abs(g - self.groups), g))
+            nearest = min(_divisors(self.in_channels), key=lambda g: (abs(g - self.groups), g))
             raise InvalidArgumentError(
                 f"{name}: in_channels must be divisible by groups (each group samples in_channels / groups channels "
                 f"at its own positions), but got in_channels={self.in_channels}, groups={self.groups}; "
@@ -220,12 +233,6 @@ class DySample(Upsampler):
             )
         conv_in = self.in_channels if style == "lp" else self.in_channels // block
         conv_out = self.dims * self.groups * (block if style == "lp" else 1)
-        self.check_parameter_bytes({
-            "offset": (conv_out, conv_in + 1),
-            "scope": (conv_out, conv_in) if self.dynamic else (0,),
-            "proj": (self.out_channels, self.in_channels + 1) if self.out_channels != self.in_channels else (0,),
-            "init_pos": (self.dims * self.groups * block,),
-        }, dtype)
         conv = CONV[self.dims]
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.offset = conv(conv_in, conv_out, 1, **factory)
@@ -266,4 +273,4 @@ class DySample(Upsampler):
 @register_upsampler("dysample", learned=True, dims=(1, 2, 3), scales="integer",
                     description="DySample: bilinear point sampling at learned offsets (grid_sample)")
 def _build_dysample(in_channels: int, out_channels: int, scale: Any, dims: int = 2, **options: Any) -> DySample:
-    return DySample(in_channels, scale, out_channels=out_channels, dims=dims, **options)
+    return build_layer(DySample, options, in_channels=in_channels, scale=scale, out_channels=out_channels, dims=dims)

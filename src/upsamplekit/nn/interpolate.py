@@ -11,7 +11,7 @@ from torch import nn
 from ..checks import sequence_items
 from ..errors import InvalidArgumentError
 from ..resample.spec import Resampling
-from .base import Upsampler, channel_projection
+from .base import Upsampler, build_layer, channel_projection
 from .catalog import register_alias, register_upsampler
 from .functional import interpolate
 
@@ -118,8 +118,8 @@ class Interpolate(Upsampler):
 def _build_interpolate(
     in_channels: int, out_channels: int, scale: Any, dims: int = 2, method: str = "nearest", **options: Any
 ) -> Interpolate:
-    return Interpolate(scale_factor=scale, method=method, in_channels=in_channels, out_channels=out_channels,
-                       dims=dims, **options)
+    return build_layer(Interpolate, options, scale_factor=scale, method=method, in_channels=in_channels,
+                       out_channels=out_channels, dims=dims)
 
 
 register_alias("nearest", "interpolate", description="nearest-neighbour upsampling (torch's nearest)",

@@ -21,6 +21,7 @@ from typing import Any
 
 from torch import nn
 
+from ..checks import check_bool, check_dims, require_type
 from ..errors import InvalidArgumentError, unknown_choice
 from . import carafe, dysample, interpolate, resizeconv, subpixel, transposed
 from .catalog import UPSAMPLERS, Scale, UpsamplerInfo, register_alias, register_upsampler, unregister_upsampler
@@ -47,13 +48,15 @@ def list_upsamplers(pattern: str = "*", *, aliases: bool = True) -> list[str]:
     >>> list_upsamplers("*")[:0]
     []
     """
+    require_type("pattern", pattern, str, "an fnmatch pattern string", where="list_upsamplers")
+    aliases = check_bool("aliases", aliases, where="list_upsamplers")
     return sorted(n for n, info in UPSAMPLERS.items()
                   if fnmatch.fnmatch(n, pattern) and (aliases or info.alias_of is None))
 
 
 def upsampler_info(name: str) -> UpsamplerInfo:
     """The registry entry for ``name``; unknown names get the closest match and the list."""
-    if name not in UPSAMPLERS:
+    if not isinstance(name, str) or name not in UPSAMPLERS:
         raise unknown_choice("upsampler name", name, sorted(UPSAMPLERS))
     return UPSAMPLERS[name]
 
@@ -66,6 +69,7 @@ def build_upsampler(
     ``out_channels=None`` keeps ``in_channels``. Options are the layer's own keyword arguments.
     """
     info = upsampler_info(name)
+    dims = check_dims(dims, where="build_upsampler")
     if dims not in info.dims:
         raise InvalidArgumentError(f"upsampler {name!r} supports dims in {info.dims}, but got dims={dims!r}")
     clash = sorted(set(options) & set(info.options))

@@ -11,7 +11,7 @@ from torch import nn
 
 from ..errors import InvalidArgumentError
 from ..resample.spec import Resampling
-from .base import Upsampler
+from .base import Upsampler, build_layer
 from .catalog import register_upsampler
 from .functional import conv_same, interpolate
 from .interpolate import PER_CALL
@@ -88,4 +88,4 @@ class ResizeConv(Upsampler):
 @register_upsampler("resizeconv", learned=True, dims=(1, 2, 3), scales="any",
                     description="resize (nearest by default) then a same-padded convolution")
 def _build_resizeconv(in_channels: int, out_channels: int, scale: Any, dims: int = 2, **options: Any) -> ResizeConv:
-    return ResizeConv(in_channels, out_channels, scale, dims=dims, **options)
+    return build_layer(ResizeConv, options, in_channels=in_channels, out_channels=out_channels, scale=scale, dims=dims)

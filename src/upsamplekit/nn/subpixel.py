@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .base import Upsampler
+from .base import Upsampler, build_layer
 from .catalog import register_alias, register_upsampler
 from .functional import conv_same, icnr_weight, pixel_shuffle, shift_blur
 
@@ -106,7 +106,7 @@ class SubPixelConv(Upsampler):
 @register_upsampler("subpixel", learned=True, dims=(1, 2, 3), scales="integer",
                     description="sub-pixel convolution: conv then N-D pixel shuffle, ICNR init")
 def _build_subpixel(in_channels: int, out_channels: int, scale: Any, dims: int = 2, **options: Any) -> SubPixelConv:
-    return SubPixelConv(in_channels, out_channels, scale, dims=dims, **options)
+    return build_layer(SubPixelConv, options, in_channels=in_channels, out_channels=out_channels, scale=scale, dims=dims)
 
 
 register_alias("pixelshuffle", "subpixel", description="sub-pixel convolution (alias of 'subpixel')")

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from ..errors import InvalidArgumentError
-from .base import Upsampler
+from .base import Upsampler, build_layer
 from .catalog import register_alias, register_upsampler
 from .functional import bilinear_kernel, transposed_upsample
 
@@ -141,7 +141,8 @@ class TransposedConv(Upsampler):
 @register_upsampler("transposed", learned=True, dims=(1, 2, 3), scales="integer",
                     description="transposed convolution, kernel 2*scale, output exactly in*scale")
 def _build_transposed(in_channels: int, out_channels: int, scale: Any, dims: int = 2, **options: Any) -> TransposedConv:
-    return TransposedConv(in_channels, out_channels, scale, dims=dims, **options)
+    return build_layer(TransposedConv, options, in_channels=in_channels, out_channels=out_channels, scale=scale,
+                       dims=dims)
 
 
 register_alias("deconv", "transposed", description="transposed convolution (alias of 'transposed')")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -458,7 +458,7 @@ def _resize_tensor(
     if native is not None:
         return native
     if torch.compiler.is_compiling():  # dynamo would trace the NumPy that builds the tables
-        return _compiled_tables(x, axes, in_sizes, out_sizes, scales, spec, roi, out_dtype)
+        return _eager_tables()(x, axes, in_sizes, out_sizes, scales, spec, roi, out_dtype)
     return _tables(x, axes, in_sizes, out_sizes, scales, spec, roi, out_dtype)
 
 
@@ -489,9 +489,12 @@ def _tables(
     return _finish(work, out_dtype, x.dtype)
 
 
-# Under torch.compile the table engine runs eagerly (a graph break): its tables are NumPy
-# arrays built from the sizes, and its kernels take them as constants.
-_compiled_tables = torch.compiler.disable(_tables)
+@lru_cache(maxsize=None)
+def _eager_tables() -> Callable[..., torch.Tensor]:
+    """The table engine for compiled callers: it runs eagerly (a graph break), since its tables are
+    NumPy arrays built from the sizes and its kernels take them as constants. Made on first use:
+    ``torch.compiler.disable`` imports torch._dynamo (seconds), which a plain import must not pay."""
+    return torch.compiler.disable(_tables)
 
 
 def _check_exact_in_float64(x: torch.Tensor) -> None:
