@@ -486,3 +486,107 @@ def test_cli_solve_per_axis_and_errors_are_one_line() -> None:
     assert isinstance(debug.exception, UpsampleError)
     typo = CliRunner().invoke(cli, ["shapes", "conv", "16", "-k", "3", "-s", "two"])
     assert typo.exit_code == 2 and "expected an int, or one int per axis" in typo.output
+
+
+# ----------------------------------------------------------------------------------------------
+# Issue 16: a solver whose cost does not grow with the sizes
+
+
+def _enumerate_transpose(i: int, o: int, max_kernel: int, max_stride: int | None, dilations: tuple[int, ...]) -> list:
+    """The solver before issue 16: every (d, k, s, op) tried, in torch's formula, then sorted."""
+    strides = max_stride if max_stride is not None else -(-o // i)
+    found = []
+    for d in dilations:
+        for k in range(1, max_kernel + 1):
+            for s in range(1, strides + 1):
+                for op in range(max(s, d)):
+                    twice_p = (i - 1) * s + d * (k - 1) + op + 1 - o
+                    if twice_p >= 0 and twice_p % 2 == 0 and twice_p // 2 <= d * (k - 1):
+                        uniform = k % s == 0 and math.gcd(d, s) == 1
+                        found.append(ConvTransposeSolution(k, s, twice_p // 2, op, d, uniform))
+    return sorted(found, key=lambda x: (not x.uniform_overlap, x.kernel_size, x.padding, x.stride, x.dilation,
+                                        x.output_padding))
+
+
+def _enumerate_conv(i: int, o: int, max_kernel: int, max_stride: int | None, dilations: tuple[int, ...]) -> list:
+    strides = max_stride if max_stride is not None else -(-i // o)
+    found = []
+    for d in dilations:
+        for k in range(1, max_kernel + 1):
+            for s in range(1, strides + 1):
+                for p in range(d * (k - 1) + 1):
+                    if i + 2 * p >= d * (k - 1) + 1 and (i + 2 * p - d * (k - 1) - 1) // s + 1 == o:
+                        found.append(ConvSolution(k, s, p, d, k % s == 0 and math.gcd(d, s) == 1))
+    return sorted(found, key=lambda x: (not x.uniform_overlap, x.kernel_size, x.padding, x.stride, x.dilation))
+
+
+@pytest.mark.parametrize(("max_kernel", "max_stride", "dilations"),
+                         [(8, None, (1,)), (5, None, (1, 2, 3)), (4, 7, (1, 4)), (3, 1, (2,)), (6, 3, (1, 5))])
+def test_solvers_list_what_full_enumeration_lists_in_the_same_order(
+    max_kernel: int, max_stride: int | None, dilations: tuple[int, ...]
+) -> None:
+    compared = 0
+    for i in range(1, 21):
+        for o in range(1, 50):
+            for solver, enumerate_, applies in ((solve_conv_transpose, _enumerate_transpose, o >= i),
+                                                (solve_conv, _enumerate_conv, o <= i)):
+                if not applies:
+                    continue
+                expected = enumerate_(i, o, max_kernel, max_stride, dilations)
+                if not expected:
+                    with pytest.raises(InvalidArgumentError, match="raise max_kernel or max_stride"):
+                        solver(i, o, max_kernel, max_stride, dilations)
+                    continue
+                assert solver(i, o, max_kernel, max_stride, dilations) == expected, (i, o)
+                compared += 1
+    assert compared > 100
+
+
+@pytest.mark.parametrize(("in_size", "out_size"), [(16, 64000), (16, 10**6), (1, 10**6), (3, 10**12 + 1),
+                                                   (10**6, 16), (10**12, 3)])
+def test_solver_cost_does_not_grow_with_the_sizes(in_size: int, out_size: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under a budget of 600 candidate settings (the old search needed ~16e9 for 16 -> 1e6) every size solves."""
+    monkeypatch.setattr(arith, "MAX_SEARCH_STEPS", 600)
+    solver = solve_conv_transpose if out_size >= in_size else solve_conv
+    solutions = solver(in_size, out_size, dilation=(1, 2))
+    for s in solutions[:20]:
+        if out_size >= in_size:
+            assert conv_transpose_output_size(in_size, **s.to_torch()) == out_size
+        else:
+            assert conv_output_size(in_size, **s.to_torch()) == out_size
+
+
+def test_cli_solves_a_large_target_quickly() -> None:
+    """`shapes solve 16 1000000` took minutes; a generous bound, far above the milliseconds it takes."""
+    import time
+
+    start = time.perf_counter()
+    result = CliRunner().invoke(cli, ["shapes", "solve", "16", "1000000"])
+    assert result.exit_code == 0, result.output
+    assert "stride" in result.output and "62500" in result.output
+    assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize(("kwargs", "pattern"), [
+    ({"max_kernel": 10**30}, r"kernel_size <= 10{30}"),
+    ({"dilation": 10**30}, r"dilation in \[10{30}\]"),
+    ({"max_stride": 10**12}, r"stride <= 10{12}"),
+])
+def test_a_search_too_large_to_list_is_refused(kwargs: dict, pattern: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=rf"the search over .*{pattern}.* has more than "
+                                                   r"MAX_SEARCH_STEPS=1000000 candidate settings"):
+        solve_conv_transpose(2, 10**9, **kwargs)
+
+
+def test_solver_arguments_of_odd_types() -> None:
+    """0-d integer arrays and tensors are ints (operator.index); other odd values are type errors."""
+    assert solve_conv(8, 4, dilation=np.array(2)) == solve_conv(8, 4, dilation=2)
+    assert solve_conv(8, 4, dilation=torch.tensor([1, 2])) == solve_conv(8, 4, dilation=(1, 2))
+    assert solve_conv(8, 4, dilation={2, 1}) == solve_conv(8, 4, dilation=(1, 2))
+    with pytest.raises(InvalidTypeError, match=r"dilation must be an int or a sequence of ints, but got array\(2.\) \(ndarray\)"):
+        solve_conv(8, 4, dilation=np.array(2.0))
+    with pytest.raises(InvalidTypeError, match=r"max_kernel must be an int or a sequence of ints, but got nan"):
+        solve_conv_transpose(4, 8, max_kernel=math.nan)
+    with pytest.raises(InvalidTypeError, match=r"combine_axes needs ConvSolution or ConvTransposeSolution objects "
+                                               r"\(from solve_conv or solve_conv_transpose\), but got int"):
+        combine_axes(3)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -98,3 +99,60 @@ def test_user_factory_gets_a_builder_per_stage() -> None:
     assert model(torch.rand(1, 3, 4, 4)).shape == (1, 1, 24, 24)
     with pytest.raises(InvalidTypeError, match="must return a torch.nn.Module"):
         decoder_from_factory(lambda up, **kw: "nope", "bilinear", in_channels=1, out_channels=1, schedule=[2])
+
+
+# ---------------------------------------------------------------------------------- issue 16
+def _ordered_factorisations(n: int) -> list[list[int]]:
+    """The enumeration before issue 16 (every factor from n down to 2), as the reference."""
+    if n == 1:
+        return [[]]
+    return [[f, *rest] for f in range(n, 1, -1) if n % f == 0 for rest in _ordered_factorisations(n // f)]
+
+
+def test_schedules_match_the_full_enumeration() -> None:
+    for n in range(1, 200):
+        expected = sorted(_ordered_factorisations(n), key=lambda s: (len(s), [-f for f in s]))
+        assert schedules(n) == expected
+        assert schedules(n, max_stages=2) == [s for s in expected if len(s) <= 2]
+        product = [f for s in expected[-1:] for f in s]  # the longest: the prime factors
+        assert resolve_schedule(n) == sorted(product, reverse=True)
+
+
+def test_large_scales_are_factored_quickly_or_refused() -> None:
+    assert resolve_schedule(2**32 - 5) == [2**32 - 5]  # a prime: trial division stops at its square root
+    assert len(schedules(2**16)) == 2**15
+    with pytest.raises(InvalidArgumentError, match=r"total_scale=1048576 has 524288 ordered factorisations, more "
+                                                   r"than MAX_SCHEDULES=100000"):
+        schedules(2**20)
+    with pytest.raises(InvalidArgumentError, match=r"scale must be at most MAX_SCALE=4294967296 \(2\*\*32\), "
+                                                   r"but got 10{30}"):
+        Decoder(4, 3, 10**30)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "pattern"), [
+    ({"dims": True}, InvalidArgumentError, r"Decoder: dims must be 1, 2 or 3 .*but got True"),
+    ({"dims": 2.0}, InvalidArgumentError, r"Decoder: dims must be 1, 2 or 3 .*but got 2.0"),
+    ({"scale": "4"}, InvalidTypeError, r"scale must be an integer >= 1, but got '4'"),
+    ({"scale": math.nan}, InvalidTypeError, r"scale must be an integer >= 1, but got nan"),
+    ({"schedule": 4}, InvalidArgumentError, r"schedule must be a list of integer factors or 'auto', but got 4"),
+    ({"upsampler": 3}, InvalidArgumentError, r"upsampler name must be one of .*, but got 3"),
+    ({"upsampler_options": "x"}, InvalidTypeError, r"upsampler_options must be a dict of keyword arguments, but "
+                                                   r"got str"),
+    ({"upsampler_options": {"bias": "no"}}, InvalidTypeError, r"SubPixelConv: bias must be True or False, but "
+                                                              r"got 'no'"),
+])
+def test_decoder_arguments_are_validated(kwargs: dict, error: type, pattern: str) -> None:
+    with pytest.raises(error, match=pattern):
+        Decoder(**{"in_channels": 4, "out_channels": 3, "scale": 4, **kwargs})
+
+
+def test_decoder_inputs_must_match_its_parameters() -> None:
+    decoder = Decoder(4, 3, scale=2, upsampler="bilinear", channels=4)
+    with pytest.raises(InvalidTypeError, match=r"Decoder: the input x must have the dtype of the layer's "
+                                               r"parameters, but got x of torch.float64 and parameters of "
+                                               r"torch.float32"):
+        decoder(torch.zeros(1, 4, 3, 3, dtype=torch.float64))
+    with pytest.raises(InvalidArgumentError, match=r"Decoder\(in_channels=4\) expects 4 input channels"):
+        decoder(torch.zeros(1, 5, 3, 3))
+    assert decoder(torch.zeros(1, 4, 3, 3)).shape == (1, 3, 6, 6)
+    assert Decoder(4, 3, np.int64(4)).scale == 4  # NumPy integers are integers

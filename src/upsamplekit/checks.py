@@ -33,6 +33,7 @@ from .errors import InvalidArgumentError, InvalidTypeError
 __all__ = [
     "is_integer",
     "is_real",
+    "is_finite",
     "sequence_items",
     "per_axis",
     "positive_int",
@@ -65,6 +66,22 @@ def is_real(value: object) -> TypeGuard[numbers.Real]:
     (True, False, False)
     """
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def is_finite(value: object) -> bool:
+    """A real number (not a bool) that is finite; an int too large for a float is finite too.
+
+    >>> is_finite(10**400), is_finite(float("inf")), is_finite("1")
+    (True, False, False)
+    """
+    if not is_real(value):
+        return False
+    if is_integer(value):
+        return True
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # a Fraction or Decimal beyond float's range
+        return False
 
 
 def sequence_items(value: object) -> list[Any] | None:

@@ -157,7 +157,9 @@ ONNX_SPECS = [
     ({"method": "cubic"}, "2d"),  # onnxruntime runs cubic Resize on 4-D inputs only
     ({"method": "nearest", "convention": "keras"}, True),
     ({"method": "bilinear", "convention": "tf"}, True),
-    ({"method": "cubic", "convention": "tf"}, "2d"),
+    # TF's cubic reads its weights from a 1024-entry table (issue 16): no Resize node computes that, so it
+    # exports as interpolation matrices, exact to float32 rounding.
+    ({"method": "cubic", "convention": "tf"}, False),
     ({"method": "area"}, False),
     ({"method": "lanczos3", "convention": "pillow"}, False),
     ({"method": "linear", "antialias": True}, False),  # antialias is opset 18

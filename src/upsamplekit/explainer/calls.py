@@ -276,7 +276,7 @@ def check_bytes(name: str, shape: tuple[int, ...], itemsize: int, what: str) -> 
     limit = resample_api.DEFAULT_MAX_OUTPUT_BYTES
     nbytes = math.prod(shape) * itemsize
     if nbytes > limit:
-        raise OutputTooLargeError(f"{name}: {what} of shape {tuple(shape)} would take {nbytes / 2**30:.2f} GiB, more "
+        raise OutputTooLargeError(f"{name}: {what} of shape {tuple(shape)} would take {min(nbytes, 2**1000) / 2**30:.2f} GiB, more "
                                   f"than the output guard max_output_bytes={limit} ({limit / 2**30:.2f} GiB, "
                                   f"UPSAMPLEKIT_MAX_OUTPUT_BYTES)")
 

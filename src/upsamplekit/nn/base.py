@@ -73,15 +73,15 @@ def build_layer(layer: type[Layer], options: Mapping[str, Any], **fixed: Any) ->
 
     ``fixed`` are the arguments the factory sets from ``build_upsampler``'s own (channels,
     scale, dims); an option that repeats one, or that ``layer`` does not take (when it takes
-    no ``**options``), is an :class:`~upsamplekit.errors.InvalidArgumentError` that lists the
-    options and the closest one.
+    no ``**options``), is an :class:`~upsamplekit.errors.InvalidTypeError` (a ``TypeError``,
+    as Python raises for an unexpected keyword) that lists the options and the closest one.
 
     >>> build_layer(nn.Upsample, {"mode": "bilinear"}, scale_factor=2)
     Upsample(scale_factor=2.0, mode='bilinear')
     >>> build_layer(nn.Upsample, {"mdoe": "bilinear"}, scale_factor=2)
     Traceback (most recent call last):
     ...
-    upsamplekit.errors.InvalidArgumentError: Upsample has no option 'mdoe'; its options are 'size', 'mode', 'align_corners', 'recompute_scale_factor'; did you mean 'mode'?
+    upsamplekit.errors.InvalidTypeError: Upsample got an unexpected keyword argument 'mdoe'; its options are 'size', 'mode', 'align_corners', 'recompute_scale_factor'; did you mean 'mode'?
     """
     name = layer.__name__
     for key in options:
@@ -89,7 +89,7 @@ def build_layer(layer: type[Layer], options: Mapping[str, Any], **fixed: Any) ->
             raise InvalidTypeError(f"{name}: option names must be strings, but got {key!r}")
     clash = sorted(set(options) & set(fixed))
     if clash:
-        raise InvalidArgumentError(
+        raise InvalidTypeError(
             f"{name}: {clash[0]}= is set from build_upsampler's own arguments (in_channels, out_channels, scale, "
             f"dims), so it cannot be an option, but got {clash[0]}={options[clash[0]]!r}"
         )
@@ -98,9 +98,10 @@ def build_layer(layer: type[Layer], options: Mapping[str, Any], **fixed: Any) ->
         accepted = [p for p in parameters if p not in fixed and p != "self"]
         unknown = [key for key in options if key not in parameters]
         if unknown:
-            message = f"{name} has no option {unknown[0]!r}; its options are {', '.join(map(repr, accepted))}"
+            message = (f"{name} got an unexpected keyword argument {unknown[0]!r}; its options are "
+                       f"{', '.join(map(repr, accepted))}")
             suggestion = closest(unknown[0], accepted)
-            raise InvalidArgumentError(message + (f"; did you mean {suggestion!r}?" if suggestion else ""))
+            raise InvalidTypeError(message + (f"; did you mean {suggestion!r}?" if suggestion else ""))
     return layer(**fixed, **options)
 
 

@@ -67,7 +67,7 @@ def _check_dims_tuple(dims: object) -> tuple[int, ...]:
     if isinstance(dims, (str, bytes)) or not hasattr(dims, "__iter__"):
         raise InvalidTypeError(f"register_upsampler: dims must be a tuple of spatial ranks (1, 2, 3), "
                                f"but got {dims!r}")
-    ranks = tuple(check_dims(d, where="register_upsampler") for d in dims)  # type: ignore[attr-defined]
+    ranks = tuple(check_dims(d, where="register_upsampler") for d in dims)
     if not ranks:
         raise InvalidArgumentError("register_upsampler: dims must list at least one spatial rank (1, 2, 3), "
                                    f"but got {dims!r}")

@@ -21,7 +21,7 @@ from typing import Any
 
 from torch import nn
 
-from ..checks import check_bool, check_dims, require_type
+from ..checks import check_bool, check_dims, is_integer, require_type
 from ..errors import InvalidArgumentError, unknown_choice
 from . import carafe, dysample, interpolate, resizeconv, subpixel, transposed
 from .catalog import UPSAMPLERS, Scale, UpsamplerInfo, register_alias, register_upsampler, unregister_upsampler
@@ -69,7 +69,8 @@ def build_upsampler(
     ``out_channels=None`` keeps ``in_channels``. Options are the layer's own keyword arguments.
     """
     info = upsampler_info(name)
-    dims = check_dims(dims, where="build_upsampler")
+    if not is_integer(dims):
+        check_dims(dims, where="build_upsampler")  # a bool, float or string: the shared rule's error
     if dims not in info.dims:
         raise InvalidArgumentError(f"upsampler {name!r} supports dims in {info.dims}, but got dims={dims!r}")
     clash = sorted(set(options) & set(info.options))
@@ -78,4 +79,4 @@ def build_upsampler(
             f"upsampler {name!r} fixes {clash[0]}={info.options[clash[0]]!r}; use {info.alias_of!r} to choose it"
         )
     out = in_channels if out_channels is None else out_channels
-    return info.factory(in_channels, out, scale, dims=dims, **info.options, **options)
+    return info.factory(in_channels, out, scale, dims=int(dims), **info.options, **options)

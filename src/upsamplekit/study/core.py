@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..costs import count_macs, count_params
-from ..errors import InvalidArgumentError, UpsampleError
+from ..errors import InvalidArgumentError
 from ..resample import resize
 from .._loading import import_callable
 from .config import StudyConfig
@@ -47,7 +47,7 @@ class Workbench:
 
     @classmethod
     def prepare(cls, config: StudyConfig) -> Workbench:
-        factory = _import_decoder(config.decoder) if config.decoder else None
+        factory = import_callable(config.decoder, "decoder") if config.decoder else None
         task = make_task(config.task, config.scale, config.channels, config.latent_channels, factory,
                          bool(config.skip))
         split = load_split(config.images, config.val_fraction, min_side=max(config.crop, config.val_size))
@@ -129,21 +129,6 @@ class Workbench:
             raise CandidateError(f"candidate {candidate.label!r} seed {seed}: training diverged "
                                  f"(loss {result.final_loss}); lower --lr")
         return result, _image(output[:1])
-
-
-def _import_decoder(target: str) -> Callable[..., torch.nn.Module]:
-    """The ``--decoder`` factory; a module that raises anything while it is imported (a syntax error,
-    its own exception, ``sys.exit``) is one clear error naming the module and what it raised."""
-    try:
-        return import_callable(target, "decoder")
-    except UpsampleError:
-        raise
-    except (Exception, SystemExit) as error:
-        where = ""
-        if isinstance(error, SyntaxError) and error.filename:
-            where = f" ({error.filename}, line {error.lineno})"
-        raise InvalidArgumentError(f"decoder {target!r}: importing module {target.partition(':')[0]!r} raised "
-                                   f"{type(error).__name__}: {error}{where}") from None
 
 
 def _image(batch: torch.Tensor) -> np.ndarray:

@@ -18,12 +18,12 @@ upsamplekit.explainer.vocab.common.OptionError: scale_factor must be one value o
 
 from __future__ import annotations
 
-import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ...checks import is_integer, is_real, per_axis
+from ...checks import is_finite, is_integer, is_real, per_axis
 from ...errors import InvalidArgumentError, UpsampleError, closest
 from ...resample import Resampling
 from ..calls import Layout, Request, Transposed
@@ -104,8 +104,10 @@ def pair(name: str, value: Any, integer: bool = False) -> tuple[float, float]:
     if not all(is_real(v) for v in items):
         raise OptionError(name, f"{name} must be a number or two {'integers' if integer else 'numbers'}, "
                                 f"but got {value!r}")
-    if not all(math.isfinite(v) for v in items):  # 1e999 is a literal: inf
+    if not all(is_finite(v) for v in items):  # 1e999 is a literal: inf
         raise OptionError(name, f"{name} must hold finite numbers, but got {value!r}")
+    if any(abs(v) > sys.float_info.max for v in items):  # an int literal can be larger than any float
+        raise OptionError(name, f"{name} must hold numbers a float can hold, but got {value!r}")
     if integer and not all(float(v) == int(v) for v in items):
         raise OptionError(name, f"{name} must hold integers, but got {value!r}")
     if not all(float(v) > 0 for v in items):

@@ -244,7 +244,10 @@ def _number(options: dict[str, Any], name: str) -> float:
     value = _plain(options.pop(name, _DEFAULTS[name]))
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidTypeError(f"{name} must be a number, but got {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise InvalidArgumentError(f"{name} must be a number a float can hold, but got {value!r}") from None
 
 
 def _plain(value: Any) -> Any:
