@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from .checks import check_bool
-from .errors import InvalidTypeError
+from .errors import InvalidArgumentError, InvalidTypeError, UpsampleError
 
 __all__ = ["count_macs", "count_params", "MAC_FORMULAS"]
 
@@ -283,8 +283,17 @@ def count_macs(module: Callable[..., Any], *inputs: Any, by_op: bool = False, **
     from torch.utils.flop_counter import FlopCounterMode  # on first use: keeps `import upsamplekit` light
 
     counter = FlopCounterMode(display=False, custom_mapping=_flop_mapping())
-    with torch.no_grad(), counter:
-        module(*inputs, **kwargs)
+    try:
+        with torch.no_grad(), counter:
+            module(*inputs, **kwargs)
+    except UpsampleError:
+        raise
+    except Exception as error:  # the module's own error, with the context of the count
+        shapes = ", ".join(str(tuple(x.shape)) if isinstance(x, torch.Tensor) else type(x).__name__ for x in inputs)
+        raise InvalidArgumentError(
+            f"count_macs: the module ({type(module).__name__}) failed on the inputs ({shapes}): "
+            f"{type(error).__name__}: {error}"
+        ) from error
     counts = counter.get_flop_counts().get("Global", {})
     if not by_op:
         return sum(counts.values()) // 2

@@ -113,8 +113,11 @@ def test_integer_arguments_are_validated(argument: str, value: object) -> None:
     lambda: Interpolate(2, in_channels=10**10, out_channels=10**10 + 1),
     lambda: SubPixelConv(10**30, 1, 2),
     lambda: build_upsampler("pixelshuffle", 1, 1, 10**6),
+    lambda: build_upsampler("carafe", 2, 2, 1e308),
+    lambda: build_upsampler("deconv", 2, 2, 5.5e157),
 ], ids=["subpixel", "subpixel-3d", "transposed", "transposed-bilinear", "carafe", "carafe-k_up", "dysample",
-        "dysample-groups", "resizeconv", "interpolate-proj", "overflow", "registry"])
+        "dysample-groups", "resizeconv", "interpolate-proj", "overflow", "registry", "carafe-1e308",
+        "deconv-5e157"])
 def test_absurd_layers_are_refused_before_allocating(build: Callable[[], object]) -> None:
     """Each of these asked the allocator for terabytes (or overflowed int64) before the guard."""
     with pytest.raises(OutputTooLargeError, match="allocation guard of 4.00 GiB"):
@@ -299,3 +302,10 @@ def test_init_positions_of_a_large_block_are_quick() -> None:
     """Vectorised: a 512 x 512 block (262,144 sub-positions) no longer loops in Python."""
     positions = init_positions((512, 512), 4)
     assert positions.shape == (2 * 4 * 512 * 512,) and float(positions.abs().max()) < 0.5
+
+
+def test_count_macs_names_the_module_that_failed() -> None:
+    """torch's own error (a float32 conv given an int64 input) comes back as an UpsampleError with its text."""
+    with pytest.raises(InvalidArgumentError, match=r"count_macs: the module \(Conv2d\) failed on the inputs "
+                                                   r"\(\(1, 1, 4, 4\)\): RuntimeError: .*"):
+        count_macs(nn.Conv2d(1, 1, 3), torch.zeros(1, 1, 4, 4, dtype=torch.int64))

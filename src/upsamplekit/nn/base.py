@@ -51,15 +51,16 @@ def check_parameter_bytes(
     >>> check_parameter_bytes("SubPixelConv", {"weight": (4 * 10**12, 1, 3, 3)})
     Traceback (most recent call last):
     ...
-    upsamplekit.errors.OutputTooLargeError: SubPixelConv: the parameters would take 134110.29 GiB (weight (4000000000000, 1, 3, 3)), more than the allocation guard of 4.00 GiB (UPSAMPLEKIT_MAX_OUTPUT_BYTES); lower the scale, the kernel size or the channel counts
+    upsamplekit.errors.OutputTooLargeError: SubPixelConv: the parameters would take 134110.45 GiB (weight (4000000000000, 1, 3, 3)), more than the allocation guard of 4.00 GiB (UPSAMPLEKIT_MAX_OUTPUT_BYTES); lower the scale, the kernel size or the channel counts
     """
     itemsize = (dtype or torch.get_default_dtype()).itemsize
     total = sum(math.prod(int(n) for n in shape) for shape in shapes.values()) * itemsize
     limit = max_parameter_bytes()
     if total > limit:
         largest = max(shapes, key=lambda k: math.prod(int(n) for n in shapes[k]))
+        gib = f"{total / 2**30:.2f}" if total < 2**1000 else f"about 10**{len(str(total >> 30)) - 1}"
         raise OutputTooLargeError(
-            f"{where}: the parameters would take {total / 2**30:.2f} GiB ({largest} {tuple(shapes[largest])}), "
+            f"{where}: the parameters would take {gib} GiB ({largest} {tuple(shapes[largest])}), "
             f"more than the allocation guard of {limit / 2**30:.2f} GiB (UPSAMPLEKIT_MAX_OUTPUT_BYTES); lower the "
             f"scale, the kernel size or the channel counts"
         )
