@@ -423,9 +423,7 @@ def _guard(
     lanczos3 to 4,000,000 samples builds ~1 GiB of them for a 16 MB output): they are estimated
     (:func:`~upsamplekit.resample.tables.table_bytes`) before anything is built.
     """
-    shape = list(tensor.shape)
-    for a, o in zip(axes, out_sizes):
-        shape[a] = o
+    shape = _output_shape(tensor, axes, out_sizes)
     nbytes = math.prod(shape) * dtype.itemsize
     tables = sum(table_bytes(spec, i, o, s) for i, o, s in zip(in_sizes, out_sizes, scales))
     if nbytes + tables > limit:
@@ -434,6 +432,13 @@ def _guard(
             f"the output of shape {tuple(shape)} ({dtype}) would take {nbytes / 2**30:.2f} GiB{building}, more than "
             f"max_output_bytes={limit} ({limit / 2**30:.2f} GiB); pass a larger max_output_bytes to allow it"
         )
+
+
+def _output_shape(x: torch.Tensor, axes: list[int], out_sizes: list[int]) -> list[int]:
+    shape = list(x.shape)
+    for axis, size in zip(axes, out_sizes):
+        shape[axis] = size
+    return shape
 
 
 # ------------------------------------------------------------------------ computing
@@ -448,10 +453,7 @@ def _resize_tensor(
     out_dtype: torch.dtype,
 ) -> torch.Tensor:
     if x.numel() == 0:  # an empty batch or channel axis (torch's kernels refuse C == 0)
-        shape = list(x.shape)
-        for a, o in zip(axes, out_sizes):
-            shape[a] = o
-        return torch.empty(shape, dtype=out_dtype, device=x.device)
+        return torch.empty(_output_shape(x, axes, out_sizes), dtype=out_dtype, device=x.device)
     if out_dtype.is_floating_point and x.dtype != out_dtype:
         x = x.to(out_dtype)  # the framework computes and returns float32 (TF, Keras, JAX)
     native = _native(x, axes, out_sizes, scales, spec)
