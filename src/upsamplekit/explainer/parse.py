@@ -26,13 +26,16 @@ import ast
 import io
 import re
 import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import InvalidArgumentError, InvalidTypeError, closest
 
 __all__ = ["CallParseError", "RawCall", "Argument", "Symbol", "Constant", "Nested", "read_call", "FRAMEWORKS",
            "FORMS", "MAX_CALL_LENGTH", "MAX_NESTING"]
+
+T = TypeVar("T")
 
 #: The longest call text read (characters). The longest form written out in full (an ONNX ``Resize``
 #: with every attribute) is about 300; a pasted line with long names fits several times over.
@@ -210,15 +213,11 @@ def read_call(text: str) -> RawCall:
         raise CallParseError("the callee must be a name or a dotted name (nn.Upsample, cv2.resize, img.resize)",
                              flat, start + node.func.col_offset)
     positional = tuple(_argument(arg, body, start, flat) for arg in node.args)
-    keywords: dict[str, Argument] = {}
-    for keyword in node.keywords:
-        if keyword.arg is None:
-            raise CallParseError("**kwargs cannot be read; write each argument out", flat,
-                                 start + keyword.value.col_offset - 2)
-        if keyword.arg in keywords:
-            raise _repeated(keyword, start, flat)
+    def read(keyword: ast.keyword) -> Argument:
         argument = _argument(keyword.value, body, start, flat)
-        keywords[keyword.arg] = Argument(argument.value, argument.column, argument.end, start + keyword.col_offset)
+        return Argument(argument.value, argument.column, argument.end, start + keyword.col_offset)
+
+    keywords = _keywords(node, read, start, flat)
     if framework is None:
         framework = implied_framework(callee)
     return RawCall(flat, framework, callee, start + node.func.col_offset, positional, keywords)
@@ -242,6 +241,20 @@ def _check_nesting(body: str, start: int, flat: str) -> None:
                                      forms=False)
     except (tokenize.TokenError, SyntaxError):
         return
+
+
+def _keywords(node: ast.Call, read: Callable[[ast.keyword], T], start: int, flat: str) -> dict[str, T]:
+    """A call's keyword arguments by name, each read by ``read``; ``**kwargs`` and a repeated keyword
+    (which Python itself refuses) are errors pointing at the text."""
+    keywords: dict[str, T] = {}
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            raise CallParseError("**kwargs cannot be read; write each argument out", flat,
+                                 start + keyword.value.col_offset - 2)
+        if keyword.arg in keywords:
+            raise _repeated(keyword, start, flat)
+        keywords[keyword.arg] = read(keyword)
+    return keywords
 
 
 def _repeated(keyword: ast.keyword, start: int, flat: str) -> CallParseError:
@@ -346,14 +359,7 @@ def _literal(node: ast.expr, body: str, start: int, flat: str) -> Any:
         callee = _dotted(node.func)
         if callee is not None:
             positional = tuple(_literal(a, body, start, flat) for a in node.args)
-            keywords: dict[str, Any] = {}
-            for k in node.keywords:
-                if k.arg is None:
-                    raise CallParseError("**kwargs cannot be read; write each argument out", flat,
-                                         start + k.value.col_offset - 2)
-                if k.arg in keywords:
-                    raise _repeated(k, start, flat)
-                keywords[k.arg] = _literal(k.value, body, start, flat)
+            keywords = _keywords(node, lambda k: _literal(k.value, body, start, flat), start, flat)
             source = ast.get_source_segment(body, node) or callee
             return Nested(callee, positional, keywords, source)
     segment = ast.get_source_segment(body, node) or type(node).__name__
