@@ -40,7 +40,11 @@ def main() -> None:
     import upsamplekit
 
     torch.set_num_threads(1)
-    tf.config.threading.set_intra_op_parallelism_threads(1)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf_threads = "1"
+    except RuntimeError:  # TensorFlow was initialised earlier in this process (the smoke test): say so
+        tf_threads = "TensorFlow's default (it was initialised before this script could set 1)"
     rows = []
     for shape, size in CASES:
         x = torch.rand(shape, generator=torch.Generator().manual_seed(0))
@@ -66,6 +70,7 @@ def main() -> None:
                     + f" | {float((exact - real).abs().max()):.1e} | {float((before - real).abs().max()):.1e} |")
     lines = [SECTION, "", f"Command: `{command_line('bench_tf_bicubic.py')}`", "",
              *machine(load_at_start), "",
+             f"TensorFlow intra-op threads: {tf_threads}.", "",
              "NCHW float32 in [0, 1), one thread each; median ms (interquartile range) of interleaved rounds. The last two columns: the "
              "largest difference from TensorFlow's output of `resize` now and of the aten kernel it called before.", "",
              "| case | " + " | ".join(names) + " | resize vs TF | before vs TF |",
