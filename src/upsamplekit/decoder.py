@@ -29,7 +29,7 @@ from .nn.base import CONV, match_parameters
 from .nn.layout import check_input
 from .nn.registry import build_upsampler, upsampler_info
 
-__all__ = ["Decoder", "schedules", "resolve_schedule", "UpsamplerBuilder", "DecoderFactory", "MAX_SCALE",
+__all__ = ["Decoder", "ResidualBlock", "stage_widths", "MIN_STAGE_WIDTH", "schedules", "resolve_schedule", "UpsamplerBuilder", "DecoderFactory", "MAX_SCALE",
            "MAX_SCHEDULES"]
 
 #: The largest total scale a decoder or schedule takes (factoring it stays instant; any larger
@@ -161,23 +161,70 @@ def _per_stage(value: Any, stages: int, name: str) -> list[Any]:
     return per_axis(name, value, stages, rule=f"{name} must have one entry per stage ({stages})")
 
 
-class Decoder(nn.Module):
-    """A convolutional decoder: stem, then per stage an upsampler and a refining convolution, then a head.
+#: The narrowest stage :func:`stage_widths` falls to (a width given per stage may be narrower).
+MIN_STAGE_WIDTH = 8
 
-    ``stem``: 3x3 convolution ``in_channels -> channels[0]`` and ReLU. Stage ``i``: the upsampler
-    (``upsampler[i]`` by ``schedule[i]``, ``channels[i] -> channels[i + 1]``), then a 3x3 convolution
-    and ReLU at the new resolution. ``head``: 3x3 convolution to ``out_channels``, no activation.
-    The refining convolutions are the same for every upsampler, so two decoders that differ only
-    in ``upsampler`` differ only in how they upsample.
+
+def stage_widths(width: int, schedule: Sequence[int]) -> list[int]:
+    """The widths of a decoder whose body is ``width`` channels wide: after each stage the width
+    is divided by the scale reached so far (halved per doubling of resolution, as in U-Net and VAE
+    decoders), never below :data:`MIN_STAGE_WIDTH` (or ``width`` when that is narrower).
+
+    Two schedules of one total scale end at the same width, so they differ only in how they get there.
+
+    >>> stage_widths(64, [4]), stage_widths(64, [2, 2]), stage_widths(64, [2, 2, 2])
+    ([64, 16], [64, 32, 16], [64, 32, 16, 8])
+    >>> stage_widths(8, [2, 2])
+    [8, 8, 8]
+    """
+    width = _check_scale(width, "channels")
+    widths, reached = [width], 1
+    for factor in schedule:
+        reached *= factor
+        widths.append(max(min(width, MIN_STAGE_WIDTH), width // reached))
+    return widths
+
+
+class ResidualBlock(nn.Module):
+    """``x + res_scale * conv(relu(conv(x)))`` with 3x3 convolutions (EDSR's block, no batch norm)."""
+
+    def __init__(self, width: int, dims: int = 2, res_scale: float = 0.1, device: torch.device | str | None = None,
+                 dtype: torch.dtype | None = None) -> None:
+        super().__init__()
+        conv = CONV[dims]
+        self.body = nn.Sequential(conv(width, width, 3, padding=1, device=device, dtype=dtype), nn.ReLU(),
+                                  conv(width, width, 3, padding=1, device=device, dtype=dtype))
+        self.res_scale = res_scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x) * self.res_scale
+
+    def extra_repr(self) -> str:
+        return f"res_scale={self.res_scale}"
+
+
+class Decoder(nn.Module):
+    """A convolutional decoder: most of the work at the input resolution, then one upsampler and a
+    refining convolution per stage, the width falling as the resolution rises.
+
+    ``stem``: 3x3 convolution ``in_channels -> channels[0]``. ``body`` (when ``depth`` > 0):
+    ``depth`` residual blocks (:class:`ResidualBlock`) and a 3x3 convolution, added to the stem's
+    output (EDSR's long skip). Stage ``i``: the upsampler (``upsampler[i]`` by ``schedule[i]``,
+    ``channels[i] -> channels[i + 1]``), then a 3x3 convolution and ReLU at the new resolution.
+    ``head``: 3x3 convolution to ``out_channels``, no activation. Everything but the upsamplers is
+    the same for every upsampler, so two decoders that differ only in ``upsampler`` differ only in
+    how they upsample.
 
     ``schedule``: per-stage factors whose product is ``scale``, or ``"auto"`` (see
     :func:`resolve_schedule`). ``upsampler``: a registry name, or one per stage.
-    ``channels``: an int (every stage) or ``len(schedule) + 1`` widths; default 32.
-    ``upsampler_options``: keyword arguments passed to every stage's upsampler.
+    ``channels``: the body's width (the stages' widths fall from it, see :func:`stage_widths`), or
+    ``len(schedule) + 1`` widths; default 32. ``depth``: residual blocks at the input resolution
+    (0: the stem feeds the first stage directly). ``upsampler_options``: keyword arguments passed
+    to every stage's upsampler.
 
-    >>> d = Decoder(8, 3, scale=8, schedule=[4, 2], upsampler=["subpixel", "bilinear"], channels=[16, 8, 8])
-    >>> [type(m).__name__ for m in d.upsamplers]
-    ['SubPixelConv', 'Interpolate']
+    >>> d = Decoder(8, 3, scale=8, schedule=[4, 2], upsampler=["subpixel", "bilinear"], channels=32, depth=2)
+    >>> [type(m).__name__ for m in d.upsamplers], d.widths, len(d.body)
+    (['SubPixelConv', 'Interpolate'], [32, 8, 8], 3)
     >>> d.schedule
     [4, 2]
     """
@@ -192,6 +239,7 @@ class Decoder(nn.Module):
         channels: int | Sequence[int] | None = None,
         dims: int = 2,
         upsampler_options: dict[str, Any] | None = None,
+        depth: int = 0,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -199,6 +247,9 @@ class Decoder(nn.Module):
         in_channels = _check_scale(in_channels, "in_channels")
         out_channels = _check_scale(out_channels, "out_channels")
         dims = check_dims(dims, where="Decoder")
+        if not is_integer(depth) or depth < 0:
+            raise InvalidArgumentError(f"Decoder: depth must be an integer >= 0 (residual blocks at the input "
+                                       f"resolution), but got {depth!r}")
         if upsampler_options is not None and not isinstance(upsampler_options, Mapping):
             raise InvalidTypeError(f"Decoder: upsampler_options must be a dict of keyword arguments, but got "
                                    f"{type(upsampler_options).__name__}")
@@ -210,13 +261,21 @@ class Decoder(nn.Module):
             if upsampler_info(name).guided:
                 raise InvalidArgumentError(
                     f"upsampler {name!r} needs a guidance input, which Decoder does not provide")
-        widths = _per_stage(32 if channels is None else channels, stages + 1, "channels")
-        widths = [_check_scale(w, "channels") for w in widths]
+        channels = 32 if channels is None else channels
+        if is_integer(channels):
+            widths = stage_widths(channels, self.schedule)  # type: ignore[arg-type]
+        else:
+            widths = [_check_scale(w, "channels") for w in _per_stage(channels, stages + 1, "channels")]
         conv = CONV[dims]
         self.dims = dims
         self.in_channels = in_channels
         self.upsampler_names = names
-        self.stem = nn.Sequential(conv(in_channels, widths[0], 3, padding=1, device=device, dtype=dtype), nn.ReLU())
+        self.widths = widths
+        self.depth = int(depth)
+        self.stem = conv(in_channels, widths[0], 3, padding=1, device=device, dtype=dtype)
+        blocks = [ResidualBlock(widths[0], dims, device=device, dtype=dtype) for _ in range(self.depth)]
+        self.body = nn.Sequential(*blocks, conv(widths[0], widths[0], 3, padding=1, device=device, dtype=dtype)) \
+            if blocks else None
         self.upsamplers = nn.ModuleList(
             build_upsampler(name, widths[i], widths[i + 1], factor, dims=dims, device=device, dtype=dtype,
                             **(upsampler_options or {}))
@@ -231,12 +290,15 @@ class Decoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = match_parameters("Decoder", check_input("Decoder", x, self.dims, self.in_channels), self)
         x = self.stem(x)
+        if self.body is not None:
+            x = x + self.body(x)
         for up, refine in zip(self.upsamplers, self.refine):
             x = refine(up(x))
         return self.head(x)
 
     def extra_repr(self) -> str:
-        return f"scale={self.scale}, schedule={self.schedule}, upsampler={self.upsampler_names!r}"
+        return (f"scale={self.scale}, schedule={self.schedule}, upsampler={self.upsampler_names!r}, "
+                f"widths={self.widths}, depth={self.depth}")
 
 
 def decoder_from_factory(factory: Callable[..., nn.Module], upsampler: str, *, in_channels: int, out_channels: int,

@@ -76,12 +76,12 @@ def test_tensors_cached_by_a_first_call_are_not_activations() -> None:
 
 @pytest.mark.parametrize("upsampler", ["subpixel", "bilinear"])
 def test_decoder_peak_equals_the_hand_count(upsampler: str) -> None:
-    """Decoder(3, 3, 4, [2, 2], channels=16) at (N, 3, 32, 32): the peak is in the last stage's
+    """Decoder(3, 3, 4, [2, 2], channels=[16, 16, 16]) at (N, 3, 32, 32): the peak is in the last stage's
     refining block, where the stage's input (16 x 64 x 64, still held by ``forward``'s ``x``), the
     upsampler's output, the convolution's output and ReLU's output (16 x 128 x 128 each) are alive
     together; the upsamplers' own intermediates at that stage are smaller."""
     torch.manual_seed(0)
-    decoder = Decoder(3, 3, 4, [2, 2], upsampler, channels=16).eval()
+    decoder = Decoder(3, 3, 4, [2, 2], upsampler, channels=[16, 16, 16]).eval()
     for batch in (1, 2):
         expected = batch * (16 * 64 * 64 + 3 * 16 * 128 * 128) * F32
         assert peak_activation_bytes(decoder, torch.zeros(batch, 3, 32, 32)) == expected

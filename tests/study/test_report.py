@@ -1,8 +1,10 @@
-"""The study report: plot data, the text table, the four files, partial results, zoom placement.
+"""The study report: confidence, plot data, learning curves, the text table, the four files,
+partial and old results, zoom placement.
 
 Summaries are built from synthetic numbers (seeded rng) by ``make_summary``; the Pareto flags
-come from a plain dominance reference written here, so the report is checked against
-numbers it did not compute. Images are seeded random arrays.
+come from a plain dominance reference written here, and the curves' means and stds are
+recomputed from the trials with numpy, so the report is checked against numbers it did not
+compute. Images are seeded random arrays.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import itertools
 import json
 import math
 import re
+from dataclasses import asdict, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,11 +25,21 @@ import pytest
 from PIL import Image
 
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError
+from upsamplekit.study.report import (
+    COSTS,
+    confidence_lines,
+    curve_plot_data,
+    curves_svg,
+    format_table,
+    pareto_plot_data,
+    write_report,
+)
 from upsamplekit.study.report.grid import grid_data, zoom_region
-from upsamplekit.study.report import COSTS, format_table, pareto_plot_data, write_report
+from upsamplekit.study.report.svg import FONT, MARGIN_LEFT, spread
 from upsamplekit.study.results import (
     Candidate,
     CandidateSummary,
+    Confidence,
     Recommendation,
     Stat,
     StudySummary,
@@ -56,10 +70,35 @@ def _smooth_image(rng: np.random.Generator, size: int) -> np.ndarray:
     return rows[:, i0] * (1 - g) + rows[:, i0 + 1] * g
 
 
+STEPS = 150
+CHECKPOINTS = [25, 50, 75, 100, 125, 150]
+BASELINE = {"name": "bicubic (no network)", "psnr": 21.5, "ssim": 0.69}
+
+
+def _curve(rng: np.random.Generator, final: float, end: int) -> list[list[float]]:
+    """A rising validation curve ``[[step, psnr], ...]`` over the checkpoints up to ``end``, ending at ``final``."""
+    steps = [s for s in CHECKPOINTS if s <= end]
+    gains = [4.0 * math.exp(-s / 40.0) + 0.15 * float(rng.standard_normal()) for s in steps[:-1]]
+    return [[s, final - g] for s, g in zip(steps, gains)] + [[steps[-1], final]]
+
+
+def _summary_curve(trials: list[TrialResult]) -> list[tuple[int, Stat]]:
+    """The candidate's curve as the analysis builds it: the PSNR over seeds at each step every seed reached."""
+    common = set.intersection(*({int(s) for s, _ in t.curve} for t in trials))
+    return [(step, Stat.of([p for t in trials for s, p in t.curve if s == step])) for step in sorted(common)]
+
+
 def make_summary(rng: np.random.Generator, n: int = 6, seeds: int = 3, size: int = 48, scale: int = 4,
-                 pending: int = 0, images: bool = True, recommend: bool = True) -> StudySummary:
-    """A summary of ``n`` candidates with ``seeds`` trials each, sorted by mean PSNR."""
+                 pending: int = 0, images: bool = True, recommend: bool = True, curves: bool = True,
+                 short: tuple[int, ...] = (), confidence: bool = True) -> StudySummary:
+    """A summary of ``n`` candidates with ``seeds`` trials each, sorted by mean PSNR.
+
+    With ``curves``, every trial has a learning curve (candidate ``i`` in ``short`` stops at step
+    75 instead of :data:`STEPS`) and every candidate its curve over seeds; with ``confidence``
+    (and a recommendation) the summary has a confident :class:`Confidence`. Trained on cuda.
+    """
     schedules = [(scale,), (2, scale // 2)] if scale % 2 == 0 and scale > 2 else [(scale,)]
+    curve_rng = np.random.default_rng(1000 * n + seeds)  # its own stream: the other numbers stay as they were
     cands, trials = [], []
     for i in range(n):
         cand = Candidate(UPSAMPLERS[i % len(UPSAMPLERS)], schedules[(i // len(UPSAMPLERS)) % len(schedules)])
@@ -71,12 +110,16 @@ def make_summary(rng: np.random.Generator, n: int = 6, seeds: int = 3, size: int
         macs = int(10 ** rng.uniform(6, 9.5))
         latency, iqr = float(rng.uniform(0.5, 40.0)), float(rng.uniform(0.01, 0.5))
         memory, params = int(rng.uniform(1, 64) * 2**20), int(rng.integers(1_000, 500_000))
+        mine = []
         for s in range(seeds):
-            trials.append(TrialResult(cand, s, psnrs[s], ssims[s], ckbs[s], params, macs, latency, iqr, memory,
-                                      trains[s], 1.0, float(rng.random())))
+            mine.append(TrialResult(cand, s, psnrs[s], ssims[s], ckbs[s], params, macs, latency, iqr, memory,
+                                    trains[s], 1.0, float(rng.random())))
+            if curves:
+                mine[-1].curve = _curve(curve_rng, psnrs[s], 75 if i in short else STEPS)
+        trials += mine
         cands.append(CandidateSummary(cand, cand.upsampler not in FIXED, list(range(seeds)), Stat.of(psnrs),
                                       Stat.of(ssims), Stat.of(ckbs), Stat.of(trains), params, macs, latency, iqr,
-                                      memory))
+                                      memory, curve=_summary_curve(mine) if curves else []))
     cands.sort(key=lambda c: -c.psnr.mean)
     for cost in COSTS:
         for c, on in zip(cands, _pareto_reference(cands, cost)):
@@ -95,15 +138,21 @@ def make_summary(rng: np.random.Generator, n: int = 6, seeds: int = 3, size: int
         rec = Recommendation(cands[1 % len(cands)].candidate,
                              ["Its mean PSNR is within one standard deviation of the best.",
                               "It needs 3.1x fewer MACs than the best candidate."])
-    config = {"scale": scale, "steps": 150, "seeds": seeds, "data": ["astronaut", "coffee"], "lr": 2e-3}
-    baseline = {"name": "bicubic (no network)", "psnr": 21.5, "ssim": 0.69}
-    return StudySummary(config, cands, rec, trials, baseline, pictures, {"python": "3.11", "threads": "2"}, pending)
+    config = {"scale": scale, "steps": STEPS, "seeds": seeds, "data": ["astronaut", "coffee"], "lr": 2e-3}
+    conf = None
+    if confidence and rec is not None:
+        margin = next(c.psnr.mean for c in cands if c.candidate == rec.candidate) - BASELINE["psnr"]
+        conf = Confidence(f"Confident: {rec.candidate.label} beats bicubic (no network) by {margin:+.2f} dB, "
+                          "separably; the ranking settled by half the budget.", 0.87, True, None, margin, True,
+                          sum(not c.tied_with_best for c in cands), 5)
+    return StudySummary(config, cands, rec, trials, dict(BASELINE), pictures, {"python": "3.11", "threads": "2"},
+                        pending, confidence=conf, device="cuda")
 
 
 class _Html(HTMLParser):
     """Collects tags and text, and checks that every non-void element is closed in order."""
 
-    VOID = {"meta", "img", "br", "link", "input", "hr", "source"}
+    VOID = frozenset({"meta", "img", "br", "link", "input", "hr", "source"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -170,11 +219,12 @@ def test_html_is_self_contained_and_complete(tmp_path: Path, rng: np.random.Gene
     assert summary.recommendation is not None
     for reason in summary.recommendation.reasons:
         assert reason in text
-    # Recommendation comes before the plots, the plots before the table, the table before the images.
-    order = [text.index(s) for s in ("Recommendation", "Quality against cost", "All candidates", "Reconstructions")]
+    # Confidence, then the recommendation, the learning curves, the plots, the table, the images.
+    order = [text.index(s) for s in ("Confidence", "Recommendation", "Learning curves", "Quality against cost",
+                                     "All candidates", "Reconstructions")]
     assert order == sorted(order)
     plots = [a for t, a in html.tags if t == "svg" and "plot" in (a.get("class") or "").split()]
-    assert len(plots) == 3
+    assert len(plots) == 3 + 1 and plots[0]["class"] == "plot curves"
     # Nothing is fetched: no URL anywhere, no external script, stylesheet or font.
     raw = path.read_text(encoding="utf-8")
     assert "http://" not in raw and "https://" not in raw and "@import" not in raw and "url(" not in raw
@@ -206,13 +256,249 @@ def test_html_is_self_contained_and_complete(tmp_path: Path, rng: np.random.Gene
 def test_plot_svg_labels_every_candidate_and_baseline(tmp_path: Path, rng: np.random.Generator) -> None:
     summary = make_summary(rng, n=5)
     raw = write_report(summary, tmp_path)["html"].read_text(encoding="utf-8")
-    svgs = re.findall(r'<svg class="plot".*?</svg>', raw, flags=re.S)
+    svgs = re.findall(r'<svg class="plot".*?</svg>', raw, flags=re.DOTALL)
     assert len(svgs) == 3
     for svg in svgs:
         for c in summary.candidates:
             assert f">{c.candidate.label}</text>" in svg
         assert "bicubic (no network) 21.50 dB" in svg
         assert "stroke-dasharray" in svg  # the baseline (and tied marks) are dashed
+
+
+# ---------------------------------------------------------------------------------------- confidence first
+
+
+def test_confidence_lines_verdict_first_then_one_fact_a_line(rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=6, images=False)
+    conf = summary.confidence
+    assert conf is not None
+    summary.candidates[1].tied_with_best = True  # the runner-up is not separable: seeds are suggested
+    lines = confidence_lines(summary)
+    assert lines[0] == conf.verdict
+    assert lines[1:] == [
+        "Kendall tau 0.87 between half and full budget: settled",
+        f"{conf.baseline_margin_db:+.2f} dB over bicubic (no network), separable",
+        f"{conf.separable_from_best} of 6 candidates are separably worse than the best",
+        "about 5 seeds per candidate would separate the best from the runner-up (this study has 3)",
+        "trained on cuda",
+    ]
+    assert all("\n" not in line and "<" not in line and "\x1b" not in line for line in lines)  # plain text
+    # Unsure: still moving, not separable from the baseline, a first look, the runner-up already separated.
+    summary.confidence = replace(conf, verdict="Unsure: the ranking is still moving.", rank_stability=0.4,
+                                 settled=False, steps_suggested=600, baseline_margin_db=0.12, beats_baseline=False,
+                                 separable_from_best=1, first_look=True)
+    summary.candidates[1].tied_with_best = False
+    lines = confidence_lines(summary)
+    assert lines[:2] == ["Unsure: the ranking is still moving.",
+                         "first look (--quick): a small budget; run the full study before deciding"]
+    assert "Kendall tau 0.40 between half and full budget: still moving; raise --steps to about 600" in lines
+    assert "+0.12 dB over bicubic (no network), not separable" in lines
+    assert "1 of 6 candidates is separably worse than the best" in lines
+    assert "the best is already separable from the runner-up" in lines
+    # Negative, nothing measured: no rank stability, no seeds estimate.
+    summary.confidence = replace(conf, verdict="No decoder beats bicubic (no network).", rank_stability=None,
+                                 baseline_margin_db=-0.3, beats_baseline=False, seeds_needed=None)
+    summary.candidates[1].tied_with_best = True
+    lines = confidence_lines(summary)
+    assert "-0.30 dB against bicubic (no network): no better" in lines
+    assert "rank stability not measured (no checkpoint at half the budget)" in lines
+    assert "the best is not separable from the runner-up (the seeds needed cannot be estimated)" in lines
+    summary.confidence = None
+    assert confidence_lines(summary) == []
+
+
+def test_markdown_opens_with_the_verdict(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=5, images=False)
+    text = write_report(summary, tmp_path)["markdown"].read_text(encoding="utf-8")
+    lines = text.splitlines()
+    facts = confidence_lines(summary)
+    # Title, the verdict as the first paragraph, the facts as a list, then the overview as before.
+    assert lines[0] == f"# Recommendation: {summary.recommendation.candidate.label}" and lines[1] == ""
+    assert lines[2] == summary.confidence.verdict and lines[3] == ""
+    assert lines[4:4 + len(facts) - 1] == [f"- {fact}" for fact in facts[1:]]
+    assert lines[4 + len(facts) - 1] == "" and lines[5 + len(facts) - 1].startswith("This study compared 5 ")
+    assert "- trained on cuda" in lines
+
+
+def _sections(raw: str) -> list[tuple[dict[str, str | None], str]]:
+    """The page's top-level ``<section>`` elements in order: their attributes and their text."""
+    class Sections(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: list[tuple[dict[str, str | None], list[str]]] = []
+            self.depth = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "section":
+                if self.depth == 0:
+                    self.found.append((dict(attrs), []))
+                self.depth += 1
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "section":
+                self.depth -= 1
+
+        def handle_data(self, data: str) -> None:
+            if self.depth:
+                self.found[-1][1].append(data)
+
+    parser = Sections()
+    parser.feed(raw)
+    return [(attrs, "".join(text)) for attrs, text in parser.found]
+
+
+def test_html_opens_with_the_confidence(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=6, images=False)
+    raw = write_report(summary, tmp_path)["html"].read_text(encoding="utf-8")
+    sections = _sections(raw)
+    attrs, text = sections[0]
+    assert attrs["id"] == "confidence" and attrs["class"] == "conf confident"
+    assert text.startswith("Confidence" + summary.confidence.verdict)  # the heading, then the verdict
+    for fact in confidence_lines(summary)[1:]:
+        assert fact in text
+    assert "trained on cuda" in text
+    # Nothing but the title before it; the verdict is bold.
+    assert re.search(r"<main><header><h1>[^<]*</h1></header><section class=\"conf ", raw)
+    assert f'<p class="verdict"><b>{summary.confidence.verdict}</b></p>' in raw
+    assert [a.get("class") or a.get("id") for a, _ in sections[1:3]] == ["rec", "curves"]
+    _parse(tmp_path / "report.html")  # well formed
+    # Outcomes colour the box; a first look says so.
+    summary.confidence = replace(summary.confidence, settled=False, first_look=True)
+    attrs, text = _sections(write_report(summary, tmp_path)["html"].read_text(encoding="utf-8"))[0]
+    assert attrs["class"] == "conf unsure" and text.startswith("Confidencefirst look")
+    summary.confidence = replace(summary.confidence, baseline_margin_db=-0.2, beats_baseline=False, first_look=False)
+    attrs, text = _sections(write_report(summary, tmp_path)["html"].read_text(encoding="utf-8"))[0]
+    assert attrs["class"] == "conf negative" and "first look" not in text
+
+
+def test_old_results_without_confidence_or_curves_render(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=4, curves=False, confidence=False)
+    summary.device = "cpu"
+    assert summary.confidence is None and all(not c.curve for c in summary.candidates)
+    paths = write_report(summary, tmp_path)
+    html = _parse(paths["html"])
+    text = " ".join(html.text)
+    raw = paths["html"].read_text(encoding="utf-8")
+    assert 'id="confidence"' not in raw and "Trained on cpu." in text  # the device is in the lede instead
+    labels = ", ".join(c.candidate.label for c in summary.candidates)
+    assert f"Not drawn (no learning curve recorded): {labels}." in text
+    assert 'class="plot curves"' not in raw
+    md = paths["markdown"].read_text(encoding="utf-8")
+    assert md.splitlines()[2].startswith("This study compared 4 ")  # the overview, straight under the title
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert doc["confidence"] is None and doc["device"] == "cpu"
+    assert all(c["curve"] == [] for c in doc["candidates"]) and all(t["curve"] == [] for t in doc["trials"])
+    assert confidence_lines(summary) == []
+
+
+def test_json_has_device_confidence_and_curves(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=5, images=False, short=(2,))
+    doc = json.loads(write_report(summary, tmp_path)["json"].read_text(encoding="utf-8"))
+    assert doc["version"] == 2 and doc["device"] == "cuda"
+    assert doc["confidence"] == asdict(summary.confidence)
+    assert doc["confidence"]["verdict"].startswith("Confident: ") and doc["confidence"]["rank_stability"] == 0.87
+    for got, c in zip(doc["candidates"], summary.candidates):
+        trials = [t for t in summary.trials if t.candidate == c.candidate]
+        steps = [int(s) for s, _ in trials[0].curve]
+        assert [point[0] for point in got["curve"]] == steps
+        for (step, mean, std), want_step in zip(got["curve"], steps):
+            values = [p for t in trials for s, p in t.curve if s == want_step]
+            assert mean == pytest.approx(np.mean(values), rel=1e-12)
+            assert std == pytest.approx(np.std(values, ddof=1), rel=1e-12)
+        assert got["curve"][-1][1] == pytest.approx(c.psnr.mean, rel=1e-12)  # the curve ends at the final PSNR
+    lengths = {len(c["curve"]) for c in doc["candidates"]}
+    assert lengths == {3, 6}  # one candidate stopped at step 75
+    assert [TrialResult.from_dict(t) for t in doc["trials"]] == summary.trials  # each trial's curve included
+
+
+# ---------------------------------------------------------------------------------------- learning curves
+
+
+def test_curve_plot_data_against_the_trials(rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=16, images=False, short=(3, 9))
+    data = curve_plot_data(summary)
+    assert [line.key for line in data.lines] == [c.candidate.key for c in summary.candidates]
+    assert data.omitted == [] and data.baseline == ("bicubic (no network)", 21.5)
+    all_ys = [21.5]
+    for line, c in zip(data.lines, summary.candidates):
+        trials = [t for t in summary.trials if t.candidate == c.candidate]
+        last = int(trials[0].curve[-1][0])
+        assert last in (75, 150)
+        want = []
+        for step in sorted({int(s) for s, _ in trials[0].curve}):
+            values = np.array([p for t in trials for s, p in t.curve if s == step])
+            want.append((step, values.mean(), values.std(ddof=1)))
+        assert [x for x, _, _ in line.points] == [x for x, _, _ in want]
+        np.testing.assert_allclose([(y, e) for _, y, e in line.points], [(y, e) for _, y, e in want], rtol=1e-12)
+        assert line.end == (float(last), pytest.approx(c.psnr.mean, rel=1e-12))  # the marker: the last step
+        assert line.recommended == (c.candidate == summary.recommendation.candidate)
+        assert (line.learned, line.tied_with_best) == (c.learned, c.tied_with_best)
+        all_ys += [y + s * e for _, y, e in line.points for s in (-1, 1)]
+    ends = sorted({line.end[0] for line in data.lines})
+    assert ends == [75.0, 150.0] and sum(line.end[0] == 75.0 for line in data.lines) == 2
+    assert data.x_range == (0.0, 150.0) and data.half_step == 75.0
+    lo, hi = data.y_range
+    assert lo < min(all_ys) and hi > max(all_ys)
+    # One colour per upsampler, one dash per schedule.
+    assert data.upsamplers == sorted(UPSAMPLERS) and len(data.schedules) == 2
+    for line, c in zip(data.lines, summary.candidates):
+        assert data.upsamplers[line.colour] == c.candidate.upsampler
+        assert data.schedules[line.dash] == c.candidate.schedule
+
+
+def test_curve_plot_data_leaves_out_candidates_without_curves(rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=5, images=False)
+    old = [summary.candidates[1], summary.candidates[3]]
+    for c in old:
+        c.curve = []
+    data = curve_plot_data(summary)
+    assert data.omitted == [c.candidate.label for c in old]
+    assert [line.key for line in data.lines] == [c.candidate.key for c in summary.candidates if c not in old]
+    one = make_summary(rng, n=2, seeds=1, images=False)  # one seed: no spread, no band
+    assert all(e == 0.0 for line in curve_plot_data(one).lines for _, _, e in line.points)
+    empty = curve_plot_data(StudySummary({}, [], None, []))
+    assert (empty.lines, empty.half_step, empty.x_range) == ([], None, (0.0, 1.0))
+
+
+def test_curves_svg_draws_every_candidate_legibly(rng: np.random.Generator) -> None:
+    summary = make_summary(rng, n=16, images=False, short=(3, 9))
+    data = curve_plot_data(summary)
+    svg = curves_svg(data)
+    parser = _Html()
+    parser.feed(svg)
+    parser.close()
+    assert not parser.errors and not parser.stack
+    tags = parser.tags
+    assert tags[0][0] == "svg" and tags[0][1]["class"] == "plot curves"
+    lines = [a for t, a in tags if t == "polyline"]
+    assert [a["data-key"] for a in lines].count(summary.recommendation.candidate.key) == 1
+    assert sorted(a["data-key"] for a in lines) == sorted(c.candidate.key for c in summary.candidates)
+    assert len([a for t, a in tags if t == "polygon" and a.get("class") == "band"]) == 16  # 3 seeds: all have spread
+    assert len([a for t, a in tags if a.get("class") == "end"]) == 16
+    assert "bicubic (no network) 21.50 dB" in svg and "half budget" in svg
+    # Every candidate labelled once; the column labels (curves that reach the last step) do not overlap.
+    labels = re.findall(r'<text class="label" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', svg)
+    assert sorted(text for _, _, text in labels) == sorted(c.candidate.label for c in summary.candidates)
+    column = sorted(float(y) for x, y, _ in labels if float(x) == max(float(x) for x, _, _ in labels))
+    assert len(column) == 14
+    assert all(b - a >= FONT for a, b in itertools.pairwise(column))
+    # The two short curves end half way across the plot.
+    xs = [round(float(a["cx"]) if "cx" in a else float(a["x"]) + 3.2, 1) for t, a in tags if a.get("class") == "end"]
+    half, full = sorted(set(xs))
+    assert xs.count(half) == 2 and half - MARGIN_LEFT == pytest.approx((full - MARGIN_LEFT) / 2, abs=0.2)
+    assert "no learning curves recorded" in curves_svg(curve_plot_data(StudySummary({}, [], None, [])))
+
+
+def test_spread_keeps_order_and_gap() -> None:
+    values = [50.0, 51.0, 49.0, 10.0, 98.0, 99.0]
+    out = spread(values, gap=5.0, lo=0.0, hi=100.0)
+    order = sorted(range(len(values)), key=values.__getitem__)
+    placed = [out[i] for i in order]
+    assert all(b - a >= 5.0 - 1e-9 for a, b in itertools.pairwise(placed)) and 0 <= min(out) and max(out) <= 100
+    assert out[3] == 10.0  # far from the rest: left where it is
+    assert sum(out[:3]) == pytest.approx(150.0)  # a cluster stays centred on its members
+    crowded = spread([5.0] * 30, gap=5.0, lo=0.0, hi=100.0)  # does not fit: the gap shrinks
+    assert crowded[0] == 0.0 and crowded[-1] == pytest.approx(100.0)
 
 
 # ---------------------------------------------------------------------------------------- plot data

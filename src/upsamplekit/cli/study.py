@@ -68,7 +68,8 @@ def study(config_file: str | None, quick: bool, submit_only: bool, progress: boo
     config = StudyConfig.build(config_file, options, quick=quick)
     candidates = config.candidates()
     click.echo(f"{len(candidates)} candidates x {config.seeds} seeds, {config.steps} steps each, "
-               f"task {config.task} x{config.scale}; output in {config.out}/", err=True)
+               f"task {config.task} x{config.scale}, device {config.device}, {config.precision}; "
+               f"output in {config.out}/", err=True)
     try:
         with _sigterm_as_interrupt():
             run = run_study(config, progress=progress, submit_only=submit_only)
@@ -171,7 +172,14 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 def _show_results(run: Any, fail: bool = True) -> None:
     from ..study.report import format_table
+    from ..study.report.formatting import confidence_lines
 
+    lines = confidence_lines(run.summary)
+    if lines:  # the verdict first: a negative or unsure answer is never buried under the table
+        click.echo(lines[0])
+        for line in lines[1:]:
+            click.echo(f"  - {line}")
+        click.echo("")
     click.echo(format_table(run.summary, width=min(shutil.get_terminal_size().columns, 140)))
     if run.summary.recommendation is not None:
         rec = run.summary.recommendation

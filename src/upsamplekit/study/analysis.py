@@ -8,6 +8,12 @@ MACs, then lowest latency) among those not separable from the best, preferring o
 checkerboard score is low: at most :data:`CHECKERBOARD_RATIO` times the lowest score of the study
 (the score's absolute level depends on the validation crop size, see
 :func:`~upsamplekit.study.metrics.checkerboard_noise_floor`, so candidates are compared with each other).
+
+How far the answer can be trusted (:class:`~upsamplekit.study.results.Confidence`, see
+:func:`confidence`): whether the recommendation beats the no-network baseline separably, how many
+candidates are separable from the best, the rank stability (Kendall's tau between the ranking at
+half the budget and at the whole budget, from every trial's validation curve), and the seeds
+that would separate the best from the runner-up.
 """
 
 from __future__ import annotations
@@ -18,14 +24,20 @@ from collections import defaultdict
 from typing import Any
 
 from ..nn.registry import upsampler_info
-from .results import COSTS, Candidate, CandidateSummary, Recommendation, Stat, StudySummary, TrialResult
+from .results import (COSTS, Candidate, CandidateSummary, Confidence, Recommendation, Stat, StudySummary,
+                      TrialResult)
 
-__all__ = ["summarize", "pareto_flags", "separable", "CHECKERBOARD_RATIO", "MIN_SEPARATION"]
+__all__ = ["summarize", "pareto_flags", "separable", "kendall_tau", "seeds_to_separate", "confidence",
+           "CHECKERBOARD_RATIO", "MIN_SEPARATION", "SETTLED_TAU", "FIRST_LOOK_STEPS"]
 
 #: A checkerboard score more than this many times the study's lowest is high.
 CHECKERBOARD_RATIO = 2.0
 #: Mean PSNR differences smaller than this many dB are never called separable.
 MIN_SEPARATION = 0.02
+#: The ranking is settled when Kendall's tau between half and whole budget is at least this.
+SETTLED_TAU = 0.8
+#: A study training fewer steps per trial than this is a first look (``--quick``), said first in its verdict.
+FIRST_LOOK_STEPS = 200
 
 
 def separable(a: Stat, b: Stat) -> bool:
@@ -38,6 +50,52 @@ def separable(a: Stat, b: Stat) -> bool:
     """
     margin = 2 * math.sqrt(a.std**2 / max(a.n, 1) + b.std**2 / max(b.n, 1))
     return abs(a.mean - b.mean) > max(margin, MIN_SEPARATION)
+
+
+def kendall_tau(a: list[float], b: list[float]) -> float | None:
+    """Kendall's tau-b between two scorings of the same items (ties counted as in ``scipy.stats.kendalltau``):
+    1 for the same order, -1 for the reverse; None with fewer than two items or no order at all.
+
+    >>> kendall_tau([1, 2, 3, 4], [10, 20, 30, 40]), kendall_tau([1, 2, 3, 4], [10, 30, 20, 40])
+    (1.0, 0.6666666666666666)
+    """
+    if len(a) != len(b):
+        raise ValueError(f"kendall_tau needs two scorings of the same items, but got {len(a)} and {len(b)} values")
+    concordant = discordant = ties_a = ties_b = 0
+    for i in range(len(a)):
+        for j in range(i + 1, len(a)):
+            da, db = a[i] - a[j], b[i] - b[j]
+            if da == 0 and db == 0:
+                continue
+            if da == 0:
+                ties_a += 1
+            elif db == 0:
+                ties_b += 1
+            elif (da > 0) == (db > 0):
+                concordant += 1
+            else:
+                discordant += 1
+    pairs = concordant + discordant
+    denominator = math.sqrt((pairs + ties_a) * (pairs + ties_b))
+    return (concordant - discordant) / denominator if denominator else None
+
+
+def seeds_to_separate(a: Stat, b: Stat) -> int | None:
+    """Seeds per candidate at which the difference of ``a`` and ``b`` would be separable (:func:`separable`),
+    if their means and spreads stayed as observed: the smallest ``n >= 2`` with
+    ``|d| > 2 sqrt((s_a^2 + s_b^2) / n)``. None when it cannot be estimated: a difference below
+    :data:`MIN_SEPARATION` (never separable), or no spread measured (one seed each).
+
+    >>> seeds_to_separate(Stat(25.0, 0.2, 2), Stat(24.8, 0.2, 2))  # 2 * sqrt(0.08 / 9) < 0.2 <= 2 * sqrt(0.08 / 8)
+    9
+    >>> seeds_to_separate(Stat(25.0, 0.0, 1), Stat(24.0, 0.0, 1)) is None
+    True
+    """
+    difference = abs(a.mean - b.mean)
+    spread = a.std**2 + b.std**2
+    if difference < MIN_SEPARATION or not spread > 0 or not math.isfinite(difference + spread):
+        return None
+    return max(2, math.floor(4 * spread / difference**2) + 1)
 
 
 def pareto_flags(points: list[tuple[float, float]]) -> list[bool]:
@@ -76,8 +134,97 @@ def _summaries(candidates: list[Candidate], trials: list[TrialResult]) -> list[C
             latency_ms=statistics.median(t.latency_ms for t in runs),
             latency_iqr_ms=statistics.median(t.latency_iqr_ms for t in runs),
             peak_memory_bytes=max(t.peak_memory_bytes for t in runs),
+            curve=_mean_curve(runs),
         ))
     return sorted(out, key=lambda s: -s.psnr.mean)
+
+
+def _mean_curve(runs: list[TrialResult]) -> list[tuple[int, Stat]]:
+    """PSNR over seeds at each checkpoint step every run reached."""
+    steps = set.intersection(*({int(step) for step, _ in run.curve} for run in runs)) if runs else set()
+    values = {step: [v for run in runs for s, v in run.curve if int(s) == step] for step in steps}
+    return [(step, Stat.of(values[step])) for step in sorted(steps)]
+
+
+def _rank_stability(rows: list[CandidateSummary], steps: int) -> tuple[float | None, int | None]:
+    """Kendall's tau between the ranking at the checkpoint nearest half of ``steps`` and at ``steps``,
+    over the candidates with both; and the budget at which the curves suggest the ranking settles
+    (None when it has): the earliest checkpoint from which every later ranking is within
+    :data:`SETTLED_TAU` of the final one, doubled (rankings settle by about half the budget)."""
+    at = [{step: stat.mean for step, stat in row.curve} for row in rows]
+    full = [a for a in at if steps in a]
+    checkpoints = sorted({step for a in full for step in a if step < steps and all(step in b for b in full)})
+    if len(full) < 2 or not checkpoints:
+        return None, None
+    half = min(checkpoints, key=lambda step: (abs(step - steps / 2), step))
+    final = [a[steps] for a in full]
+    taus = {step: kendall_tau([a[step] for a in full], final) for step in checkpoints}
+    tau = taus[half]
+    if tau is None or tau >= SETTLED_TAU:
+        return tau, None
+    settles = steps
+    for step in sorted(checkpoints, reverse=True):
+        value = taus[step]
+        if value is None or value < SETTLED_TAU:
+            break
+        settles = step
+    return tau, _round_steps(2 * max(settles, half + 1))
+
+
+def _round_steps(n: float) -> int:
+    """``n`` rounded up to two significant digits: a budget people would type."""
+    digits = max(0, len(str(int(n))) - 2)
+    return int(math.ceil(n / 10**digits) * 10**digits)
+
+
+def confidence(rows: list[CandidateSummary], recommendation: Recommendation | None,
+               baseline: dict[str, Any] | None, steps: int) -> Confidence | None:
+    """How far the recommendation can be trusted; ``rows`` sorted best first, ``steps`` the training budget."""
+    if recommendation is None or not rows:
+        return None
+    pick = next(r for r in rows if r.candidate == recommendation.candidate)
+    best = rows[0]
+    tau, suggested = _rank_stability(rows, steps)
+    settled = tau is not None and tau >= SETTLED_TAU
+    base_psnr = None if baseline is None else float(baseline["psnr"])
+    margin = None if base_psnr is None else pick.psnr.mean - base_psnr
+    beats = base_psnr is not None and pick.psnr.mean > base_psnr and separable(pick.psnr, Stat(base_psnr, 0.0, 1))
+    worse = sum(1 for r in rows if not r.tied_with_best)
+    runner = rows[1] if len(rows) > 1 else None
+    seeds = seeds_to_separate(best.psnr, runner.psnr) if runner is not None else None
+    first_look = steps < FIRST_LOOK_STEPS
+
+    sentences = []
+    base_name = str(baseline.get("name", "the baseline")) if baseline is not None else ""
+    label = pick.candidate.label
+    if margin is None or base_psnr is None:
+        sentences.append(f"{label} is recommended; there is no no-network baseline to compare it with.")
+    elif beats and settled:
+        sentences.append(f"Confident: {label} beats {base_name} by {margin:+.2f} dB, separably, and the ranking "
+                         f"has settled (Kendall tau {tau:.2f} between half and full budget).")
+    elif beats:
+        moving = ("its rank stability is unknown (fewer than two candidates with curves)" if tau is None else
+                  f"the ranking is still moving (Kendall tau {tau:.2f} between half and full budget): raise "
+                  f"--steps to about {suggested}")
+        sentences.append(f"Unsure: {label} beats {base_name} by {margin:+.2f} dB, separably, but {moving}.")
+    elif margin > 0:
+        sentences.append(f"Unsure: {label} is {margin:+.2f} dB over {base_name}, within its seed-to-seed spread "
+                         "(not separable): more seeds or more --steps would tell.")
+    else:
+        best_margin = best.psnr.mean - base_psnr
+        sentences.append(f"Negative: no candidate beats {base_name} ({base_psnr:.2f} dB); the best, "
+                         f"{best.candidate.label}, is {best_margin:+.2f} dB from it. These decoders are undertrained "
+                         "for this task: raise --steps or --width, or keep --skip 1.")
+    if first_look:
+        sentences[0] = f"First look ({steps} steps per trial, too few to trust): " + sentences[0]
+    if worse == len(rows) - 1 and len(rows) > 1:
+        sentences.append(f"Every other candidate is separably worse than the best ({best.candidate.label}).")
+    elif len(rows) > 1:
+        sentences.append(f"{len(rows) - 1 - worse} of the other {len(rows) - 1} candidates cannot be separated "
+                         f"from the best ({best.candidate.label}).")
+    return Confidence(verdict=" ".join(sentences), rank_stability=tau, settled=settled, steps_suggested=suggested,
+                      baseline_margin_db=margin, beats_baseline=beats, separable_from_best=worse,
+                      seeds_needed=seeds, first_look=first_look)
 
 
 def _recommend(rows: list[CandidateSummary], baseline: dict[str, Any] | None) -> Recommendation | None:
@@ -131,8 +278,9 @@ def _recommend(rows: list[CandidateSummary], baseline: dict[str, Any] | None) ->
 
 def summarize(candidates: list[Candidate], trials: list[TrialResult], *, config: dict[str, Any],
               baseline: dict[str, Any] | None = None, images: dict[str, Any] | None = None,
-              machine: dict[str, str] | None = None, pending: int = 0) -> StudySummary:
-    """Summaries per candidate (only those in ``candidates``), ties, fronts and the recommendation."""
+              machine: dict[str, str] | None = None, pending: int = 0, device: str = "cpu") -> StudySummary:
+    """Summaries per candidate (only those in ``candidates``), ties, fronts, the recommendation and
+    the confidence in it (``config["steps"]`` is the budget the curves are read against)."""
     wanted = set(candidates)
     trials = [t for t in trials if t.candidate in wanted]
     rows = _summaries(candidates, trials)
@@ -144,8 +292,12 @@ def summarize(candidates: list[Candidate], trials: list[TrialResult], *, config:
             flags = pareto_flags([(r.psnr.mean, r.cost(cost)) for r in rows])
             for row, flag in zip(rows, flags):
                 row.pareto[cost] = flag
-    return StudySummary(config=config, candidates=rows, recommendation=_recommend(rows, baseline), trials=trials,
-                        baseline=baseline, images=dict(images or {}), machine=dict(machine or {}), pending=pending)
+    recommendation = _recommend(rows, baseline)
+    steps = config.get("steps")
+    trust = confidence(rows, recommendation, baseline, steps) if isinstance(steps, int) else None
+    return StudySummary(config=config, candidates=rows, recommendation=recommendation, trials=trials,
+                        baseline=baseline, images=dict(images or {}), machine=dict(machine or {}), pending=pending,
+                        confidence=trust, device=device)
 
 
 def _mega(n: float) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..checks import is_integer, is_real
 from ..errors import InvalidArgumentError, unknown_choice
+from .device import check_device_name, check_precision_name
 from .results import Candidate
 
 if sys.version_info >= (3, 11):
@@ -55,9 +56,11 @@ class StudyConfig:
 
     task: str = _opt("sr", "Task: 'sr' (super-resolution of area-downsampled crops) or 'autoencoder' "
                            "(a fixed small encoder downsamples, the decoder under study upsamples back).")
-    skip: int = _opt(0, "Task sr: 1 adds the decoder's output to a bicubic upsampling of its input (a global "
-                        "residual, as most super-resolution networks do); 0 makes the decoder produce the image "
-                        "alone.", low=0, high=1)
+    skip: int = _opt(1, "Task sr: 1 adds the decoder's output, times a learned gain that starts at 0, to a bicubic "
+                        "upsampling of its input (a global residual, as VDSR and many super-resolution networks "
+                        "do: every candidate starts at the no-network baseline and learns the detail); 0 makes the "
+                        "decoder produce the image alone (needs far longer training to reach the baseline).",
+                   low=0, high=1)
     scale: int = _opt(4, "Total upsampling factor of the decoder (integer >= 2).", low=2)
     upsamplers: list[str] = _opt(DEFAULT_UPSAMPLERS, "Upsamplers to compare: registry names, comma-separated "
                                                      "(see `upsamplekit.list_upsamplers()`).")
@@ -65,12 +68,21 @@ class StudyConfig:
                                           "ordered factorisation of --scale (up to --max-stages stages).")
     max_stages: int = _opt(3, "Longest schedule considered when --schedules is empty.", low=1)
     seeds: int = _opt(2, "Seeds per candidate (0 .. seeds-1); mean and std are over seeds.", low=1)
-    steps: int = _opt(200, "Training steps per trial (Adam, L1 loss, cosine learning rate).", low=1)
+    steps: int = _opt(600, "Training steps per trial (Adam, L1 loss, warm-up then cosine learning rate, gradient "
+                           "norm clipped at 1).", low=1)
     batch_size: int = _opt(16, "Crops per training step.", low=1)
     crop: int = _opt(48, "Side of the high-resolution training crops, a multiple of --scale.", low=2)
-    channels: int = _opt(16, "Decoder width (feature channels of every stage).", low=1)
+    width: int = _opt(32, "Decoder width: channels of its body at the input resolution; after each stage the "
+                          "width is divided by the scale reached so far (never below 8).", low=1)
+    widths: list[int] = _opt([], "Per-stage widths instead of --width's falling ones: the body's width, then one per "
+                                 "stage, e.g. '64,32,16' (then every candidate needs that many stages).")
+    depth: int = _opt(2, "Residual blocks of the decoder's body at the input resolution (0: none).", low=0)
     latent_channels: int = _opt(16, "Autoencoder task: channels of the encoder's latent.", low=1)
-    lr: float = _opt(5e-3, "Peak learning rate.", low=0.0)
+    lr: float = _opt(1e-3, "Peak learning rate (Adam).", low=0.0)
+    device: str = _opt("auto", "Where to train and measure: 'auto' (CUDA when available, else the CPU), 'cpu', "
+                               "'cuda', 'cuda:N' or 'mps'. A study's trials are comparable on one kind of device only.")
+    precision: str = _opt("fp32", "Training precision: 'fp32', or 'bf16' / 'fp16' autocast (fp16 with gradient "
+                                  "scaling); validation and costs are measured in float32.")
     images: str = _opt("", "Folder of PNG/JPEG images to use instead of the bundled photographs.")
     val_fraction: float = _opt(0.2, "With --images: share of the images held out for validation (by image).",
                                low=0.0, high=1.0)
@@ -128,6 +140,12 @@ class StudyConfig:
                 raise ConfigError(f"{name} must be a multiple of scale={self.scale}, but got {name}={getattr(self, name)}")
         if not self.upsamplers:
             raise ConfigError("upsamplers must name at least one upsampler, but got an empty list")
+        check_device_name(self.device)
+        check_precision_name(self.precision)
+        if any(w < 1 for w in self.widths):
+            raise ConfigError(f"widths must be integers >= 1, but got {self.widths!r}")
+        if self.widths and self.decoder:
+            raise ConfigError("widths sets the default decoder's widths; with decoder (your own) leave it empty")
         from ..decoder import resolve_schedule  # the checks need torch: imported when a config is validated
         from ..nn.registry import upsampler_info
 
@@ -135,6 +153,12 @@ class StudyConfig:
             upsampler_info(name)
         for schedule in self.schedules:
             resolve_schedule(self.scale, schedule)
+        if self.widths:
+            wrong = [s for s in self.resolved_schedules() if len(s) + 1 != len(self.widths)]
+            if wrong:
+                raise ConfigError(f"widths must have one entry for the body and one per stage, {len(wrong[0]) + 1} "
+                                  f"for schedule {wrong[0]}, but got {len(self.widths)}: {self.widths}; give "
+                                  "--schedules with that many stages, or use --width")
         if self.decoder and not re.fullmatch(r"[\w.]+:[\w.]+", self.decoder):
             raise ConfigError(f"decoder must be 'module:function', but got {self.decoder!r}")
 
@@ -153,9 +177,14 @@ class StudyConfig:
         """The settings a trial's result depends on, besides its candidate and seed.
 
         A stored study resumes only when these are equal; the candidate grid and the number of
-        seeds may grow (finished trials are reused).
+        seeds may grow (finished trials are reused). ``device`` is the kind of device it resolves to
+        on this machine (``cpu``, ``cuda``, ``mps``): trials on other kinds are not comparable.
         """
-        return {name: getattr(self, name) for name in TRIAL_SETTINGS}
+        from .device import device_kind
+
+        settings = {name: getattr(self, name) for name in TRIAL_SETTINGS}
+        settings["device"] = device_kind(self.device)
+        return settings
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -210,6 +239,12 @@ def _coerce(name: str, value: Any, where: str, text: bool = False) -> Any:
             if isinstance(value, list) and all(isinstance(s, list) and all(type(f) is int for f in s) for s in value):
                 return value
             raise ValueError
+        if name == "widths":
+            if text:
+                return [int(part) for part in value.split(",") if part.strip()]
+            if isinstance(value, list) and all(type(v) is int for v in value):
+                return list(value)
+            raise ValueError
         if name == "upsamplers":
             if text:
                 return [part.strip() for part in value.split(",") if part.strip()]
@@ -231,6 +266,7 @@ def _coerce(name: str, value: Any, where: str, text: bool = False) -> Any:
         pass
     labels: dict[Any, str] = {"schedules": "schedules like '4,2x2' (TOML: [[4], [2, 2]])",
                 "upsamplers": "names like 'bilinear,subpixel' (TOML: a list of strings)",
+                "widths": "widths like '64,32,16' (TOML: a list of integers)",
                 int: "an integer", float: "a finite number", str: "a string"}
     expected = labels.get(name) or labels[kind]
     raise ConfigError(f"{where} must be {expected}, but got {value!r}")
@@ -249,6 +285,9 @@ def _check_kind(name: str, value: Any) -> None:
     if name == "upsamplers":
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
         wanted = "a list of upsampler names"
+    elif name == "widths":
+        ok = isinstance(value, list) and all(is_integer(v) for v in value)
+        wanted = "a list of integers"
     elif name == "schedules":
         ok = isinstance(value, list) and all(isinstance(s, (list, tuple)) and all(is_integer(f) for f in s)
                                              for s in value)

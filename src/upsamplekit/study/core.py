@@ -19,39 +19,97 @@ from ..errors import InvalidArgumentError
 from ..resample import resize
 from .._loading import import_callable
 from .config import StudyConfig
-from .data import Split, fixed_crops, load_split, random_crops
+from .data import CropSampler, Split, fixed_crops, load_split
+from .device import check_precision_on, resolve_device
 from .metrics import checkerboard_score, psnr, ssim
 from .measure import latency, peak_activation_bytes
 from .results import Candidate, TrialResult
 from .tasks import Task, downsample, make_task
 from .train import fit
 
-__all__ = ["Workbench", "CandidateError", "LATENCY_SECONDS"]
+__all__ = ["Workbench", "CandidateError", "CollapseError", "LATENCY_SECONDS", "CHECKPOINTS", "checkpoint_steps",
+           "collapse_reason"]
 
 #: How long latency is measured per trial (``blocked_autorange``'s ``min_run_time``).
 LATENCY_SECONDS = 0.1
+#: Validation checkpoints per trial, evenly spaced over the steps (the last at the last step).
+CHECKPOINTS = 8
+#: A model whose validation PSNR is within this many dB of a flat image of each crop's mean colour
+#: (or below it) has collapsed.
+COLLAPSE_MARGIN_DB = 0.5
 
 
 class CandidateError(InvalidArgumentError):
     """A candidate decoder cannot be built or does not upsample by the study's scale."""
 
 
+class CollapseError(CandidateError):
+    """A trial's model collapsed: diverged, constant output, a loss that never fell, or no better
+    than a flat image. The trial is stored as failed with the reason, never ranked."""
+
+
+def checkpoint_steps(steps: int, count: int = CHECKPOINTS) -> list[int]:
+    """The (1-based) steps after which a trial is validated: ``count`` evenly spaced, the last at ``steps``.
+
+    >>> checkpoint_steps(600)
+    [75, 150, 225, 300, 375, 450, 525, 600]
+    >>> checkpoint_steps(3)
+    [1, 2, 3]
+    """
+    return sorted({max(1, round(steps * k / count)) for k in range(1, count + 1)})
+
+
+def collapse_reason(losses: list[float], output: torch.Tensor, psnr_db: float, flat_db: float) -> str | None:
+    """Why a trained model counts as collapsed, or None.
+
+    ``losses``: every step's training loss; ``output``: its validation output (N, C, H, W);
+    ``psnr_db``: its validation PSNR; ``flat_db``: the PSNR of a flat image of each validation
+    crop's mean colour (the trivial baseline any model that learned something beats).
+
+    >>> flat = torch.full((1, 3, 8, 8), 0.5)
+    >>> collapse_reason([0.3, 0.2], flat, 14.0, 14.0)
+    'constant output (every validation image is one flat colour)'
+    >>> collapse_reason([0.3] * 20, torch.rand(1, 3, 8, 8), 25.0, 14.0)
+    'the training loss did not fall (last tenth of the steps 0.3 on average, first tenth 0.3)'
+    >>> collapse_reason([0.3, 0.1], torch.rand(1, 3, 8, 8), 25.0, 14.0) is None
+    True
+    """
+    if not all(math.isfinite(v) for v in losses):
+        return "training diverged (the loss became inf or nan); lower --lr"
+    if float(output.flatten(2).std(dim=2).max()) < 1e-3:
+        return "constant output (every validation image is one flat colour)"
+    tenth = max(1, len(losses) // 10)
+    first, last = float(np.mean(losses[:tenth])), float(np.mean(losses[-tenth:]))
+    if len(losses) >= 10 and last >= first:
+        return (f"the training loss did not fall (last tenth of the steps {last:.3g} on average, "
+                f"first tenth {first:.3g})")
+    if psnr_db < flat_db + COLLAPSE_MARGIN_DB:
+        return (f"validation PSNR {psnr_db:.2f} dB is no better than a flat image of each crop's mean colour "
+                f"({flat_db:.2f} dB)")
+    return None
+
+
 @dataclass
 class Workbench:
-    """Data, validation set and task of one study, prepared once and shared by its trials."""
+    """Data, validation set, task and device of one study, prepared once and shared by its trials."""
 
     config: StudyConfig
     task: Task
     split: Split
     val_hr: torch.Tensor
+    device: torch.device
+    sampler: CropSampler
 
     @classmethod
     def prepare(cls, config: StudyConfig) -> Workbench:
+        device = resolve_device(config.device)
+        check_precision_on(config.precision, device)
         factory = import_callable(config.decoder, "decoder") if config.decoder else None
-        task = make_task(config.task, config.scale, config.channels, config.latent_channels, factory,
-                         bool(config.skip))
+        task = make_task(config.task, config.scale, config.width, config.latent_channels, factory,
+                         bool(config.skip), config.depth, tuple(config.widths))
         split = load_split(config.images, config.val_fraction, min_side=max(config.crop, config.val_size))
-        return cls(config, task, split, fixed_crops(split.val, config.val_size, config.val_crops))
+        val_hr = fixed_crops(split.val, config.val_size, config.val_crops).to(device)
+        return cls(config, task, split, val_hr, device, CropSampler(split.train, config.crop, device))
 
     def check(self, candidates: list[Candidate]) -> None:
         """Build every candidate and run it on a small input before anything is trained."""
@@ -83,7 +141,12 @@ class Workbench:
         up = resize(downsample(self.val_hr, self.config.scale), scale_factor=self.config.scale,
                     method="bicubic").clamp(0, 1)
         return {"name": "bicubic resize (no network)", "psnr": float(psnr(up, self.val_hr).mean()),
-                "ssim": float(ssim(up, self.val_hr).mean())}
+                "ssim": float(ssim(up.cpu(), self.val_hr.cpu()).mean())}
+
+    def flat_psnr(self) -> float:
+        """PSNR of a flat image of each validation crop's mean colour: the trivial baseline."""
+        flat = self.val_hr.mean(dim=(2, 3), keepdim=True).expand_as(self.val_hr)
+        return float(psnr(flat, self.val_hr).mean())
 
     def pictures(self) -> dict[str, np.ndarray]:
         """The reconstruction grid's first two tiles: the decoder's input (shown at its size) and target."""
@@ -92,44 +155,51 @@ class Workbench:
         return {"input": _image(shown), "target": _image(target)}
 
     def run_trial(self, candidate: Candidate, seed: int,
-                  on_step: Callable[[int, float], None] | None = None) -> tuple[TrialResult, np.ndarray]:
-        """Train ``candidate`` with ``seed``, measure it, and return the result and its reconstruction
-        of the first validation crop (H, W, 3) in [0, 1]."""
+                  on_step: Callable[[int], None] | None = None) -> tuple[TrialResult, np.ndarray]:
+        """Train ``candidate`` with ``seed``, validate it at :func:`checkpoint_steps`, measure it, and
+        return the result and its reconstruction of the first validation crop (H, W, 3) in [0, 1].
+        A collapsed model raises :class:`CollapseError`."""
         config = self.config
         torch.manual_seed(seed)
-        model = self.task.build(candidate)
-        batches = torch.Generator().manual_seed(10_000 + seed)  # the same crops for every candidate
+        model = self.task.build(candidate).to(self.device)
+        batches = torch.Generator(device=self.device).manual_seed(10_000 + seed)  # the same crops for every candidate
+        inputs, target = self.task.pair(self.val_hr)
 
         def next_batch() -> tuple[torch.Tensor, torch.Tensor]:
-            return self.task.pair(random_crops(self.split.train, config.crop, config.batch_size, batches))
+            return self.task.pair(self.sampler(config.batch_size, batches))
+
+        def validate() -> float:
+            return float(psnr(model(inputs).clamp(0, 1), target).mean())
 
         start = time.perf_counter()
-        losses = fit(model, next_batch, config.steps, config.lr, on_step)
+        fitted = fit(model, next_batch, config.steps, config.lr, on_step, checkpoints=checkpoint_steps(config.steps),
+                     evaluate=validate, precision=config.precision)
         trained = time.perf_counter()
 
-        inputs, target = self.task.pair(self.val_hr)
         with torch.no_grad():
             output = model(inputs).clamp(0, 1)
+        quality = float(psnr(output, target).mean())
+        reason = collapse_reason(fitted.losses, output, quality, self.flat_psnr())
+        if reason is not None:
+            raise CollapseError(f"candidate {candidate.label!r} seed {seed} collapsed: {reason}")
+        output, target = output.cpu(), target.cpu()
         decoder = self.task.decoder_of(model)
-        probe = self.task.decoder_input(config.latency_size)
+        probe = self.task.decoder_input(config.latency_size).to(self.device)
         median_ms, iqr_ms = latency(decoder, probe, min_run_time=LATENCY_SECONDS)
         result = TrialResult(
-            candidate=candidate, seed=seed,
-            psnr=float(psnr(output, target).mean()),
+            candidate=candidate, seed=seed, psnr=quality,
             ssim=float(ssim(output, target).mean()),
             checkerboard=float(checkerboard_score(output, target, config.scale).mean()),
             params=count_params(decoder), macs=count_macs(decoder, probe),
             latency_ms=median_ms, latency_iqr_ms=iqr_ms,
             peak_memory_bytes=peak_activation_bytes(decoder, probe),
             train_seconds=trained - start, eval_seconds=0.0,
-            final_loss=float(np.mean(losses[-max(1, len(losses) // 10):])),
+            final_loss=float(np.mean(fitted.losses[-max(1, len(fitted.losses) // 10):])),
+            curve=[[step, value] for step, value in fitted.curve[:-1]] + [[config.steps, quality]],
         )
         result.eval_seconds = time.perf_counter() - trained
-        if not math.isfinite(result.final_loss):
-            raise CandidateError(f"candidate {candidate.label!r} seed {seed}: training diverged "
-                                 f"(loss {result.final_loss}); lower --lr")
         return result, _image(output[:1])
 
 
 def _image(batch: torch.Tensor) -> np.ndarray:
-    return batch[0].detach().clamp(0, 1).permute(1, 2, 0).numpy().astype(np.float32)
+    return batch[0].detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy().astype(np.float32)

@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from ..errors import InvalidArgumentError
 from ..images import bundled_image, read_image_file
 
-__all__ = ["Image", "Split", "bundled_images", "folder_images", "load_split", "BUNDLED_TRAIN", "BUNDLED_VAL"]
+__all__ = ["Image", "Split", "CropSampler", "bundled_images", "folder_images", "load_split", "random_crops",
+           "fixed_crops", "BUNDLED_TRAIN", "BUNDLED_VAL"]
 
 BUNDLED_VAL = ("astronaut", "coffee", "brick")
 BUNDLED_TRAIN = ("chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina", "stereo_motorcycle",
@@ -121,6 +122,44 @@ def random_crops(images: list[Image], size: int, count: int, generator: torch.Ge
             crop = crop.flip(1)
         crops.append(crop)
     return torch.stack(crops)
+
+
+class CropSampler:
+    """Random training crops cut on ``device`` in one gather per batch (no Python loop per crop).
+
+    The images are copied to the device once, into one zero-padded tensor; each call draws, with
+    ``generator`` (a generator on the same device), an image per crop (uniformly), a position
+    inside that image and a horizontal and a vertical flip (each with probability 1/2), and
+    gathers every crop at once. The crops are the same for every model trained with a generator
+    seeded alike.
+
+    >>> images = [Image("a", torch.rand(3, 20, 30)), Image("b", torch.rand(3, 25, 16))]
+    >>> sampler = CropSampler(images, 8)
+    >>> sampler(5, torch.Generator().manual_seed(0)).shape
+    torch.Size([5, 3, 8, 8])
+    """
+
+    def __init__(self, images: list[Image], size: int, device: torch.device | str = "cpu") -> None:
+        height = max(im.pixels.shape[1] for im in images)
+        width = max(im.pixels.shape[2] for im in images)
+        self.size = size
+        self.pixels = torch.zeros(len(images), 3, height, width, device=device)
+        for i, image in enumerate(images):
+            self.pixels[i, :, :image.pixels.shape[1], :image.pixels.shape[2]] = image.pixels.to(device)
+        self.room = torch.tensor([[im.pixels.shape[1] - size + 1, im.pixels.shape[2] - size + 1] for im in images],
+                                 device=device)
+        self._steps = torch.arange(size, device=device)
+
+    def __call__(self, count: int, generator: torch.Generator) -> torch.Tensor:
+        device = self.pixels.device
+        picks = torch.randint(len(self.room), (count,), generator=generator, device=device)
+        draws = torch.rand(count, 4, generator=generator, device=device)
+        corner = (draws[:, :2] * self.room[picks]).long()  # uniform over each image's own positions
+        flipped = self.size - 1 - self._steps
+        rows = corner[:, :1] + torch.where(draws[:, 2:3] < 0.5, flipped, self._steps)
+        cols = corner[:, 1:2] + torch.where(draws[:, 3:4] < 0.5, flipped, self._steps)
+        crops = self.pixels[picks[:, None, None], :, rows[:, :, None], cols[:, None, :]]  # (count, size, size, 3)
+        return crops.permute(0, 3, 1, 2).contiguous()
 
 
 def fixed_crops(images: list[Image], size: int, per_image: int) -> torch.Tensor:

@@ -11,7 +11,8 @@ import statistics
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-__all__ = ["Candidate", "TrialResult", "Stat", "CandidateSummary", "Recommendation", "StudySummary", "COSTS"]
+__all__ = ["Candidate", "TrialResult", "Stat", "CandidateSummary", "Recommendation", "Confidence", "StudySummary",
+           "COSTS"]
 
 #: The costs each Pareto front trades against quality (the keys of ``CandidateSummary.pareto``, in
 #: the report's order), and the :class:`CandidateSummary` attribute that holds each.
@@ -64,6 +65,8 @@ class TrialResult:
     latency input shape: ``params``, ``macs``, ``latency_ms`` (median) and ``latency_iqr_ms``,
     ``peak_memory_bytes`` (live activation bytes). Time: ``train_seconds`` (the training loop),
     ``eval_seconds`` (everything else of the trial), ``final_loss`` (training loss, last steps' mean).
+    ``curve``: validation PSNR at the training checkpoints, ``[[step, psnr], ...]``, ending at the
+    last trained step (whose PSNR is ``psnr``).
     """
 
     candidate: Candidate
@@ -79,6 +82,7 @@ class TrialResult:
     train_seconds: float
     eval_seconds: float
     final_loss: float
+    curve: list[list[float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -102,8 +106,16 @@ class TrialResult:
                 raise ValueError(f"{f.name} must be an integer, but got {value!r}")
             elif f.type in ("float", float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
                 raise ValueError(f"{f.name} must be a number, but got {value!r}")
+            elif f.name == "curve" and not _is_curve(value):
+                raise ValueError(f"curve must be a list of [step, psnr] pairs, but got {value!r:.80}")
             values[f.name] = value
         return cls(**values)
+
+
+def _is_curve(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(point, list) and len(point) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in point) for point in value)
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,7 @@ class CandidateSummary:
     ``tied_with_best``: its mean PSNR is not separable from the best candidate's (see
     :func:`upsamplekit.study.analysis.summarize`). ``pareto``: for each cost (``"macs"``,
     ``"latency"``, ``"memory"``), whether it is on the front of PSNR against that cost.
+    ``curve``: ``(step, PSNR over seeds)`` at each checkpoint every seed reached, in step order.
     """
 
     candidate: Candidate
@@ -151,6 +164,7 @@ class CandidateSummary:
     peak_memory_bytes: int
     tied_with_best: bool = False
     pareto: dict[str, bool] = field(default_factory=dict)
+    curve: list[tuple[int, Stat]] = field(default_factory=list)
 
     def cost(self, name: str) -> float:
         """The value of the cost ``name`` (a key of :data:`COSTS`) as a float.
@@ -172,6 +186,36 @@ class Recommendation:
 
 
 @dataclass
+class Confidence:
+    """How far the study's answer can be trusted; its ``verdict`` is the first thing every output says.
+
+    ``verdict``: one or two sentences, the negative or unsure part first. ``rank_stability``:
+    Kendall's tau between the candidates' mean-PSNR ranking at half the training budget and at
+    the whole budget (None with fewer than two candidates or no half-budget checkpoint);
+    ``settled``: it is at least :data:`~upsamplekit.study.analysis.SETTLED_TAU`; ``steps_suggested``:
+    when not settled, the budget at which the curves suggest it would be. ``baseline_margin_db``:
+    the recommended candidate's mean PSNR minus the no-network baseline's (None without a
+    baseline); ``beats_baseline``: that margin is positive and separable (beyond twice its
+    standard error). ``separable_from_best``: how many candidates are separably worse than the
+    best. ``seeds_needed``: seeds per candidate that would separate the best from the runner-up
+    at the observed spread (None when it cannot be estimated). ``first_look``: a ``--quick`` study.
+    """
+
+    verdict: str
+    rank_stability: float | None
+    settled: bool
+    steps_suggested: int | None
+    baseline_margin_db: float | None
+    beats_baseline: bool
+    separable_from_best: int
+    seeds_needed: int | None
+    first_look: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class StudySummary:
     """What a finished (or partly finished) study found; the report renders only this.
 
@@ -181,6 +225,8 @@ class StudySummary:
     ``"input"`` (the decoder's input, shown enlarged by nearest), ``"target"``, and one per
     candidate key (seed 0's model) where available. ``config``: the study's settings as a dict.
     ``machine``: versions, threads and CPU, for the report's footer. ``trials``: every trial.
+    ``confidence``: how far the answer can be trusted (None without results). ``device``: where the
+    study trained and measured latency (``"cpu"``, ``"cuda"``, ``"mps"``).
     """
 
     config: dict[str, Any]
@@ -191,3 +237,5 @@ class StudySummary:
     images: dict[str, Any] = field(default_factory=dict)
     machine: dict[str, str] = field(default_factory=dict)
     pending: int = 0
+    confidence: Confidence | None = None
+    device: str = "cpu"

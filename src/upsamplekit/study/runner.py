@@ -63,9 +63,9 @@ def open_engine(config: StudyConfig, create: bool = True, worker: bool = False) 
     return get_engine(storage, config.study_name, create=create, heartbeat=config.heartbeat, worker=worker)
 
 
-def machine_info() -> dict[str, str]:
-    """Versions, CPU and threads of this machine, for the report's footer."""
-    return {
+def machine_info(device: torch.device | None = None) -> dict[str, str]:
+    """Versions, CPU and threads of this machine, and the device the study trains on, for the report."""
+    info = {
         "upsamplekit": __version__,
         "torch": torch.__version__,
         "python": platform.python_version(),
@@ -73,6 +73,12 @@ def machine_info() -> dict[str, str]:
         "cores": str(os.cpu_count()),
         "torch threads": str(torch.get_num_threads()),
     }
+    if device is not None:
+        info["device"] = device.type
+        if device.type == "cuda":
+            info["gpu"] = torch.cuda.get_device_name(device)
+            info["cuda"] = str(torch.version.cuda)
+    return info
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -112,7 +118,7 @@ def run_study(config: StudyConfig, progress: bool = True, submit_only: bool = Fa
         bench.check(candidates)
         engine.check_settings(config.trial_settings(), __version__)
         engine.set_meta(config=config.shared_dict(), candidates=[c.key for c in candidates], seeds=config.seeds,
-                        baseline=bench.baseline(), machine=machine_info(),
+                        baseline=bench.baseline(), machine=machine_info(bench.device), device=bench.device.type,
                         pictures={k: base64.b64encode(_png(v)).decode() for k, v in bench.pictures().items()})
         engine.submit([TrialSpec(c, seed) for seed in range(config.seeds) for c in candidates])
         ran = 0
@@ -146,8 +152,10 @@ def run_worker(storage: str, study_name: str, threads: int = 0, progress: bool =
         bench = Workbench.prepare(config)
     except UpsampleError as error:
         raise type(error)(f"study {study_name!r} cannot run on this machine: {error}. A worker needs the study's "
-                          "--images folder and --decoder module at the same paths as where it was made") from None
+                          "--images folder and --decoder module at the same paths as where it was made, and its "
+                          "kind of device") from None
     with open_engine(config, create=False, worker=True) as engine:
+        engine.check_settings(config.trial_settings(), __version__, store=False)  # the same kind of device
         ran = _work(engine, bench, config.steps, progress, total=len(meta["candidates"]) * meta["seeds"])
         summary, failures = _summary(engine)
     return StudyRun(summary, {}, failures, ran)
@@ -182,7 +190,7 @@ def _work(engine: Engine, bench: Workbench, steps: int, progress: bool, total: i
         bar.set_description(f"study ({now.finished}/{total} trials done{others})", refresh=False)
         bar.refresh()
 
-    def step(number: int, loss: float) -> None:
+    def step(number: int) -> None:
         nonlocal partial
         partial += 1
         bar.update(1)
@@ -214,7 +222,8 @@ def _meta(engine: Engine) -> dict[str, Any]:
     if "config" not in meta or "candidates" not in meta:
         raise SettingsMismatchError(f"study {engine.study_name!r} in {describe(engine.url)} was not made by "
                                     "`upsamplekit study` (it has no upsamplekit settings)")
-    kinds = {"config": dict, "candidates": list, "seeds": int, "pictures": dict, "baseline": dict, "machine": dict}
+    kinds = {"config": dict, "candidates": list, "seeds": int, "pictures": dict, "baseline": dict, "machine": dict,
+             "device": str}
     for key, kind in kinds.items():
         if key in meta and (not isinstance(meta[key], kind) or isinstance(meta[key], bool)):
             _damaged(engine, f"its {key!r} is not a {kind.__name__} but {meta[key]!r:.80}")
@@ -245,7 +254,8 @@ def _summary(engine: Engine) -> tuple[StudySummary, list[TrialFailure]]:
     if len(workers) > 1 or workers and next(iter(workers)) != platform.node():
         machine["trials ran on"] = ", ".join(f"{host} ({n})" for host, n in sorted(workers.items()))
     summary = summarize(candidates, results, config=meta["config"], baseline=meta.get("baseline"), images=images,
-                        machine=machine, pending=len(candidates) * seeds - len(results))
+                        machine=machine, pending=len(candidates) * seeds - len(results),
+                        device=meta.get("device", "cpu"))
     failures = [f for f in engine.failures() if f.spec.candidate in wanted and f.spec.seed < seeds]
     return summary, failures
 

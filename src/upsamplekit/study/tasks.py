@@ -55,19 +55,31 @@ class AutoEncoder(nn.Module):
 
 
 class Centered(nn.Module):
-    """``model(x - 0.5) + base``: the network works on zero-centred pixels (which trains much faster
-    from a standard initialisation than pixels in [0, 1]) and adds its output to ``base``: 0.5, or
-    with ``skip_scale`` the bicubic upsampling of ``x`` (a global residual: the network adds detail)."""
+    """``model(x - 0.5) + 0.5``: the network works on zero-centred pixels (which trains much faster
+    from a standard initialisation than pixels in [0, 1]).
 
-    def __init__(self, model: nn.Module, skip_scale: int | None = None) -> None:
+    With ``skip_scale`` it is a global residual instead: ``bicubic(x) + model(x - 0.5)``, and the
+    model must start at exactly the no-network baseline: :meth:`Task.build` zeroes the default
+    decoder's head; a model that cannot be zeroed that way (``gain=True``: a user's decoder) is
+    multiplied by a learned scalar that starts at 0. A freshly initialised network instead adds
+    noise of the order of the image's own detail; L1 then drives its output to zero fastest by
+    switching off its ReLUs for good, and it never leaves the baseline (measured, docs/benchmarks.md:
+    "Training recipe").
+    """
+
+    def __init__(self, model: nn.Module, skip_scale: int | None = None, gain: bool = False) -> None:
         super().__init__()
         self.model = model
         self.skip_scale = skip_scale
+        self.gain = nn.Parameter(torch.zeros(())) if skip_scale is not None and gain else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.skip_scale is None:
             return self.model(x - 0.5) + 0.5
-        return self.model(x - 0.5) + resize(x, scale_factor=self.skip_scale, method="bicubic")
+        detail = self.model(x - 0.5)
+        if self.gain is not None:
+            detail = detail * self.gain
+        return detail + resize(x, scale_factor=self.skip_scale, method="bicubic")
 
 
 @dataclass(frozen=True)
@@ -76,10 +88,12 @@ class Task:
 
     name: str
     scale: int
-    channels: int
+    width: int
     latent_channels: int
     factory: Callable[..., nn.Module] | None = None
     skip: bool = False
+    depth: int = 0
+    widths: tuple[int, ...] = ()
 
     @property
     def decoder_channels(self) -> int:
@@ -91,13 +105,18 @@ class Task:
         if self.factory is not None:
             return decoder_from_factory(self.factory, candidate.upsampler, in_channels=self.decoder_channels,
                                         out_channels=3, schedule=schedule)
-        return Decoder(self.decoder_channels, 3, self.scale, schedule, candidate.upsampler, channels=self.channels)
+        return Decoder(self.decoder_channels, 3, self.scale, schedule, candidate.upsampler,
+                       channels=list(self.widths) or self.width, depth=self.depth)
 
     def build(self, candidate: Candidate) -> nn.Module:
         """The trainable model, on zero-centred pixels: the decoder, or encoder + decoder."""
         decoder = self.build_decoder(candidate)
         if self.name == "sr":
-            return Centered(decoder, self.scale if self.skip else None)
+            if self.skip and isinstance(decoder, Decoder):
+                nn.init.zeros_(decoder.head.weight)
+                if decoder.head.bias is not None:
+                    nn.init.zeros_(decoder.head.bias)
+            return Centered(decoder, self.scale if self.skip else None, gain=self.skip and self.factory is not None)
         return Centered(AutoEncoder(Encoder(3, self.latent_channels, self.scale), decoder))
 
     def decoder_of(self, model: nn.Module) -> nn.Module:
@@ -114,8 +133,9 @@ class Task:
         return torch.rand(batch, self.decoder_channels, side, side, generator=torch.Generator().manual_seed(0))
 
 
-def make_task(name: str, scale: int, channels: int, latent_channels: int,
-              factory: Callable[..., Any] | None = None, skip: bool = False) -> Task:
+def make_task(name: str, scale: int, width: int, latent_channels: int,
+              factory: Callable[..., Any] | None = None, skip: bool = False, depth: int = 0,
+              widths: tuple[int, ...] = ()) -> Task:
     if name not in ("sr", "autoencoder"):
         raise InvalidArgumentError(f"task must be 'sr' or 'autoencoder', but got {name!r}")
-    return Task(name, scale, channels, latent_channels, factory, skip)
+    return Task(name, scale, width, latent_channels, factory, skip, depth, tuple(widths))

@@ -1,54 +1,118 @@
-"""Training with a fixed step budget: the one loop the study (and ``compare``) use."""
+"""Training with a fixed step budget: the one loop the study (and ``compare``) use.
+
+The recipe (measured in ``benchmarks/bench_recipe.py``, see docs/benchmarks.md): Adam on L1 loss,
+a linear warm-up over the first :data:`WARMUP` of the steps then a cosine decay to 0, and the
+gradient's global norm clipped at :data:`CLIP`. Without the warm-up and the clipping, the first
+large steps of a fresh model can switch off every unit of a ReLU layer for good, and the model
+then outputs a constant.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["fit"]
+__all__ = ["fit", "learning_rate", "Fitted", "WARMUP", "CLIP", "PRECISIONS"]
 
 Batch = tuple[torch.Tensor, torch.Tensor]
+
+#: Share of the steps spent warming the learning rate up from 0.
+WARMUP = 0.05
+#: Largest global norm of the gradient (larger ones are scaled down to it).
+CLIP = 1.0
+#: The autocast precisions: the name of ``--precision`` and the dtype it computes in (None: no autocast).
+PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def learning_rate(step: int, steps: int, warmup: float = WARMUP) -> float:
+    """The multiplier of the peak learning rate at ``step`` (0-based) of ``steps``: linear warm-up
+    over ``ceil(warmup * steps)`` steps, then a cosine from 1 to 0.
+
+    >>> [round(learning_rate(s, 100), 3) for s in (0, 4, 5, 50, 99)]
+    [0.2, 1.0, 1.0, 0.533, 0.0]
+    """
+    ramp = max(1, math.ceil(warmup * steps))
+    if step < ramp:
+        return (step + 1) / ramp
+    done = (step - ramp) / max(1, steps - 1 - ramp)
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, done)))
+
+
+@dataclass
+class Fitted:
+    """What :func:`fit` returns: every step's loss and the ``(step, value)`` of each checkpoint."""
+
+    losses: list[float]
+    curve: list[tuple[int, float]] = field(default_factory=list)
 
 
 def fit(
     model: nn.Module,
     next_batch: Callable[[], Batch],
     steps: int,
-    lr: float = 2e-3,
-    on_step: Callable[[int, float], None] | None = None,
-) -> list[float]:
-    """Train ``model`` for ``steps`` Adam steps on L1 loss and return the loss of every step.
+    lr: float = 1e-3,
+    on_step: Callable[[int], None] | None = None,
+    *,
+    checkpoints: Sequence[int] = (),
+    evaluate: Callable[[], float] | None = None,
+    precision: str = "fp32",
+) -> Fitted:
+    """Train ``model`` for ``steps`` Adam steps on L1 loss with the study's recipe.
 
-    ``next_batch()`` returns ``(input, target)``; the learning rate follows a cosine schedule
-    from ``lr`` to 0, so a short budget still ends on a settled model. ``on_step(step, loss)``
-    is called after each step (progress bars). Seeding is the caller's: set
-    ``torch.manual_seed`` before building the model and the batch generator.
+    ``next_batch()`` returns ``(input, target)`` on the model's device. ``on_step(step)`` is called
+    after each step (progress bars); the loop never waits for the device between checkpoints (the
+    losses stay on it until the end). After each step number in ``checkpoints`` (1-based: ``steps``
+    is the last), ``evaluate()`` is called with the model in eval mode and its value recorded in
+    :attr:`Fitted.curve`. ``precision``: ``"fp32"``, or ``"bf16"``/``"fp16"`` autocast (fp16 with a
+    gradient scaler). Seeding is the caller's: set ``torch.manual_seed`` before building the model
+    and the batch generator.
 
     >>> torch.manual_seed(0) and None
     >>> model = nn.Conv2d(1, 1, 3, padding=1)
     >>> x = torch.rand(4, 1, 8, 8)
-    >>> losses = fit(model, lambda: (x, x), steps=60, lr=0.05)
-    >>> losses[-1] < losses[0] / 4
-    True
+    >>> fitted = fit(model, lambda: (x, x), steps=60, lr=0.05, checkpoints=[30, 60], evaluate=lambda: 1.0)
+    >>> fitted.losses[-1] < fitted.losses[0] / 4, fitted.curve
+    (True, [(30, 1.0), (60, 1.0)])
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, but got {precision!r}")
     params = [p for p in model.parameters() if p.requires_grad]
+    device = params[0].device if params else torch.device("cpu")
+    dtype = PRECISIONS[precision]
     optimizer = torch.optim.Adam(params, lr=lr) if params else None
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if optimizer else None
+    schedule = (torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s, steps))
+                if optimizer else None)
+    scaler = torch.amp.GradScaler(device.type, enabled=dtype is torch.float16)
+    wanted = set(checkpoints)
+    losses = torch.zeros(steps, device=device)
+    curve: list[tuple[int, float]] = []
     model.train()
-    losses: list[float] = []
     for step in range(steps):
         inputs, target = next_batch()
-        loss = F.l1_loss(model(inputs), target)
+        autocast = (torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext())
+        with autocast:
+            loss = F.l1_loss(model(inputs).float(), target)
         if optimizer is not None and schedule is not None:
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(params, CLIP)
+            scaler.step(optimizer)
+            scaler.update()
             schedule.step()
-        losses.append(float(loss.detach()))
+        losses[step] = loss.detach()
         if on_step is not None:
-            on_step(step, losses[-1])
+            on_step(step)
+        if evaluate is not None and step + 1 in wanted:
+            model.eval()
+            with torch.no_grad():
+                curve.append((step + 1, float(evaluate())))
+            model.train()
     model.eval()
-    return losses
+    return Fitted(losses.tolist(), curve)

@@ -1,5 +1,6 @@
 """The data files of the report: ``results.csv`` (one row per candidate) and ``results.json``
-(config, machine, candidates, every trial, recommendation, baseline).
+(config, machine, device, confidence, candidates with their learning curves, every trial,
+recommendation, baseline).
 
 Floats are written so that they read back exactly (``repr``); nan and infinities are empty CSV
 cells and JSON nulls.
@@ -16,7 +17,7 @@ from typing import Any
 from ..results import COSTS, Stat, StudySummary
 from .formatting import jsonable, recommended_key
 
-__all__ = ["csv_text", "json_text", "CSV_COLUMNS"]
+__all__ = ["CSV_COLUMNS", "JSON_VERSION", "csv_text", "json_text"]
 
 #: The columns of ``results.csv``, in order.
 CSV_COLUMNS = [
@@ -59,8 +60,21 @@ def csv_text(summary: StudySummary) -> str:
     return buf.getvalue()
 
 
+#: The version of ``results.json``'s layout. 2 added ``device``, ``confidence`` (null when the study
+#: has none), each candidate's ``curve`` and each trial's ``curve``.
+JSON_VERSION = 2
+
+
 def json_text(summary: StudySummary) -> str:
-    """``results.json``: the whole summary as plain JSON (``"format": "upsamplekit-study-results"``)."""
+    """``results.json``: the whole summary as plain JSON (``"format": "upsamplekit-study-results"``,
+    ``"version"``: :data:`JSON_VERSION`).
+
+    Top level: ``format``, ``version``, ``config``, ``machine``, ``device`` (``"cpu"``,
+    ``"cuda"``, ``"mps"``), ``pending``, ``confidence`` (:meth:`Confidence.to_dict
+    <upsamplekit.study.results.Confidence.to_dict>` or null), ``candidates`` (each with its
+    statistics and ``curve``: ``[[step, mean PSNR, std], ...]`` over its seeds), ``trials`` (each
+    with its own ``curve`` of ``[step, psnr]``), ``recommendation``, ``baseline``, ``images``.
+    """
     rec = summary.recommendation
     candidates = []
     for c in summary.candidates:
@@ -73,10 +87,12 @@ def json_text(summary: StudySummary) -> str:
             "peak_memory_bytes": c.peak_memory_bytes, "tied_with_best": c.tied_with_best,
             "pareto": {cost: bool(c.pareto.get(cost, False)) for cost in COSTS},
             "recommended": rec is not None and c.candidate == rec.candidate,
+            "curve": [[step, s.mean, s.std] for step, s in c.curve],
         })
     doc = {
-        "format": "upsamplekit-study-results", "version": 1,
-        "config": summary.config, "machine": summary.machine, "pending": summary.pending,
+        "format": "upsamplekit-study-results", "version": JSON_VERSION,
+        "config": summary.config, "machine": summary.machine, "device": summary.device, "pending": summary.pending,
+        "confidence": None if summary.confidence is None else summary.confidence.to_dict(),
         "candidates": candidates,
         "trials": [t.to_dict() for t in summary.trials],
         "recommendation": None if rec is None else {"candidate": rec.candidate.key, "label": rec.candidate.label,

@@ -1,5 +1,6 @@
 """What every renderer of the report writes the same way: numbers, units, plurals, statistics,
-and the facts of a summary they all show (its baseline, its recommended candidate, its overview).
+and the facts of a summary they all show (its confidence, its baseline, its recommended
+candidate, its overview).
 
 The HTML page, the SVG plots and the text files depend on this module and on the plot data
 (:mod:`.plots`), never on each other.
@@ -22,10 +23,25 @@ from typing import Any
 import numpy as np
 
 from ...checks import require_type
-from ..results import Candidate, CandidateSummary, Stat, StudySummary
+from ..results import Candidate, CandidateSummary, Confidence, Stat, StudySummary
 
-__all__ = ["MIB", "TASKS", "finite", "plural", "num", "si", "stat", "checkerboard", "jsonable", "baseline",
-           "recommended_key", "overview", "check_summary"]
+__all__ = [
+    "MIB",
+    "TASKS",
+    "baseline",
+    "check_summary",
+    "checkerboard",
+    "confidence_lines",
+    "confidence_outcome",
+    "finite",
+    "jsonable",
+    "num",
+    "overview",
+    "plural",
+    "recommended_key",
+    "si",
+    "stat",
+]
 
 #: Bytes in a mebibyte: memory is shown in MiB.
 MIB = 2.0**20
@@ -160,3 +176,93 @@ def overview(summary: StudySummary) -> str:
     text += f". {plural(len(summary.trials), 'trial')} finished" + (f", {summary.pending} pending." if summary.pending
                                                                      else ".")
     return text
+
+
+def confidence_outcome(confidence: Confidence) -> str:
+    """How the confidence box is coloured: ``"confident"`` (the recommendation beats the baseline
+    separably and the ranking has settled), ``"negative"`` (it is no better than the no-network
+    baseline) or ``"unsure"`` (anything else). Only classifies; the verdict says it in words.
+
+    >>> c = Confidence("Confident: ...", 0.9, True, None, 0.45, True, 3, None)
+    >>> confidence_outcome(c)
+    'confident'
+    >>> confidence_outcome(Confidence("Unsure: ...", 0.9, True, None, -0.2, False, 0, None))
+    'negative'
+    """
+    if confidence.beats_baseline and confidence.settled:
+        return "confident"
+    margin = confidence.baseline_margin_db
+    if margin is not None and finite(margin) and margin <= 0:
+        return "negative"
+    return "unsure"
+
+
+def confidence_lines(summary: StudySummary) -> list[str]:
+    """The study's confidence as plain text, one fact a line: the verdict first, then whether this is
+    a first look, the rank stability, the margin over the baseline, how many candidates are
+    separably worse than the best, the seeds that would separate the best from the runner-up, and
+    the device. Empty when the summary has no confidence (old results, nothing finished).
+
+    The verdict is the summary's own sentence, not recomputed. The command line prints these
+    lines before its table; ``recommendation.md`` and ``report.html`` open with them.
+
+    >>> from upsamplekit.study.results import Candidate, CandidateSummary, Confidence, Stat, StudySummary
+    >>> def row(name, psnr, tied):
+    ...     return CandidateSummary(Candidate(name, (4,)), True, [0, 1, 2], Stat(psnr, 0.1, 3), Stat(0.9, 0.0, 3),
+    ...                             Stat(0.1, 0.0, 3), Stat(9.0, 0.5, 3), 1000, 10**6, 1.0, 0.1, 2**20,
+    ...                             tied_with_best=tied)
+    >>> conf = Confidence("Confident: subpixel [4] beats bicubic resizing (no network) by +0.45 dB, separably.",
+    ...                   0.87, True, None, 0.45, True, 1, 5)
+    >>> rows = [row("subpixel", 24.0, True), row("carafe", 23.95, True), row("nearest", 22.0, False)]
+    >>> summary = StudySummary({}, rows, None, [],
+    ...                        baseline={"name": "bicubic resizing (no network)", "psnr": 23.55},
+    ...                        confidence=conf)
+    >>> print("\\n".join(confidence_lines(summary)))
+    Confident: subpixel [4] beats bicubic resizing (no network) by +0.45 dB, separably.
+    Kendall tau 0.87 between half and full budget: settled
+    +0.45 dB over bicubic resizing (no network), separable
+    1 of 3 candidates is separably worse than the best
+    about 5 seeds per candidate would separate the best from the runner-up (this study has 3)
+    trained on cpu
+    >>> confidence_lines(StudySummary({}, [], None, []))
+    []
+    """
+    summary = check_summary(summary)
+    conf = summary.confidence
+    if conf is None:
+        return []
+    lines = [conf.verdict.strip()]
+    if conf.first_look:
+        lines.append("first look (--quick): a small budget; run the full study before deciding")
+    if conf.rank_stability is not None and finite(conf.rank_stability):
+        tau = f"Kendall tau {conf.rank_stability:.2f} between half and full budget"
+        if conf.settled:
+            lines.append(f"{tau}: settled")
+        else:
+            more = f"; raise --steps to about {conf.steps_suggested}" if conf.steps_suggested else ""
+            lines.append(f"{tau}: still moving{more}")
+    elif len(summary.candidates) > 1:
+        lines.append("rank stability not measured (no checkpoint at half the budget)")
+    if conf.baseline_margin_db is not None and finite(conf.baseline_margin_db):
+        base = summary.baseline or {}
+        name = str(base.get("name", "the no-network baseline"))
+        margin = conf.baseline_margin_db
+        if margin > 0:
+            lines.append(f"{margin:+.2f} dB over {name}, {'separable' if conf.beats_baseline else 'not separable'}")
+        else:
+            lines.append(f"{margin:+.2f} dB against {name}: no better")
+    n = len(summary.candidates)
+    if n > 1:
+        k = conf.separable_from_best
+        lines.append(f"{k} of {n} candidates {'is' if k == 1 else 'are'} separably worse than the best")
+        runner_up = summary.candidates[1]
+        seeds = min(len(c.seeds) for c in summary.candidates[:2])
+        if not runner_up.tied_with_best:
+            lines.append("the best is already separable from the runner-up")
+        elif conf.seeds_needed is not None:
+            lines.append(f"about {conf.seeds_needed} seeds per candidate would separate the best from the "
+                         f"runner-up (this study has {seeds})")
+        else:
+            lines.append("the best is not separable from the runner-up (the seeds needed cannot be estimated)")
+    lines.append(f"trained on {summary.device}")
+    return lines

@@ -20,7 +20,7 @@ from ..metrics import psnr
 from ..results import StudySummary
 from .formatting import finite, stat
 
-__all__ = ["Tile", "GridData", "grid_data", "zoom_region", "display_rgb", "nearest_to"]
+__all__ = ["GridData", "Tile", "display_rgb", "grid_data", "nearest_to", "zoom_region"]
 
 
 class Tile(NamedTuple):

@@ -1,9 +1,10 @@
-"""The HTML renderer of the report: the page, its recommendation, table and reconstruction grid.
+"""The HTML renderer of the report: the page, its confidence, recommendation, learning curves,
+plots, table and reconstruction grid.
 
 :func:`html_text` renders one self-contained page (inline CSS, PNG images as data URIs, no
 network) from a summary, the plot data (:mod:`.plots`) and the grid data (:mod:`.grid`). The
-plots are drawn by the function it is given (the SVG renderer, :func:`.svg.pareto_svg`): this
-module knows no drawing code and no other renderer.
+plots are drawn by the functions it is given (the SVG renderer's :func:`.svg.pareto_svg` and
+:func:`.svg.curves_svg`): this module knows no drawing code and no other renderer.
 """
 
 from __future__ import annotations
@@ -21,9 +22,23 @@ import numpy as np
 from ..._version import __version__
 from ...optional import require
 from ..results import COSTS, StudySummary
-from .formatting import MIB, baseline, checkerboard, finite, jsonable, num, overview, plural, recommended_key, si, stat
+from .formatting import (
+    MIB,
+    baseline,
+    checkerboard,
+    confidence_lines,
+    confidence_outcome,
+    finite,
+    jsonable,
+    num,
+    overview,
+    plural,
+    recommended_key,
+    si,
+    stat,
+)
 from .grid import grid_data
-from .plots import PlotData, pareto_plot_data
+from .plots import CurvePlotData, PlotData, curve_plot_data, pareto_plot_data
 
 __all__ = ["html_text", "png_uri"]
 
@@ -81,6 +96,15 @@ padding:1rem 1.3rem;margin:1.2rem 0}
 .rec .pick{font-size:1.6rem;font-weight:700;margin:.15rem 0 .3rem}
 .rec .facts{color:#33333b;font-variant-numeric:tabular-nums}
 .rec ul{margin:.5rem 0 0;padding-left:1.2rem}
+.conf{border:1px solid var(--line);border-left:6px solid #888;border-radius:8px;padding:.9rem 1.3rem;margin:1rem 0;
+background:var(--soft)}
+.conf.confident{border-left-color:var(--ok);background:#eef8f4}
+.conf.unsure{border-left-color:#E69F00;background:#fff8ea}
+.conf.negative{border-left-color:#b3261e;background:#fdefee}
+.conf h2{border:0;margin:0;padding:0;font-size:.85rem;text-transform:uppercase;letter-spacing:.08em;color:var(--muted)}
+.conf .verdict{font-size:1.1rem;margin:.25rem 0 .4rem;max-width:none}
+.conf ul{margin:.3rem 0 0;padding-left:1.2rem;color:#33333b;font-variant-numeric:tabular-nums}
+.wide{border:1px solid var(--line);border-radius:8px;padding:8px 8px 4px;max-width:1000px}
 .key{padding:.4rem .6rem;font-size:.92rem;color:#33333b}
 .legend{display:flex;flex-direction:column;gap:.35rem;font-size:.9rem;margin:.6rem 0}
 .legend span{display:flex;align-items:center;gap:.5rem}
@@ -104,6 +128,8 @@ tfoot td{color:var(--muted);font-style:italic}
 border:1px solid #bbb;color:#333;background:#fff}
 .badge.brec{border-color:var(--accent);color:#a1430a;background:#fff1e8;font-weight:600}
 .badge.btie{border-color:var(--ok);color:#006e50;border-style:dashed}
+.badge.bfirst{border-color:#E69F00;color:#7a4f00;background:#fff4e0;text-transform:none;letter-spacing:0;
+font-weight:600;margin-left:.5rem;vertical-align:.1em}
 .front{color:#555;font-size:.7em;margin-left:.3em;vertical-align:.1em}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(170px,45%),1fr));gap:14px}
 .tile .frame{position:relative;line-height:0}
@@ -118,7 +144,7 @@ footer h3{font-size:.95rem;color:#33333b}
 footer table{width:auto;font-size:.82rem;margin-bottom:1rem}
 footer td,footer th{text-align:left;white-space:normal;cursor:auto;background:none;position:static}
 footer td:first-child{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:#33333b}
-@media print{th{position:static}.rec,.pending{break-inside:avoid}}
+@media print{th{position:static}.rec,.conf,.pending{break-inside:avoid}}
 """
 
 # Click a column header to sort; numbers sort by the data-v attribute of each cell.
@@ -225,8 +251,53 @@ def _recommendation_html(summary: StudySummary) -> str:
             f"{facts}<ul>{reasons}</ul></section>")
 
 
-def html_text(summary: StudySummary, draw: Callable[[PlotData], str]) -> str:
-    """The report page of ``summary``; ``draw`` renders each plot's data as inline markup (SVG)."""
+def _confidence_html(summary: StudySummary) -> str:
+    """The confidence box: the verdict in bold, then one fact a line; coloured by outcome (its
+    class: ``confident``, ``unsure`` or ``negative``), badged when it is a first look. Empty
+    without a confidence."""
+    conf = summary.confidence
+    lines = confidence_lines(summary)
+    if conf is None or not lines:
+        return ""
+    outcome = confidence_outcome(conf)
+    first = '<span class="badge bfirst">first look</span>' if conf.first_look else ""
+    facts = "".join(f"<li>{escape(line)}</li>" for line in lines[1:])
+    return (f'<section class="conf {outcome}" id="confidence" data-outcome="{outcome}"><h2>Confidence{first}</h2>'
+            f'<p class="verdict"><b>{escape(lines[0])}</b></p><ul>{facts}</ul></section>')
+
+
+def _curves_html(summary: StudySummary, draw: Callable[[CurvePlotData], str]) -> str:
+    """The learning-curves section: caption, the plot (when any candidate has a curve) and the
+    candidates left out for want of one."""
+    data = curve_plot_data(summary)
+    conf = summary.confidence
+    tau = (f" (Kendall's tau {conf.rank_stability:.2f})"
+           if conf is not None and conf.rank_stability is not None and finite(conf.rank_stability) else "")
+    half = (" The dotted vertical line marks half the training budget: the candidates' ranking there is compared "
+            f"with the ranking at the end{tau}; when it still changes, more training steps could change the answer."
+            if data.half_step is not None else "")
+    base = " The dashed horizontal line is the no-network baseline." if data.baseline is not None else ""
+    caption = ('<p class="note">Validation PSNR at each training checkpoint. The line is the mean over seeds, the '
+               "shaded band ± one standard deviation; colour: upsampler, dash: factor schedule. A marker shows where "
+               "each curve ends (its last trained step): a dot for a learned upsampler, a square for a fixed one, "
+               f"ringed for the recommended candidate.{base}{half}</p>")
+    left_out = (f'<p class="note">Not drawn (no learning curve recorded): {escape(", ".join(data.omitted))}.</p>'
+                if data.omitted else "")
+    if not data.lines:
+        body = left_out or '<p class="note">No finished candidates yet.</p>'
+        return f'<section id="curves"><h2>Learning curves</h2>{body}</section>'
+    return (f'<section id="curves"><h2>Learning curves</h2>{caption}<figure class="wide">{draw(data)}</figure>'
+            f"{left_out}</section>")
+
+
+def html_text(summary: StudySummary, draw: Callable[[PlotData], str],
+              draw_curves: Callable[[CurvePlotData], str]) -> str:
+    """The report page of ``summary``; ``draw`` renders each Pareto plot's data as inline markup
+    (SVG), ``draw_curves`` the learning curves' data.
+
+    The page opens with the title and the confidence (the verdict first), then the overview, the
+    recommendation, the learning curves, quality against cost, the table and the reconstructions.
+    """
     plots = [pareto_plot_data(summary, cost) for cost in COSTS]
     figures = []
     for p in plots:
@@ -248,18 +319,21 @@ def html_text(summary: StudySummary, draw: Callable[[PlotData], str]) -> str:
     pending = (f'<p class="pending" role="status"><b>Incomplete study:</b> {plural(summary.pending, "trial")} '
                "pending. The numbers cover the finished trials only; some "
                "candidates may have fewer seeds or no reconstruction yet.</p>" if summary.pending > 0 else "")
+    lede = overview(summary) + ("" if summary.confidence is not None else f" Trained on {summary.device}.")
     body = [
-        f"<header><h1>{escape(title)}</h1><p class=\"lede\">{escape(overview(summary))}</p></header>", pending,
+        f"<header><h1>{escape(title)}</h1></header>", _confidence_html(summary),
+        f'<p class="lede">{escape(lede)}</p>', pending,
         _recommendation_html(summary),
-        '<section><h2>Quality against cost</h2><div class="plots"><div class="key"><p>Each point is one candidate: '
-        "mean PSNR over its seeds, bars ± one standard deviation. Up is better, left is cheaper. The step line "
-        "joins the Pareto-optimal candidates: no other candidate is both cheaper and better.</p>"
-        f'<div class="legend">{"".join(legend)}</div></div>{"".join(figures)}</div></section>',
+        _curves_html(summary, draw_curves),
+        ('<section><h2>Quality against cost</h2><div class="plots"><div class="key"><p>Each point is one candidate: '
+         "mean PSNR over its seeds, bars ± one standard deviation. Up is better, left is cheaper. The step line "
+         "joins the Pareto-optimal candidates: no other candidate is both cheaper and better.</p>"
+         f'<div class="legend">{"".join(legend)}</div></div>{"".join(figures)}</div></section>'),
         f"<section><h2>All candidates</h2>{_table_html(summary)}</section>",
         f"<section><h2>Reconstructions</h2>{_grid_html(summary)}</section>",
-        f"<footer><div class=\"meta\">{_kv_table('Configuration', summary.config)}"
-        f"{_kv_table('Machine', summary.machine)}</div>"
-        f"<p>Generated by upsamplekit {escape(__version__)}. Data: results.csv, results.json.</p></footer>",
+        (f"<footer><div class=\"meta\">{_kv_table('Configuration', summary.config)}"
+         f"{_kv_table('Machine', summary.machine)}</div>"
+         f"<p>Generated by upsamplekit {escape(__version__)}. Data: results.csv, results.json.</p></footer>"),
     ]
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -1,20 +1,30 @@
-"""The report's plots as data: what one quality-against-cost plot shows, before anyone draws it.
+"""The report's plots as data: what each plot shows, before anyone draws it.
 
 :func:`pareto_plot_data` turns a summary into a :class:`PlotData` (points, front, baseline, axis
-ranges and units); the SVG renderer (:mod:`.svg`) only draws it, and the tests check the data.
+ranges and units) for one quality-against-cost plot; :func:`curve_plot_data` into a
+:class:`CurvePlotData` (each candidate's validation PSNR over the training steps, mean ± std over
+seeds). The SVG renderer (:mod:`.svg`) only draws them, and the tests check the data.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ...errors import unknown_choice
 from ..results import COSTS, StudySummary
 from .formatting import MIB, baseline, check_summary, finite, recommended_key
 
-__all__ = ["PlotPoint", "PlotData", "pareto_plot_data", "padded_range"]
+__all__ = [
+    "CurveLine",
+    "CurvePlotData",
+    "PlotData",
+    "PlotPoint",
+    "curve_plot_data",
+    "padded_range",
+    "pareto_plot_data",
+]
 
 
 class PlotPoint(NamedTuple):
@@ -124,3 +134,90 @@ def pareto_plot_data(summary: StudySummary, cost: str) -> PlotData:
     front = sorted((p.x, p.y) for p in points if p.pareto)
     return PlotData(cost, title, x_title, unit, divisor, x_log, padded_range(xs, x_log), "PSNR (dB)",
                     y_range, points, front, base, omitted)
+
+
+class CurveLine(NamedTuple):
+    """One candidate's learning curve: ``points`` are ``(step, mean PSNR, std)`` over its seeds in
+    step order (std 0 for one seed); ``end`` is ``(step, mean)`` of its last point, where the
+    curve stops (the end of training, or earlier when a study stopped the candidate early).
+
+    ``colour`` indexes the candidate's upsampler and ``dash`` its factor schedule among those of
+    the plot (both in sorted order), so one colour is one upsampler and one dash one schedule.
+    """
+
+    key: str
+    label: str
+    points: list[tuple[float, float, float]]
+    end: tuple[float, float]
+    learned: bool
+    recommended: bool
+    tied_with_best: bool
+    colour: int
+    dash: int
+
+
+class CurvePlotData(NamedTuple):
+    """Everything the learning-curves plot shows: validation PSNR against training step.
+
+    ``x_range`` is ``(0, the last step of any curve)``; ``y_range`` covers every mean ± std and
+    the baseline, padded. ``baseline``: ``(name, psnr)`` of the no-network reference (a
+    horizontal line), or None. ``half_step``: half the training budget (the study's ``steps``,
+    else the last step), where the ranking is compared with the final one (rank stability), or
+    None without curves. ``upsamplers`` and ``schedules``: what the ``colour`` and ``dash``
+    indices of the lines stand for. ``omitted``: labels of candidates without a curve (results
+    from before curves were recorded), not drawn.
+    """
+
+    title: str
+    x_title: str
+    x_range: tuple[float, float]
+    y_title: str
+    y_range: tuple[float, float]
+    lines: list[CurveLine]
+    baseline: tuple[str, float] | None
+    half_step: float | None
+    upsamplers: list[str]
+    schedules: list[tuple[int, ...]]
+    omitted: list[str]
+
+
+def curve_plot_data(summary: StudySummary) -> CurvePlotData:
+    """The data behind the learning-curves plot: one line per candidate with a curve, in the
+    summary's order (best mean PSNR first); points without a finite mean are left out.
+
+    >>> from upsamplekit.study.results import Candidate, CandidateSummary, Stat, StudySummary
+    >>> def row(name, curve):
+    ...     return CandidateSummary(Candidate(name, (2,)), True, [0, 1], Stat(24.0, 0.1, 2), Stat(0.9, 0.0, 2),
+    ...                             Stat(0.1, 0.0, 2), Stat(9.0, 0.5, 2), 1000, 10**6, 1.0, 0.1, 2**20,
+    ...                             curve=curve)
+    >>> rows = [row("subpixel", [(50, Stat(20.0, 0.5, 2)), (100, Stat(24.0, 0.1, 2))]), row("carafe", [])]
+    >>> data = curve_plot_data(StudySummary({"steps": 100}, rows, None, []))
+    >>> data.lines[0].points, data.lines[0].end, data.x_range, data.half_step, data.omitted
+    ([(50.0, 20.0, 0.5), (100.0, 24.0, 0.1)], (100.0, 24.0), (0.0, 100.0), 50.0, ['carafe [2]'])
+    """
+    summary = check_summary(summary)
+    rec = recommended_key(summary)
+    drawn = []
+    omitted: list[str] = []
+    for c in summary.candidates:
+        points = sorted((float(step), s.mean, s.std if s.n > 1 and finite(s.std) else 0.0)
+                        for step, s in c.curve if finite(step) and finite(s.mean))
+        if points:
+            drawn.append((c, points))
+        else:
+            omitted.append(c.candidate.label)
+    upsamplers = sorted({c.candidate.upsampler for c, _ in drawn})
+    schedules = sorted({c.candidate.schedule for c, _ in drawn})
+    lines = [CurveLine(c.candidate.key, c.candidate.label, points, (points[-1][0], points[-1][1]), c.learned,
+                       c.candidate.key == rec, c.tied_with_best, upsamplers.index(c.candidate.upsampler),
+                       schedules.index(c.candidate.schedule)) for c, points in drawn]
+    last = max((line.end[0] for line in lines), default=0.0)
+    ys = [y + s * err for line in lines for _, y, err in line.points for s in (-1, 1)]
+    base = baseline(summary)
+    if base is not None:
+        ys.append(base[1])
+    steps: Any = summary.config.get("steps")
+    budget = float(steps) if finite(steps) and not isinstance(steps, bool) and steps > 0 else last
+    half = budget / 2 if lines and budget / 2 <= last else None
+    return CurvePlotData("Validation PSNR during training", "training step", (0.0, last or 1.0), "PSNR (dB)",
+                         padded_range(ys, log=False, pad=0.06), lines, base, half, upsamplers, schedules, omitted)

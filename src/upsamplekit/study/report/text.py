@@ -10,8 +10,20 @@ from collections.abc import Callable
 
 from ...errors import InvalidArgumentError
 from ..results import COSTS, CandidateSummary, StudySummary
-from .formatting import (MIB, baseline, check_summary, checkerboard, finite, num, overview, plural, recommended_key,
-                         si, stat)
+from .formatting import (
+    MIB,
+    baseline,
+    check_summary,
+    checkerboard,
+    confidence_lines,
+    finite,
+    num,
+    overview,
+    plural,
+    recommended_key,
+    si,
+    stat,
+)
 
 __all__ = ["format_table", "markdown_text"]
 
@@ -105,18 +117,23 @@ def _md_cell(text: str) -> str:
 
 
 def markdown_text(summary: StudySummary, top: int = 5) -> str:
-    """``recommendation.md``: the recommendation, its reasons, the ``top`` candidates (and the
-    recommended one) as a table, and the baseline."""
+    """``recommendation.md``: the confidence's verdict (the first paragraph under the title) and its
+    facts as a list, then the overview, the recommendation's reasons, the ``top`` candidates (and
+    the recommended one) as a table, and the baseline."""
     rec = summary.recommendation
-    lines = [f"# Recommendation: {rec.candidate.label}" if rec else "# No recommendation", "", overview(summary), ""]
+    lines = [f"# Recommendation: {rec.candidate.label}" if rec else "# No recommendation", ""]
+    verdict = confidence_lines(summary)
+    if verdict:
+        lines += [verdict[0], ""] + [f"- {fact}" for fact in verdict[1:]] + ([""] if verdict[1:] else [])
+    lines += [overview(summary), ""]
     if rec is not None:
         lines += [f"- {reason}" for reason in rec.reasons] + [""]
     else:
         lines += ["The study has not recommended a candidate" + (" yet: it is incomplete." if summary.pending else "."),
                   ""]
     if summary.pending > 0:
-        lines += [f"**Incomplete study:** {plural(summary.pending, 'trial')} pending; the numbers cover finished "
-                  "trials only.", ""]
+        lines += [(f"**Incomplete study:** {plural(summary.pending, 'trial')} pending; the numbers cover finished "
+                   "trials only."), ""]
     shown = summary.candidates[:top]
     if rec is not None and all(c.candidate != rec.candidate for c in shown):
         shown += [c for c in summary.candidates if c.candidate == rec.candidate]

@@ -10,10 +10,10 @@ from ..results import StudySummary
 from .exports import csv_text, json_text
 from .formatting import check_summary
 from .html import html_text
-from .svg import pareto_svg
+from .svg import curves_svg, pareto_svg
 from .text import markdown_text
 
-__all__ = ["write_report", "output_folder"]
+__all__ = ["output_folder", "write_report"]
 
 
 def write_report(summary: StudySummary, out_dir: str | Path) -> dict[str, Path]:
@@ -22,14 +22,15 @@ def write_report(summary: StudySummary, out_dir: str | Path) -> dict[str, Path]:
     ``out_dir`` is created if needed; existing files of these names are replaced. Returns the
     paths by kind: ``{"html": ..., "csv": ..., "json": ..., "markdown": ...}``. ``report.html``
     needs no server and no network: styles, plots (SVG) and images (PNG data URIs) are inline.
-    ``results.json`` holds the config, machine, candidates with their statistics, every trial
-    (:meth:`TrialResult.to_dict <upsamplekit.study.results.TrialResult.to_dict>`), the
-    recommendation and the baseline; nan and infinities are written as null.
+    ``results.json`` holds the config, machine, device, confidence, candidates with their
+    statistics and learning curves, every trial (:meth:`TrialResult.to_dict
+    <upsamplekit.study.results.TrialResult.to_dict>`), the recommendation and the baseline; nan
+    and infinities are written as null.
     """
     summary = check_summary(summary)
     out = output_folder(out_dir, name="out_dir")
     texts = {
-        "html": ("report.html", html_text(summary, pareto_svg)),
+        "html": ("report.html", html_text(summary, pareto_svg, curves_svg)),
         "csv": ("results.csv", csv_text(summary)),
         "json": ("results.json", json_text(summary)),
         "markdown": ("recommendation.md", markdown_text(summary)),
