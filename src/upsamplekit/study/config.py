@@ -68,8 +68,8 @@ class StudyConfig:
                                           "ordered factorisation of --scale (up to --max-stages stages).")
     max_stages: int = _opt(3, "Longest schedule considered when --schedules is empty.", low=1)
     seeds: int = _opt(2, "Seeds per candidate (0 .. seeds-1); mean and std are over seeds.", low=1)
-    steps: int = _opt(600, "Training steps per trial (Adam, L1 loss, warm-up then cosine learning rate, gradient "
-                           "norm clipped at 1).", low=1)
+    steps: int = _opt(300, "Training steps per trial (Adam, squared error, warm-up then cosine learning rate, "
+                           "gradient norm clipped at 1).", low=1)
     batch_size: int = _opt(16, "Crops per training step.", low=1)
     crop: int = _opt(48, "Side of the high-resolution training crops, a multiple of --scale.", low=2)
     width: int = _opt(32, "Decoder width: channels of its body at the input resolution; after each stage the "

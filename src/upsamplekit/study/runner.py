@@ -108,15 +108,16 @@ def run_study(config: StudyConfig, progress: bool = True, submit_only: bool = Fa
     if submit_only and storage_kind(config.storage or "sqlite:") == "sqlite":
         raise InvalidArgumentError("submit_only needs shared storage (--storage postgresql://... or "
                                    "journal:/shared/path/study.log): workers cannot join the default SQLite study")
+    settings = config.trial_settings()  # resolves the device: one missing here is an error before anything is made
     output_folder(config.out)
     if config.threads:
         torch.set_num_threads(config.threads)
     with open_engine(config) as engine:
-        engine.check_settings(config.trial_settings(), __version__, store=False)
+        engine.check_settings(settings, __version__, store=False)
         bench = Workbench.prepare(config)  # every input is checked before the storage is written to
         candidates = config.candidates()
         bench.check(candidates)
-        engine.check_settings(config.trial_settings(), __version__)
+        engine.check_settings(settings, __version__)
         engine.set_meta(config=config.shared_dict(), candidates=[c.key for c in candidates], seeds=config.seeds,
                         baseline=bench.baseline(), machine=machine_info(bench.device), device=bench.device.type,
                         pictures={k: base64.b64encode(_png(v)).decode() for k, v in bench.pictures().items()})

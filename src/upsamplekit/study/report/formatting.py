@@ -198,13 +198,14 @@ def confidence_outcome(confidence: Confidence) -> str:
 
 
 def confidence_lines(summary: StudySummary) -> list[str]:
-    """The study's confidence as plain text, one fact a line: the verdict first, then whether this is
-    a first look, the rank stability, the margin over the baseline, how many candidates are
-    separably worse than the best, the seeds that would separate the best from the runner-up, and
-    the device. Empty when the summary has no confidence (old results, nothing finished).
+    """The study's confidence as plain text, one fact a line: the verdict first, then the rank
+    stability, the margin over the baseline, how many candidates are separably worse than the
+    best, the seeds that would separate the best from the runner-up, and the device. Empty when
+    the summary has no confidence (old results, nothing finished).
 
-    The verdict is the summary's own sentence, not recomputed. The command line prints these
-    lines before its table; ``recommendation.md`` and ``report.html`` open with them.
+    The verdict is the summary's own sentences, not recomputed (it says when the study is a first
+    look). The command line prints these lines before its table; ``recommendation.md`` and
+    ``report.html`` open with them.
 
     >>> from upsamplekit.study.results import Candidate, CandidateSummary, Confidence, Stat, StudySummary
     >>> def row(name, psnr, tied):
@@ -232,8 +233,6 @@ def confidence_lines(summary: StudySummary) -> list[str]:
     if conf is None:
         return []
     lines = [conf.verdict.strip()]
-    if conf.first_look:
-        lines.append("first look (--quick): a small budget; run the full study before deciding")
     if conf.rank_stability is not None and finite(conf.rank_stability):
         tau = f"Kendall tau {conf.rank_stability:.2f} between half and full budget"
         if conf.settled:
