@@ -167,6 +167,8 @@ def test_collapse_reasons() -> None:
     assert "diverged" in collapse_reason([0.3, math.nan], image, 20.0, 10.0)
     assert "constant output" in collapse_reason([0.3, 0.1], torch.full((2, 3, 8, 8), 0.3), 20.0, 10.0)
     assert "did not fall" in collapse_reason([0.2] * 30, image, 20.0, 10.0)
+    assert collapse_reason([0.2] * 19, image, 20.0, 10.0) is None  # too few steps to judge learning
+    assert "learned nothing" in collapse_reason([0.3] * 10 + [0.1] * 10, image, 20.004, 10.0, start_db=20.0)
     assert "no better than a flat image" in collapse_reason([0.3] * 10 + [0.1] * 10, image, 10.2, 10.0)
     assert collapse_reason([0.3] * 10 + [0.1] * 10, image, 20.0, 10.0) is None
 
@@ -188,10 +190,14 @@ def test_a_collapsed_trial_is_failed_with_its_reason_and_never_ranked(tmp_path: 
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     code, stdout, stderr = study(*TINY, "--skip", "0", "--decoder", "flat:build", "--out", "out")
-    assert code == 1
-    assert "CollapseError" in stderr and "constant output" in stderr
+    assert code == 0, stderr  # a collapse is a finding about the candidate, not an error of the run
+    assert "collapsed: bilinear [2] seed 0: CollapseError" in stderr and "constant output" in stderr
     data = json.loads((tmp_path / "out" / "results.json").read_text())
     assert data["candidates"] == [] and data["trials"] == [] and data["recommendation"] is None
+    assert data["pending"] == 0
+    # Final: the same command trains nothing again.
+    code, stdout, stderr = study(*TINY, "--skip", "0", "--decoder", "flat:build", "--out", "out")
+    assert code == 0 and "already finished" in stderr, stderr
 
 
 # ------------------------------------------------------------------------------ statistics
@@ -333,7 +339,23 @@ def test_training_on_cuda_never_waits_for_the_device(precision: str) -> None:
     assert len(fitted.losses) == 20 and all(math.isfinite(v) for v in fitted.losses)
 
 
-def test_collapse_error_is_a_candidate_error() -> None:
+def test_collapse_error_is_a_candidate_error_and_its_message_is_recognised() -> None:
     from upsamplekit.study.core import CandidateError
+    from upsamplekit.study.engine.base import COLLAPSED, TrialFailure, TrialSpec
 
-    assert issubclass(CollapseError, CandidateError)
+    assert issubclass(CollapseError, CandidateError) and COLLAPSED == f"{CollapseError.__name__}:"
+    spec = TrialSpec(Candidate("bilinear", (2,)), 0)
+    assert TrialFailure(spec, "CollapseError: candidate 'bilinear [2]' seed 0 collapsed: x").collapsed
+    assert not TrialFailure(spec, "RuntimeError: out of memory").collapsed
+
+
+def test_the_verdict_names_collapsed_candidates() -> None:
+    curves = {"subpixel": [[150, 27.2], [300, 27.5], [600, 27.6]],
+              "bilinear": [[150, 27.1], [300, 27.3], [600, 27.4]]}
+    trials = _trials(curves, 600)
+    carafe = Candidate("carafe", (2, 2))
+    summary = summarize([Candidate(n, (4,)) for n in curves] + [carafe], trials, config={"steps": 600},
+                        baseline={"name": "bicubic", "psnr": 27.0},
+                        collapsed=[(carafe, 0, "it learned nothing"), (carafe, 1, "it learned nothing")])
+    assert summary.confidence is not None and summary.collapsed[0][0] == carafe
+    assert "Collapsed in training and not ranked: carafe [2, 2] (seeds 0, 1)" in summary.confidence.verdict

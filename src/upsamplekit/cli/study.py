@@ -119,9 +119,8 @@ def worker(storage: str, study_name: str, threads: int, progress: bool) -> None:
     done = len(run.summary.trials)
     click.echo(f"worker finished: ran {run.ran} trials here; the study has {done} of "
                f"{done + run.summary.pending} trials done", err=True)
-    for failure in run.failures:
-        click.echo(f"failed: {failure.spec.candidate.label} seed {failure.spec.seed}: {failure.message}", err=True)
-    if run.failures:
+    _show_failures(run.failures)
+    if any(not failure.collapsed for failure in run.failures):
         raise SystemExit(1)
 
 
@@ -170,6 +169,13 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _show_failures(failures: list[Any]) -> None:
+    """One line per failed trial; a collapse is a finding about the candidate, any other failure an error."""
+    for failure in failures:
+        kind = "collapsed" if failure.collapsed else "failed"
+        click.echo(f"{kind}: {failure.spec.candidate.label} seed {failure.spec.seed}: {failure.message}", err=True)
+
+
 def _show_results(run: Any, fail: bool = True) -> None:
     from ..study.report import format_table
     from ..study.report.formatting import confidence_lines
@@ -186,8 +192,7 @@ def _show_results(run: Any, fail: bool = True) -> None:
         click.echo(f"\nRecommendation: {rec.candidate.label}")
         for reason in rec.reasons:
             click.echo(f"  - {reason}")
-    for failure in run.failures:
-        click.echo(f"failed: {failure.spec.candidate.label} seed {failure.spec.seed}: {failure.message}", err=True)
+    _show_failures(run.failures)
     click.echo(f"\nReport: {run.files['html']}")
-    if fail and run.failures:
+    if fail and any(not failure.collapsed for failure in run.failures):
         raise SystemExit(1)

@@ -178,8 +178,10 @@ def _round_steps(n: float) -> int:
 
 
 def confidence(rows: list[CandidateSummary], recommendation: Recommendation | None,
-               baseline: dict[str, Any] | None, steps: int) -> Confidence | None:
-    """How far the recommendation can be trusted; ``rows`` sorted best first, ``steps`` the training budget."""
+               baseline: dict[str, Any] | None, steps: int,
+               collapsed: list[tuple[Candidate, int, str]] | None = None) -> Confidence | None:
+    """How far the recommendation can be trusted; ``rows`` sorted best first, ``steps`` the training
+    budget, ``collapsed`` the trials that collapsed (named in the verdict)."""
     if recommendation is None or not rows:
         return None
     pick = next(r for r in rows if r.candidate == recommendation.candidate)
@@ -222,6 +224,13 @@ def confidence(rows: list[CandidateSummary], recommendation: Recommendation | No
     elif len(rows) > 1:
         sentences.append(f"{len(rows) - 1 - worse} of the other {len(rows) - 1} candidates cannot be separated "
                          f"from the best ({best.candidate.label}).")
+    if collapsed:
+        seeds_of: dict[Candidate, list[int]] = defaultdict(list)
+        for candidate, seed, _ in collapsed:
+            seeds_of[candidate].append(seed)
+        named = ", ".join(f"{c.label} (seed{'s' * (len(s) > 1)} {', '.join(map(str, sorted(s)))})"
+                          for c, s in seeds_of.items())
+        sentences.append(f"Collapsed in training and not ranked: {named}; see the report for why.")
     return Confidence(verdict=" ".join(sentences), rank_stability=tau, settled=settled, steps_suggested=suggested,
                       baseline_margin_db=margin, beats_baseline=beats, separable_from_best=worse,
                       seeds_needed=seeds, first_look=first_look)
@@ -278,7 +287,8 @@ def _recommend(rows: list[CandidateSummary], baseline: dict[str, Any] | None) ->
 
 def summarize(candidates: list[Candidate], trials: list[TrialResult], *, config: dict[str, Any],
               baseline: dict[str, Any] | None = None, images: dict[str, Any] | None = None,
-              machine: dict[str, str] | None = None, pending: int = 0, device: str = "cpu") -> StudySummary:
+              machine: dict[str, str] | None = None, pending: int = 0, device: str = "cpu",
+              collapsed: list[tuple[Candidate, int, str]] | None = None) -> StudySummary:
     """Summaries per candidate (only those in ``candidates``), ties, fronts, the recommendation and
     the confidence in it (``config["steps"]`` is the budget the curves are read against)."""
     wanted = set(candidates)
@@ -294,10 +304,11 @@ def summarize(candidates: list[Candidate], trials: list[TrialResult], *, config:
                 row.pareto[cost] = flag
     recommendation = _recommend(rows, baseline)
     steps = config.get("steps")
-    trust = confidence(rows, recommendation, baseline, steps) if isinstance(steps, int) else None
+    collapsed = [c for c in collapsed or [] if c[0] in wanted]
+    trust = confidence(rows, recommendation, baseline, steps, collapsed) if isinstance(steps, int) else None
     return StudySummary(config=config, candidates=rows, recommendation=recommendation, trials=trials,
                         baseline=baseline, images=dict(images or {}), machine=dict(machine or {}), pending=pending,
-                        confidence=trust, device=device)
+                        confidence=trust, device=device, collapsed=collapsed)
 
 
 def _mega(n: float) -> str:

@@ -37,6 +37,11 @@ CHECKPOINTS = 8
 #: A model whose validation PSNR is within this many dB of a flat image of each crop's mean colour
 #: (or below it) has collapsed.
 COLLAPSE_MARGIN_DB = 0.5
+#: A model whose validation PSNR moved less than this many dB in training learned nothing (a decoder
+#: with the global residual starts at the no-network baseline and can stay there).
+STILL_DB = 0.01
+#: Whether a model learned (its loss fell, its PSNR moved) is judged from this many steps on.
+JUDGED_STEPS = 20
 
 
 class CandidateError(InvalidArgumentError):
@@ -59,18 +64,23 @@ def checkpoint_steps(steps: int, count: int = CHECKPOINTS) -> list[int]:
     return sorted({max(1, round(steps * k / count)) for k in range(1, count + 1)})
 
 
-def collapse_reason(losses: list[float], output: torch.Tensor, psnr_db: float, flat_db: float) -> str | None:
-    """Why a trained model counts as collapsed, or None.
+def collapse_reason(losses: list[float], output: torch.Tensor, psnr_db: float, flat_db: float,
+                    start_db: float | None = None) -> str | None:
+    """Why a trained model counts as collapsed, or None. Whether it learned at all (its loss fell,
+    its PSNR moved by :data:`STILL_DB`) is judged from :data:`JUDGED_STEPS` steps on.
 
     ``losses``: every step's training loss; ``output``: its validation output (N, C, H, W);
     ``psnr_db``: its validation PSNR; ``flat_db``: the PSNR of a flat image of each validation
-    crop's mean colour (the trivial baseline any model that learned something beats).
+    crop's mean colour (the trivial baseline any model that learned something beats);
+    ``start_db``: its validation PSNR before training, if known.
 
     >>> flat = torch.full((1, 3, 8, 8), 0.5)
     >>> collapse_reason([0.3, 0.2], flat, 14.0, 14.0)
     'constant output (every validation image is one flat colour)'
     >>> collapse_reason([0.3] * 20, torch.rand(1, 3, 8, 8), 25.0, 14.0)
     'the training loss did not fall (last tenth of the steps 0.3 on average, first tenth 0.3)'
+    >>> collapse_reason([0.3] * 10 + [0.1] * 10, torch.rand(1, 3, 8, 8), 27.731, 14.0, start_db=27.728)
+    'it learned nothing: validation PSNR 27.73 dB after training, 27.73 dB before'
     >>> collapse_reason([0.3, 0.1], torch.rand(1, 3, 8, 8), 25.0, 14.0) is None
     True
     """
@@ -80,12 +90,15 @@ def collapse_reason(losses: list[float], output: torch.Tensor, psnr_db: float, f
         return "constant output (every validation image is one flat colour)"
     tenth = max(1, len(losses) // 10)
     first, last = float(np.mean(losses[:tenth])), float(np.mean(losses[-tenth:]))
-    if len(losses) >= 10 and last >= first:
+    judged = len(losses) >= JUDGED_STEPS
+    if judged and last >= first:
         return (f"the training loss did not fall (last tenth of the steps {last:.3g} on average, "
                 f"first tenth {first:.3g})")
     if psnr_db < flat_db + COLLAPSE_MARGIN_DB:
         return (f"validation PSNR {psnr_db:.2f} dB is no better than a flat image of each crop's mean colour "
                 f"({flat_db:.2f} dB)")
+    if judged and start_db is not None and abs(psnr_db - start_db) < STILL_DB:
+        return f"it learned nothing: validation PSNR {psnr_db:.2f} dB after training, {start_db:.2f} dB before"
     return None
 
 
@@ -156,9 +169,9 @@ class Workbench:
 
     def run_trial(self, candidate: Candidate, seed: int,
                   on_step: Callable[[int], None] | None = None) -> tuple[TrialResult, np.ndarray]:
-        """Train ``candidate`` with ``seed``, validate it at :func:`checkpoint_steps`, measure it, and
-        return the result and its reconstruction of the first validation crop (H, W, 3) in [0, 1].
-        A collapsed model raises :class:`CollapseError`."""
+        """Train ``candidate`` with ``seed``, validate it before training and at :func:`checkpoint_steps`,
+        measure it, and return the result and its reconstruction of the first validation crop
+        (H, W, 3) in [0, 1]. A collapsed model raises :class:`CollapseError`."""
         config = self.config
         torch.manual_seed(seed)
         model = self.task.build(candidate).to(self.device)
@@ -171,6 +184,9 @@ class Workbench:
         def validate() -> float:
             return float(psnr(model(inputs).clamp(0, 1), target).mean())
 
+        with torch.no_grad():
+            model.eval()
+            before = validate()
         start = time.perf_counter()
         fitted = fit(model, next_batch, config.steps, config.lr, on_step, checkpoints=checkpoint_steps(config.steps),
                      evaluate=validate, precision=config.precision)
@@ -179,7 +195,7 @@ class Workbench:
         with torch.no_grad():
             output = model(inputs).clamp(0, 1)
         quality = float(psnr(output, target).mean())
-        reason = collapse_reason(fitted.losses, output, quality, self.flat_psnr())
+        reason = collapse_reason(fitted.losses, output, quality, self.flat_psnr(), before)
         if reason is not None:
             raise CollapseError(f"candidate {candidate.label!r} seed {seed} collapsed: {reason}")
         output, target = output.cpu(), target.cpu()
@@ -195,7 +211,7 @@ class Workbench:
             peak_memory_bytes=peak_activation_bytes(decoder, probe),
             train_seconds=trained - start, eval_seconds=0.0,
             final_loss=float(np.mean(fitted.losses[-max(1, len(fitted.losses) // 10):])),
-            curve=[[step, value] for step, value in fitted.curve[:-1]] + [[config.steps, quality]],
+            curve=[[0, before]] + [[step, value] for step, value in fitted.curve[:-1]] + [[config.steps, quality]],
         )
         result.eval_seconds = time.perf_counter() - trained
         return result, _image(output[:1])

@@ -226,7 +226,8 @@ class StudySummary:
     candidate key (seed 0's model) where available. ``config``: the study's settings as a dict.
     ``machine``: versions, threads and CPU, for the report's footer. ``trials``: every trial.
     ``confidence``: how far the answer can be trusted (None without results). ``device``: where the
-    study trained and measured latency (``"cpu"``, ``"cuda"``, ``"mps"``).
+    study trained and measured latency (``"cpu"``, ``"cuda"``, ``"mps"``). ``collapsed``: the trials
+    whose model collapsed, ``(candidate, seed, reason)``: not ranked, and said in the verdict.
     """
 
     config: dict[str, Any]
@@ -239,3 +240,4 @@ class StudySummary:
     pending: int = 0
     confidence: Confidence | None = None
     device: str = "cpu"
+    collapsed: list[tuple[Candidate, int, str]] = field(default_factory=list)

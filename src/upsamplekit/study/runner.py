@@ -254,10 +254,12 @@ def _summary(engine: Engine) -> tuple[StudySummary, list[TrialFailure]]:
     workers = engine.workers()
     if len(workers) > 1 or workers and next(iter(workers)) != platform.node():
         machine["trials ran on"] = ", ".join(f"{host} ({n})" for host, n in sorted(workers.items()))
-    summary = summarize(candidates, results, config=meta["config"], baseline=meta.get("baseline"), images=images,
-                        machine=machine, pending=len(candidates) * seeds - len(results),
-                        device=meta.get("device", "cpu"))
     failures = [f for f in engine.failures() if f.spec.candidate in wanted and f.spec.seed < seeds]
+    collapsed = [(f.spec.candidate, f.spec.seed, f.message.partition(" collapsed: ")[2] or f.message)
+                 for f in failures if f.collapsed]
+    summary = summarize(candidates, results, config=meta["config"], baseline=meta.get("baseline"), images=images,
+                        machine=machine, pending=len(candidates) * seeds - len(results) - len(collapsed),
+                        device=meta.get("device", "cpu"), collapsed=collapsed)
     return summary, failures
 
 

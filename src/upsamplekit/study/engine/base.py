@@ -13,7 +13,7 @@ from ...errors import InvalidArgumentError, UpsampleError
 from ..results import Candidate, TrialResult
 from .storage import describe
 
-__all__ = ["Engine", "TrialSpec", "TrialFailure", "Finished", "Progress", "StorageError", "SettingsMismatchError",
+__all__ = ["Engine", "TrialSpec", "TrialFailure", "COLLAPSED", "Finished", "Progress", "StorageError", "SettingsMismatchError",
            "StudyNotFoundError"]
 
 
@@ -39,10 +39,22 @@ class TrialSpec:
 
 @dataclass(frozen=True)
 class TrialFailure:
-    """A trial that raised (or whose worker died too often): its spec and the message."""
+    """A trial that raised (or whose worker died too often): its spec and the message
+    (``"ExceptionType: text"`` for one that raised)."""
 
     spec: TrialSpec
     message: str
+
+    @property
+    def collapsed(self) -> bool:
+        """The trial trained, but its model collapsed (:class:`~upsamplekit.study.core.CollapseError`):
+        a finding about the candidate under this budget, not an error of the run. It is final: a
+        rerun does not train it again."""
+        return self.message.startswith(COLLAPSED)
+
+
+#: How the message of a collapsed trial starts (the name of :class:`~upsamplekit.study.core.CollapseError`).
+COLLAPSED = "CollapseError:"
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from optuna.storages._heartbeat import BaseHeartbeat  # optuna's heartbeat inter
 from optuna.storages.journal import JournalFileBackend
 
 from ..results import Candidate, TrialResult
-from .base import Engine, Finished, Progress, StorageError, StudyNotFoundError, TrialFailure, TrialSpec
+from .base import COLLAPSED, Engine, Finished, Progress, StorageError, StudyNotFoundError, TrialFailure, TrialSpec
 from .storage import describe, storage_file, storage_kind
 
 __all__ = ["OptunaEngine", "open_storage", "DIRECTIONS", "GRACE_BEATS", "MAX_RETRY"]
@@ -342,6 +342,8 @@ class OptunaEngine(Engine):
 
     def submit(self, todo: list[TrialSpec]) -> list[TrialSpec]:
         live = {_key(t) for t in self._trials(self._state.COMPLETE, self._state.RUNNING, self._state.WAITING)}
+        live |= {_key(t) for t in self._trials(self._state.FAIL)  # a collapse is final: its rerun would collapse again
+                 if str(t.user_attrs.get("error", "")).startswith(COLLAPSED)}
         new = [spec for spec in todo if (spec.candidate.key, spec.seed) not in live]
         for spec in new:
             self._enqueue(spec)

@@ -99,5 +99,7 @@ def json_text(summary: StudySummary) -> str:
                                                      "reasons": list(rec.reasons)},
         "baseline": summary.baseline,
         "images": sorted(summary.images),
+        "collapsed": [{"candidate": c.key, "label": c.label, "seed": seed, "reason": reason}
+                      for c, seed, reason in summary.collapsed],
     }
     return json.dumps(jsonable(doc), indent=2, allow_nan=False) + "\n"

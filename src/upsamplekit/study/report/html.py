@@ -290,6 +290,14 @@ def _curves_html(summary: StudySummary, draw: Callable[[CurvePlotData], str]) ->
             f"{left_out}</section>")
 
 
+def _collapsed_html(summary: StudySummary) -> str:
+    if not summary.collapsed:
+        return ""
+    items = "".join(f"<li>{escape(c.label)} seed {seed}: {escape(reason)}</li>" for c, seed, reason in summary.collapsed)
+    return (f'<div class="note"><p><b>Collapsed in training, not ranked</b> (a finding about the candidate under '
+            f"this budget; more --steps may change it):</p><ul>{items}</ul></div>")
+
+
 def html_text(summary: StudySummary, draw: Callable[[PlotData], str],
               draw_curves: Callable[[CurvePlotData], str]) -> str:
     """The report page of ``summary``; ``draw`` renders each Pareto plot's data as inline markup
@@ -329,7 +337,7 @@ def html_text(summary: StudySummary, draw: Callable[[PlotData], str],
          "mean PSNR over its seeds, bars ± one standard deviation. Up is better, left is cheaper. The step line "
          "joins the Pareto-optimal candidates: no other candidate is both cheaper and better.</p>"
          f'<div class="legend">{"".join(legend)}</div></div>{"".join(figures)}</div></section>'),
-        f"<section><h2>All candidates</h2>{_table_html(summary)}</section>",
+        f"<section><h2>All candidates</h2>{_table_html(summary)}{_collapsed_html(summary)}</section>",
         f"<section><h2>Reconstructions</h2>{_grid_html(summary)}</section>",
         (f"<footer><div class=\"meta\">{_kv_table('Configuration', summary.config)}"
          f"{_kv_table('Machine', summary.machine)}</div>"
