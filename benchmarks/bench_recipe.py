@@ -10,8 +10,9 @@ Recipes (each differs from the one above it in one thing, so each row says what 
 * ``before``: the study before issue 13: L1, Adam 5e-3, no warm-up, no clipping, global residual
   with a randomly initialised head (the decoder adds noise at the start);
 * ``zero head``: the same with the head started at zero (the decoder starts at the baseline);
-* ``+ warm-up, clip, lr 1e-3``: 5% linear warm-up, gradient norm clipped at 1, peak 1e-3;
+* ``+ warm-up, clip, lr ...``: 5% linear warm-up, gradient norm clipped at 1, the study's peak (5e-4);
 * ``recipe``: the same on the squared error instead of L1: the study's recipe;
+* ``recipe, lr ...``: the recipe at twice the peak learning rate;
 * ``recipe, no skip``: the recipe without the global residual (the decoder makes the image alone).
 
 "alive": the share of the last refining ReLU's channels that fire anywhere on the validation crops.
@@ -33,15 +34,19 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import command_line, load, machine, publish  # noqa: E402
 
+from upsamplekit.study.config import StudyConfig  # noqa: E402  (light: no torch)
+
 SECTION = "## Training recipe (`upsamplekit study`)"
+LR = StudyConfig().lr  # the study's peak learning rate
 
 RECIPES: dict[str, dict[str, Any]] = {
     "before": {"loss": "l1", "lr": 5e-3, "warmup": 0.0, "clip": None, "zero_head": False, "skip": True},
     "zero head": {"loss": "l1", "lr": 5e-3, "warmup": 0.0, "clip": None, "zero_head": True, "skip": True},
-    "+ warm-up, clip, lr 1e-3": {"loss": "l1", "lr": 1e-3, "warmup": 0.05, "clip": 1.0, "zero_head": True,
+    f"+ warm-up, clip, lr {LR:g}": {"loss": "l1", "lr": LR, "warmup": 0.05, "clip": 1.0, "zero_head": True,
                                  "skip": True},
-    "recipe": {"loss": "mse", "lr": 1e-3, "warmup": 0.05, "clip": 1.0, "zero_head": True, "skip": True},
-    "recipe, no skip": {"loss": "mse", "lr": 1e-3, "warmup": 0.05, "clip": 1.0, "zero_head": True, "skip": False},
+    "recipe": {"loss": "mse", "lr": LR, "warmup": 0.05, "clip": 1.0, "zero_head": True, "skip": True},
+    f"recipe, lr {2 * LR:g}": {"loss": "mse", "lr": 2 * LR, "warmup": 0.05, "clip": 1.0, "zero_head": True, "skip": True},
+    "recipe, no skip": {"loss": "mse", "lr": LR, "warmup": 0.05, "clip": 1.0, "zero_head": True, "skip": False},
 }
 ABLATION = [("subpixel", (4,)), ("bilinear", (4,)), ("nearest", (2, 2))]
 
@@ -51,7 +56,6 @@ def train(candidate: Any, recipe: dict[str, Any], steps: int, seed: int = 0) -> 
     import torch
 
     from upsamplekit.resample import resize
-    from upsamplekit.study.config import StudyConfig
     from upsamplekit.study.core import checkpoint_steps
     from upsamplekit.study.data import CropSampler, fixed_crops, load_split
     from upsamplekit.study.metrics import psnr
@@ -114,14 +118,13 @@ def markdown(ablation: list[tuple[str, str, dict[str, Any]]], grid: list[tuple[s
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few steps, two recipes (smoke test)")
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--steps", type=int, default=None, help="steps per run (default: the study's)")
     parser.add_argument("--out", help="write the section into this Markdown file")
     args = parser.parse_args(argv)
     load_at_start = load()
-    from upsamplekit.study.config import StudyConfig
     from upsamplekit.study.results import Candidate
 
-    steps = 8 if args.quick else args.steps
+    steps = 8 if args.quick else args.steps or StudyConfig().steps
     recipes = ["before", "recipe"] if args.quick else list(RECIPES)
     candidates = [Candidate(name, schedule) for name, schedule in ABLATION[:1 if args.quick else None]]
     ablation = [(c.label, name, train(c, RECIPES[name], steps)) for c in candidates for name in recipes]

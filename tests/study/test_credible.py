@@ -20,17 +20,23 @@ from click.testing import CliRunner
 from upsamplekit.cli import app
 from upsamplekit.decoder import Decoder
 from upsamplekit.errors import InvalidArgumentError
-from upsamplekit.study.analysis import (FIRST_LOOK_STEPS, SETTLED_TAU, kendall_tau, seeds_to_separate, separable,
-                                        summarize)
+from upsamplekit.resample import resize
+from upsamplekit.study.analysis import (
+    FIRST_LOOK_STEPS,
+    SETTLED_TAU,
+    kendall_tau,
+    seeds_to_separate,
+    separable,
+    summarize,
+)
 from upsamplekit.study.config import StudyConfig
 from upsamplekit.study.core import CollapseError, checkpoint_steps, collapse_reason
-from upsamplekit.study.data import CropSampler, Image, load_split, fixed_crops
+from upsamplekit.study.data import CropSampler, Image, fixed_crops, load_split
 from upsamplekit.study.device import DeviceError, check_precision_on, resolve_device
 from upsamplekit.study.metrics import psnr
 from upsamplekit.study.results import Candidate, Stat, TrialResult
-from upsamplekit.study.tasks import make_task, downsample
+from upsamplekit.study.tasks import downsample, make_task
 from upsamplekit.study.train import fit, learning_rate
-from upsamplekit.resample import resize
 
 scipy_stats = pytest.importorskip("scipy.stats")
 
@@ -196,7 +202,7 @@ def test_a_collapsed_trial_is_failed_with_its_reason_and_never_ranked(tmp_path: 
     assert data["candidates"] == [] and data["trials"] == [] and data["recommendation"] is None
     assert data["pending"] == 0
     # Final: the same command trains nothing again.
-    code, stdout, stderr = study(*TINY, "--skip", "0", "--decoder", "flat:build", "--out", "out")
+    code, _, stderr = study(*TINY, "--skip", "0", "--decoder", "flat:build", "--out", "out")
     assert code == 0 and "already finished" in stderr, stderr
 
 
@@ -266,6 +272,8 @@ def test_a_moving_ranking_says_how_many_steps_would_settle_it() -> None:
     assert trust.verdict.startswith("Unsure: subpixel [4] beats")
     assert "still moving" in trust.verdict and f"about {trust.steps_suggested}" in trust.verdict
     assert trust.steps_suggested is not None and trust.steps_suggested > 600
+    # Separable at 600 (spread 0.01): all three pairs; at 300 every one of them was reversed.
+    assert trust.separable_orders_held == 0.0 and "0% were already in that order" in trust.verdict
 
 
 def test_a_negative_answer_is_said_first() -> None:

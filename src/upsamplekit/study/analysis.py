@@ -146,29 +146,34 @@ def _mean_curve(runs: list[TrialResult]) -> list[tuple[int, Stat]]:
     return [(step, Stat.of(values[step])) for step in sorted(steps)]
 
 
-def _rank_stability(rows: list[CandidateSummary], steps: int) -> tuple[float | None, int | None]:
+def _rank_stability(rows: list[CandidateSummary], steps: int) -> tuple[float | None, int | None, float | None, int]:
     """Kendall's tau between the ranking at the checkpoint nearest half of ``steps`` and at ``steps``,
-    over the candidates with both; and the budget at which the curves suggest the ranking settles
+    over the candidates with both; the budget at which the curves suggest the ranking settles
     (None when it has): the earliest checkpoint from which every later ranking is within
-    :data:`SETTLED_TAU` of the final one, doubled (rankings settle by about half the budget)."""
-    at = [{step: stat.mean for step, stat in row.curve} for row in rows]
+    :data:`SETTLED_TAU` of the final one, doubled (rankings settle by about half the budget); and,
+    of the pairs of candidates separable at ``steps`` (their count is the last value), the share
+    already in the same order at half the budget."""
+    at = [{step: stat for step, stat in row.curve} for row in rows]
     full = [a for a in at if steps in a]
     checkpoints = sorted({step for a in full for step in a if step < steps and all(step in b for b in full)})
     if len(full) < 2 or not checkpoints:
-        return None, None
+        return None, None, None, 0
     half = min(checkpoints, key=lambda step: (abs(step - steps / 2), step))
-    final = [a[steps] for a in full]
-    taus = {step: kendall_tau([a[step] for a in full], final) for step in checkpoints}
+    final = [a[steps].mean for a in full]
+    taus = {step: kendall_tau([a[step].mean for a in full], final) for step in checkpoints}
+    pairs = [(a, b) for i, a in enumerate(full) for b in full[i + 1:] if separable(a[steps], b[steps])]
+    held = sum((a[half].mean - b[half].mean) * (a[steps].mean - b[steps].mean) > 0 for a, b in pairs)
+    share = held / len(pairs) if pairs else None
     tau = taus[half]
     if tau is None or tau >= SETTLED_TAU:
-        return tau, None
+        return tau, None, share, len(pairs)
     settles = steps
     for step in sorted(checkpoints, reverse=True):
         value = taus[step]
         if value is None or value < SETTLED_TAU:
             break
         settles = step
-    return tau, _round_steps(2 * max(settles, half + 1))
+    return tau, _round_steps(2 * max(settles, half + 1)), share, len(pairs)
 
 
 def _round_steps(n: float) -> int:
@@ -186,7 +191,7 @@ def confidence(rows: list[CandidateSummary], recommendation: Recommendation | No
         return None
     pick = next(r for r in rows if r.candidate == recommendation.candidate)
     best = rows[0]
-    tau, suggested = _rank_stability(rows, steps)
+    tau, suggested, held, separable_pairs = _rank_stability(rows, steps)
     settled = tau is not None and tau >= SETTLED_TAU
     base_psnr = None if baseline is None else float(baseline["psnr"])
     margin = None if base_psnr is None else pick.psnr.mean - base_psnr
@@ -209,6 +214,10 @@ def confidence(rows: list[CandidateSummary], recommendation: Recommendation | No
                   f"the ranking is still moving (Kendall tau {tau:.2f} between half and full budget): raise "
                   f"--steps to about {suggested}")
         sentences.append(f"Unsure: {label} beats {base_name} by {margin:+.2f} dB, separably, but {moving}.")
+        if held is not None and tau is not None:
+            sentences.append(f"Of the {separable_pairs} pairs of candidates it can separate at the whole budget, "
+                             f"{100 * held:.0f}% were already in that order at half of it: the ranking moves "
+                             f"{'mostly ' if held >= SETTLED_TAU else ''}among candidates within the seed spread.")
     elif margin > 0:
         sentences.append(f"Unsure: {label} is {margin:+.2f} dB over {base_name}, within its seed-to-seed spread "
                          "(not separable): more seeds or more --steps would tell.")
@@ -232,6 +241,7 @@ def confidence(rows: list[CandidateSummary], recommendation: Recommendation | No
                           for c, s in seeds_of.items())
         sentences.append(f"Collapsed in training and not ranked: {named}; see the report for why.")
     return Confidence(verdict=" ".join(sentences), rank_stability=tau, settled=settled, steps_suggested=suggested,
+                      separable_orders_held=held,
                       baseline_margin_db=margin, beats_baseline=beats, separable_from_best=worse,
                       seeds_needed=seeds, first_look=first_look)
 

@@ -68,7 +68,7 @@ class StudyConfig:
                                           "ordered factorisation of --scale (up to --max-stages stages).")
     max_stages: int = _opt(3, "Longest schedule considered when --schedules is empty.", low=1)
     seeds: int = _opt(2, "Seeds per candidate (0 .. seeds-1); mean and std are over seeds.", low=1)
-    steps: int = _opt(300, "Training steps per trial (Adam, squared error, warm-up then cosine learning rate, "
+    steps: int = _opt(400, "Training steps per trial (Adam, squared error, warm-up then cosine learning rate, "
                            "gradient norm clipped at 1).", low=1)
     batch_size: int = _opt(16, "Crops per training step.", low=1)
     crop: int = _opt(48, "Side of the high-resolution training crops, a multiple of --scale.", low=2)
@@ -78,7 +78,7 @@ class StudyConfig:
                                  "stage, e.g. '64,32,16' (then every candidate needs that many stages).")
     depth: int = _opt(2, "Residual blocks of the decoder's body at the input resolution (0: none).", low=0)
     latent_channels: int = _opt(16, "Autoencoder task: channels of the encoder's latent.", low=1)
-    lr: float = _opt(1e-3, "Peak learning rate (Adam).", low=0.0)
+    lr: float = _opt(5e-4, "Peak learning rate (Adam).", low=0.0)
     device: str = _opt("auto", "Where to train and measure: 'auto' (CUDA when available, else the CPU), 'cpu', "
                                "'cuda', 'cuda:N' or 'mps'. A study's trials are comparable on one kind of device only.")
     precision: str = _opt("fp32", "Training precision: 'fp32', or 'bf16' / 'fp16' autocast (fp16 with gradient "
@@ -215,7 +215,7 @@ _LOCAL = ("out", "storage", "threads")
 #: The ``--quick`` preset: a first look in about a minute, and the tests' study.
 QUICK: dict[str, Any] = {
     "upsamplers": ["bilinear", "transposed", "subpixel"],
-    "steps": 60,
+    "steps": 120,
     "val_crops": 2,
     "latency_size": 32,
 }

@@ -193,7 +193,10 @@ class Confidence:
     Kendall's tau between the candidates' mean-PSNR ranking at half the training budget and at
     the whole budget (None with fewer than two candidates or no half-budget checkpoint);
     ``settled``: it is at least :data:`~upsamplekit.study.analysis.SETTLED_TAU`; ``steps_suggested``:
-    when not settled, the budget at which the curves suggest it would be. ``baseline_margin_db``:
+    when not settled, the budget at which the curves suggest it would be. ``separable_orders_held``: of
+    the pairs of candidates separable at the whole budget, the share already in that order at half of it
+    (None without such pairs): when tau is low but this is high, the ranking moves among candidates
+    within the seed spread. ``baseline_margin_db``:
     the recommended candidate's mean PSNR minus the no-network baseline's (None without a
     baseline); ``beats_baseline``: that margin is positive and separable (beyond twice its
     standard error). ``separable_from_best``: how many candidates are separably worse than the
@@ -210,6 +213,7 @@ class Confidence:
     separable_from_best: int
     seeds_needed: int | None
     first_look: bool = False
+    separable_orders_held: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -240,6 +240,9 @@ def confidence_lines(summary: StudySummary) -> list[str]:
         else:
             more = f"; raise --steps to about {conf.steps_suggested}" if conf.steps_suggested else ""
             lines.append(f"{tau}: still moving{more}")
+        if conf.separable_orders_held is not None and finite(conf.separable_orders_held):
+            lines.append(f"{100 * conf.separable_orders_held:.0f}% of the orderings between separable candidates "
+                         "already held at half budget")
     elif len(summary.candidates) > 1:
         lines.append("rank stability not measured (no checkpoint at half the budget)")
     if conf.baseline_margin_db is not None and finite(conf.baseline_margin_db):
