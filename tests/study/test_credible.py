@@ -172,9 +172,9 @@ def test_collapse_reasons() -> None:
     image = torch.rand(2, 3, 8, 8)
     assert "diverged" in collapse_reason([0.3, math.nan], image, 20.0, 10.0)
     assert "constant output" in collapse_reason([0.3, 0.1], torch.full((2, 3, 8, 8), 0.3), 20.0, 10.0)
-    assert "did not fall" in collapse_reason([0.2] * 30, image, 20.0, 10.0)
-    assert collapse_reason([0.2] * 19, image, 20.0, 10.0) is None  # too few steps to judge learning
-    assert "learned nothing" in collapse_reason([0.3] * 10 + [0.1] * 10, image, 20.004, 10.0, start_db=20.0)
+    assert "learned nothing" in collapse_reason([0.2] * 30, image, 20.004, 10.0, start_db=20.0)
+    assert collapse_reason([0.2] * 19, image, 20.004, 10.0, start_db=20.0) is None  # too few steps to judge
+    assert collapse_reason([0.1] * 10 + [0.3] * 10, image, 20.5, 10.0, start_db=20.0) is None  # loss is not judged
     assert "no better than a flat image" in collapse_reason([0.3] * 10 + [0.1] * 10, image, 10.2, 10.0)
     assert collapse_reason([0.3] * 10 + [0.1] * 10, image, 20.0, 10.0) is None
 
@@ -328,9 +328,10 @@ def test_a_study_resumed_on_another_kind_of_device_is_refused(tmp_path: Path,
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-@pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_training_on_cuda_never_waits_for_the_device(precision: str) -> None:
-    """Between checkpoints the loop makes no host-device synchronisation (torch's sync debug mode raises)."""
+    """Between checkpoints the loop makes no host-device synchronisation (torch's sync debug mode raises).
+    fp16 is left out: its gradient scaler reads back whether a gradient overflowed at every step."""
     split = load_split()
     device = torch.device("cuda")
     sampler = CropSampler(split.train, 48, device)
@@ -367,3 +368,13 @@ def test_the_verdict_names_collapsed_candidates() -> None:
                         collapsed=[(carafe, 0, "it learned nothing"), (carafe, 1, "it learned nothing")])
     assert summary.confidence is not None and summary.collapsed[0][0] == carafe
     assert "Collapsed in training and not ranked: carafe [2, 2] (seeds 0, 1)" in summary.confidence.verdict
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
+def test_a_study_on_cuda_trains_and_measures_there(tmp_path: Path, precision: str) -> None:
+    code, _, stderr = study(*TINY, "--device", "cuda", "--precision", precision, "--out", str(tmp_path / "out"))
+    assert code == 0, stderr
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert data["device"] == "cuda" and data["machine"]["gpu"] == torch.cuda.get_device_name()
+    assert all(math.isfinite(t["psnr"]) and t["latency_ms"] > 0 for t in data["trials"])

@@ -66,38 +66,34 @@ def checkpoint_steps(steps: int, count: int = CHECKPOINTS) -> list[int]:
 
 def collapse_reason(losses: list[float], output: torch.Tensor, psnr_db: float, flat_db: float,
                     start_db: float | None = None) -> str | None:
-    """Why a trained model counts as collapsed, or None. Whether it learned at all (its loss fell,
-    its PSNR moved by :data:`STILL_DB`) is judged from :data:`JUDGED_STEPS` steps on.
+    """Why a trained model counts as collapsed, or None. Whether it learned at all is judged from
+    :data:`JUDGED_STEPS` steps on.
 
     ``losses``: every step's training loss; ``output``: its validation output (N, C, H, W);
     ``psnr_db``: its validation PSNR; ``flat_db``: the PSNR of a flat image of each validation
     crop's mean colour (the trivial baseline any model that learned something beats);
-    ``start_db``: its validation PSNR before training, if known.
+    ``start_db``: its validation PSNR before training, if known. A flat loss is judged on the
+    validation crops (PSNR before and after training, :data:`STILL_DB`), not on the training loss:
+    each batch holds other crops, and the loss of a decoder that starts at the no-network baseline
+    varies more from batch to batch than it falls (measured: the last tenth of the steps averaged
+    a higher loss than the first tenth for decoders that gained 0.4 dB on the validation crops).
 
     >>> flat = torch.full((1, 3, 8, 8), 0.5)
     >>> collapse_reason([0.3, 0.2], flat, 14.0, 14.0)
     'constant output (every validation image is one flat colour)'
-    >>> collapse_reason([0.3] * 20, torch.rand(1, 3, 8, 8), 25.0, 14.0)
-    'the training loss did not fall (last tenth of the steps 0.3 on average, first tenth 0.3)'
-    >>> collapse_reason([0.3] * 10 + [0.1] * 10, torch.rand(1, 3, 8, 8), 27.731, 14.0, start_db=27.728)
+    >>> collapse_reason([0.3] * 20, torch.rand(1, 3, 8, 8), 27.731, 14.0, start_db=27.728)
     'it learned nothing: validation PSNR 27.73 dB after training, 27.73 dB before'
-    >>> collapse_reason([0.3, 0.1], torch.rand(1, 3, 8, 8), 25.0, 14.0) is None
+    >>> collapse_reason([0.3] * 20, torch.rand(1, 3, 8, 8), 25.0, 14.0, start_db=20.0) is None
     True
     """
     if not all(math.isfinite(v) for v in losses):
         return "training diverged (the loss became inf or nan); lower --lr"
     if float(output.flatten(2).std(dim=2).max()) < 1e-3:
         return "constant output (every validation image is one flat colour)"
-    tenth = max(1, len(losses) // 10)
-    first, last = float(np.mean(losses[:tenth])), float(np.mean(losses[-tenth:]))
-    judged = len(losses) >= JUDGED_STEPS
-    if judged and last >= first:
-        return (f"the training loss did not fall (last tenth of the steps {last:.3g} on average, "
-                f"first tenth {first:.3g})")
     if psnr_db < flat_db + COLLAPSE_MARGIN_DB:
         return (f"validation PSNR {psnr_db:.2f} dB is no better than a flat image of each crop's mean colour "
                 f"({flat_db:.2f} dB)")
-    if judged and start_db is not None and abs(psnr_db - start_db) < STILL_DB:
+    if len(losses) >= JUDGED_STEPS and start_db is not None and abs(psnr_db - start_db) < STILL_DB:
         return f"it learned nothing: validation PSNR {psnr_db:.2f} dB after training, {start_db:.2f} dB before"
     return None
 

@@ -59,12 +59,10 @@ class Centered(nn.Module):
     from a standard initialisation than pixels in [0, 1]).
 
     With ``skip_scale`` it is a global residual instead: ``bicubic(x) + model(x - 0.5)``, and the
-    model must start at exactly the no-network baseline: :meth:`Task.build` zeroes the default
-    decoder's head; a model that cannot be zeroed that way (``gain=True``: a user's decoder) is
-    multiplied by a learned scalar that starts at 0. A freshly initialised network instead adds
-    noise of the order of the image's own detail; L1 then drives its output to zero fastest by
-    switching off its ReLUs for good, and it never leaves the baseline (measured, docs/benchmarks.md:
-    "Training recipe").
+    model starts at exactly the no-network baseline: :meth:`Task.build` zeroes the default decoder's
+    head; a model whose head the study cannot know (``gain=True``: a user's decoder) is multiplied by
+    a learned scalar that starts at 0. Every candidate then starts from the same point, its curve
+    from 0 dB over the baseline, and one that learns nothing is seen exactly.
     """
 
     def __init__(self, model: nn.Module, skip_scale: int | None = None, gain: bool = False) -> None:
