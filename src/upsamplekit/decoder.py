@@ -24,12 +24,13 @@ import torch
 from torch import nn
 
 from .checks import check_dims, is_integer, per_axis, sequence_items
-from .errors import InvalidArgumentError, InvalidTypeError
+from .errors import InvalidArgumentError, InvalidTypeError, unknown_choice
 from .nn.base import CONV, match_parameters
 from .nn.layout import check_input
 from .nn.registry import build_upsampler, upsampler_info
 
-__all__ = ["Decoder", "ResidualBlock", "stage_widths", "MIN_STAGE_WIDTH", "schedules", "resolve_schedule", "UpsamplerBuilder", "DecoderFactory", "MAX_SCALE",
+__all__ = ["Decoder", "UNet", "MERGES", "ResidualBlock", "stage_widths", "MIN_STAGE_WIDTH", "schedules",
+           "resolve_schedule", "UpsamplerBuilder", "DecoderFactory", "MAX_SCALE",
            "MAX_SCHEDULES"]
 
 #: The largest total scale a decoder or schedule takes (factoring it stays instant; any larger
@@ -260,7 +261,8 @@ class Decoder(nn.Module):
         for name in names:
             if upsampler_info(name).guided:
                 raise InvalidArgumentError(
-                    f"upsampler {name!r} needs a guidance input, which Decoder does not provide")
+                    f"upsampler {name!r} needs a guide (an encoder feature at the output size), which Decoder "
+                    "has none of: use upsamplekit.decoder.UNet, whose stages pass the encoder's features")
         channels = 32 if channels is None else channels
         if is_integer(channels):
             widths = stage_widths(channels, self.schedule)  # type: ignore[arg-type]
@@ -299,6 +301,113 @@ class Decoder(nn.Module):
     def extra_repr(self) -> str:
         return (f"scale={self.scale}, schedule={self.schedule}, upsampler={self.upsampler_names!r}, "
                 f"widths={self.widths}, depth={self.depth}")
+
+
+MERGES = ("concat", "add")
+
+
+class UNet(nn.Module):
+    """An encoder-decoder with a skip connection at every stage: each upsampling stage of the decoder
+    takes the encoder feature of its resolution.
+
+    ``schedule`` and ``channels`` read as :class:`Decoder`'s: the decoder's per-stage factors, first
+    stage (the deepest) first, and its widths, the deepest first (an int: :func:`stage_widths`, the
+    width falling as the resolution rises; a list: ``len(schedule) + 1`` widths). Encoder: a 3x3
+    convolution and ReLU to the full-resolution width, then per stage down a strided convolution
+    (kernel = stride = the factor) and ReLU to the next width and a 3x3 convolution and ReLU.
+    Decoder stage ``i``: the upsampler ``channels[i] -> channels[i + 1]``, then the encoder feature
+    of that resolution: after a plain upsampler ``merge="concat"`` concatenates it (a 3x3
+    convolution and ReLU bring the width back) and ``"add"`` adds it (then a 3x3 convolution and
+    ReLU); a guided upsampler (:attr:`~upsamplekit.nn.catalog.UpsamplerInfo.guided`) takes it as its
+    guide instead, then a 3x3 convolution and ReLU. ``head``: 3x3 convolution to ``out_channels``.
+    Inputs must be divisible by ``prod(schedule)``.
+
+    >>> import torch
+    >>> unet = UNet(3, 3, schedule=[2, 2], upsampler="bilinear", channels=32)
+    >>> unet.widths, unet(torch.zeros(1, 3, 16, 12)).shape
+    ([32, 16, 8], torch.Size([1, 3, 16, 12]))
+    >>> UNet(3, 3, schedule=[4], upsampler="nearest", merge="add", channels=16)(torch.zeros(1, 3, 8, 8)).shape
+    torch.Size([1, 3, 8, 8])
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        schedule: Sequence[int] = (2, 2),
+        upsampler: str | Sequence[str] = "bilinear",
+        channels: int | Sequence[int] | None = None,
+        merge: str = "concat",
+        dims: int = 2,
+        upsampler_options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        in_channels = _check_scale(in_channels, "in_channels")
+        out_channels = _check_scale(out_channels, "out_channels")
+        dims = check_dims(dims, where="UNet")
+        if merge not in MERGES:
+            raise unknown_choice("UNet: merge", merge, MERGES)
+        items = sequence_items(schedule)
+        if not items:
+            raise InvalidArgumentError(f"UNet: schedule must be a non-empty list of factors >= 2 (one per stage), "
+                                       f"but got {schedule!r}")
+        factors = [_check_scale(f, "each schedule factor") for f in items]
+        if 1 in factors:
+            raise InvalidArgumentError(f"UNet: schedule must be factors >= 2, but got {list(items)!r}")
+        stages = len(factors)
+        names = _per_stage(upsampler, stages, "upsampler")
+        if upsampler_options is not None and not isinstance(upsampler_options, Mapping):
+            raise InvalidTypeError(f"UNet: upsampler_options must be a dict of keyword arguments, but got "
+                                   f"{type(upsampler_options).__name__}")
+        channels = 32 if channels is None else channels
+        if is_integer(channels):
+            widths = stage_widths(channels, factors)  # type: ignore[arg-type]
+        else:
+            widths = [_check_scale(w, "channels") for w in _per_stage(channels, stages + 1, "channels")]
+        conv = CONV[dims]
+        self.dims, self.in_channels, self.merge = dims, in_channels, merge
+        self.schedule, self.widths, self.upsampler_names = factors, widths, names
+        self.guided = [upsampler_info(name).guided for name in names]
+        self.stem = nn.Sequential(conv(in_channels, widths[-1], 3, padding=1), nn.ReLU())
+        self.down = nn.ModuleList(  # full resolution first: undoes the decoder's stages from the last
+            nn.Sequential(conv(widths[i + 1], widths[i], factors[i], stride=factors[i]), nn.ReLU(),
+                          conv(widths[i], widths[i], 3, padding=1), nn.ReLU())
+            for i in reversed(range(stages)))
+        ups, fuse = [], []
+        for i in range(stages):
+            options = dict(upsampler_options or {})
+            if self.guided[i]:
+                options["guide_channels"] = widths[i + 1]
+            ups.append(build_upsampler(names[i], widths[i], widths[i + 1], factors[i], dims=dims, **options))
+            joined = 2 * widths[i + 1] if merge == "concat" and not self.guided[i] else widths[i + 1]
+            fuse.append(nn.Sequential(conv(joined, widths[i + 1], 3, padding=1), nn.ReLU()))
+        self.upsamplers = nn.ModuleList(ups)
+        self.fuse = nn.ModuleList(fuse)
+        self.head = conv(widths[-1], out_channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = match_parameters("UNet", check_input("UNet", x, self.dims, self.in_channels), self)
+        total = math.prod(self.schedule)
+        if any(s % total for s in x.shape[2:]):
+            raise InvalidArgumentError(f"UNet: the input's spatial size {tuple(x.shape[2:])} must be divisible by "
+                                       f"prod(schedule)={total} (schedule {self.schedule})")
+        skips = [self.stem(x)]
+        for down in self.down:
+            skips.append(down(skips[-1]))
+        x = skips.pop()  # the deepest feature
+        for up, fuse, guided in zip(self.upsamplers, self.fuse, self.guided):
+            skip = skips.pop()
+            if guided:
+                x = up(x, skip)
+            else:
+                x = up(x)
+                x = torch.cat([x, skip], dim=1) if self.merge == "concat" else x + skip
+            x = fuse(x)
+        return self.head(x)
+
+    def extra_repr(self) -> str:
+        return (f"schedule={self.schedule}, upsampler={self.upsampler_names!r}, widths={self.widths}, "
+                f"merge={self.merge!r}")
 
 
 def decoder_from_factory(factory: Callable[..., nn.Module], upsampler: str, *, in_channels: int, out_channels: int,

@@ -18,6 +18,7 @@ from ..costs import count_macs, count_params
 from ..errors import InvalidArgumentError
 from ..resample import resize
 from .._loading import import_callable
+from ..optional import require
 from .config import StudyConfig
 from .data import CropSampler, Split, fixed_crops, load_split
 from .device import check_precision_on, resolve_device
@@ -115,14 +116,14 @@ class Workbench:
         check_precision_on(config.precision, device)
         factory = import_callable(config.decoder, "decoder") if config.decoder else None
         task = make_task(config.task, config.scale, config.width, config.latent_channels, factory,
-                         bool(config.skip), config.depth, tuple(config.widths))
+                         bool(config.skip), config.depth, tuple(config.widths), config.noise, config.merge)
         split = load_split(config.images, config.val_fraction, min_side=max(config.crop, config.val_size))
         val_hr = fixed_crops(split.val, config.val_size, config.val_crops).to(device)
         return cls(config, task, split, val_hr, device, CropSampler(split.train, config.crop, device))
 
     def check(self, candidates: list[Candidate]) -> None:
         """Build every candidate and run it on a small input before anything is trained."""
-        side = 2
+        side = 2 * (self.config.scale if self.task.name == "denoise" else 1)  # a U-Net divides its input
         for candidate in candidates:
             try:
                 torch.manual_seed(0)
@@ -139,14 +140,18 @@ class Workbench:
                                      + "; return the image alone (wrap the module if it returns more)")
             if candidate is candidates[0]:
                 peak_activation_bytes(model, self.task.decoder_input(side))  # torch's one-time dispatch setup
-            expected = (1, 3, side * self.config.scale, side * self.config.scale)
+            expected = (1, 3, side * self.task.input_scale, side * self.task.input_scale)
             if tuple(out.shape) != expected:
                 raise CandidateError(f"candidate {candidate.label!r} must map a decoder input (1, "
                                      f"{self.task.decoder_channels}, {side}, {side}) to {expected}, "
                                      f"but returned {tuple(out.shape)}")
 
     def baseline(self) -> dict[str, object]:
-        """Bicubic resize of the area-downsampled validation crops: what no network gives."""
+        """What no network gives on the validation crops: bicubic resizing of the area-downsampled crops,
+        or for ``denoise`` scikit-image's total-variation denoiser (Chambolle) at the best weight of
+        :data:`TV_WEIGHTS` for these crops (the noisy input's own PSNR is given too)."""
+        if self.task.name == "denoise":
+            return denoise_baseline(*self.task.pair(self.val_hr))
         up = resize(downsample(self.val_hr, self.config.scale), scale_factor=self.config.scale,
                     method="bicubic").clamp(0, 1)
         return {"name": "bicubic resize (no network)", "psnr": float(psnr(up, self.val_hr).mean()),
@@ -159,9 +164,9 @@ class Workbench:
 
     def pictures(self) -> dict[str, np.ndarray]:
         """The reconstruction grid's first two tiles: the decoder's input (shown at its size) and target."""
-        inputs, target = self.task.pair(self.val_hr[:1])
+        inputs, target = self.task.pair(self.val_hr)
         shown = downsample(target, self.config.scale) if self.task.name == "autoencoder" else inputs
-        return {"input": _image(shown), "target": _image(target)}
+        return {"input": _image(shown[:1]), "target": _image(target[:1])}
 
     def run_trial(self, candidate: Candidate, seed: int,
                   on_step: Callable[[int], None] | None = None) -> tuple[TrialResult, np.ndarray]:
@@ -175,7 +180,7 @@ class Workbench:
         inputs, target = self.task.pair(self.val_hr)
 
         def next_batch() -> tuple[torch.Tensor, torch.Tensor]:
-            return self.task.pair(self.sampler(config.batch_size, batches))
+            return self.task.pair(self.sampler(config.batch_size, batches), batches)
 
         def validate() -> float:
             return float(psnr(model(inputs).clamp(0, 1), target).mean())
@@ -211,6 +216,29 @@ class Workbench:
         )
         result.eval_seconds = time.perf_counter() - trained
         return result, _image(output[:1])
+
+
+#: The weights of scikit-image's ``denoise_tv_chambolle`` tried for the ``denoise`` baseline.
+TV_WEIGHTS = (0.02, 0.05, 0.1, 0.2)
+
+
+def denoise_baseline(noisy: torch.Tensor, clean: torch.Tensor) -> dict[str, object]:
+    """The ``denoise`` task's no-network baseline: ``skimage.restoration.denoise_tv_chambolle`` on each
+    noisy crop (channels jointly), at the weight of :data:`TV_WEIGHTS` with the best mean PSNR."""
+    restoration = require("skimage.restoration", "study", "the denoise task's baseline")
+    images = noisy.detach().cpu().permute(0, 2, 3, 1).double().numpy()
+    best: tuple[float, float, torch.Tensor] | None = None
+    for weight in TV_WEIGHTS:
+        out = np.stack([restoration.denoise_tv_chambolle(image, weight=weight, channel_axis=-1) for image in images])
+        smooth = torch.from_numpy(out).permute(0, 3, 1, 2).float().clamp(0, 1)
+        value = float(psnr(smooth, clean.cpu()).mean())
+        if best is None or value > best[0]:
+            best = (value, weight, smooth)
+    assert best is not None  # TV_WEIGHTS is not empty
+    value, weight, smooth = best
+    return {"name": f"TV denoising (scikit-image, weight {weight:g}; no network)", "psnr": value,
+            "ssim": float(ssim(smooth, clean.cpu()).mean()),
+            "input_psnr": float(psnr(noisy.clamp(0, 1), clean).mean())}
 
 
 def _image(batch: torch.Tensor) -> np.ndarray:
