@@ -135,6 +135,7 @@ def _summaries(candidates: list[Candidate], trials: list[TrialResult]) -> list[C
             latency_iqr_ms=statistics.median(t.latency_iqr_ms for t in runs),
             peak_memory_bytes=max(t.peak_memory_bytes for t in runs),
             curve=_mean_curve(runs),
+            guided=upsampler_info(candidate.upsampler).guided,
         ))
     return sorted(out, key=lambda s: -s.psnr.mean)
 

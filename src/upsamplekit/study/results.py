@@ -148,6 +148,7 @@ class CandidateSummary:
     :func:`upsamplekit.study.analysis.summarize`). ``pareto``: for each cost (``"macs"``,
     ``"latency"``, ``"memory"``), whether it is on the front of PSNR against that cost.
     ``curve``: ``(step, PSNR over seeds)`` at each checkpoint every seed reached, in step order.
+    ``guided``: its upsampler took the encoder's feature as a guide (task ``denoise``'s U-Net).
     """
 
     candidate: Candidate
@@ -165,6 +166,7 @@ class CandidateSummary:
     tied_with_best: bool = False
     pareto: dict[str, bool] = field(default_factory=dict)
     curve: list[tuple[int, Stat]] = field(default_factory=list)
+    guided: bool = False
 
     def cost(self, name: str) -> float:
         """The value of the cost ``name`` (a key of :data:`COSTS`) as a float.

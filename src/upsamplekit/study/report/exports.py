@@ -21,7 +21,7 @@ __all__ = ["CSV_COLUMNS", "JSON_VERSION", "csv_text", "json_text"]
 
 #: The columns of ``results.csv``, in order.
 CSV_COLUMNS = [
-    "rank", "key", "label", "upsampler", "schedule", "learned", "n_seeds", "seeds",
+    "rank", "key", "label", "upsampler", "schedule", "learned", "guided", "n_seeds", "seeds",
     "psnr_mean", "psnr_std", "ssim_mean", "ssim_std", "checkerboard_mean", "checkerboard_std",
     "train_seconds_mean", "train_seconds_std", "params", "macs", "latency_ms", "latency_iqr_ms",
     "peak_memory_bytes", "tied_with_best", "pareto_macs", "pareto_latency", "pareto_memory", "recommended",
@@ -45,7 +45,8 @@ def csv_text(summary: StudySummary) -> str:
     for rank, c in enumerate(summary.candidates, start=1):
         row: dict[str, Any] = {
             "rank": rank, "key": c.candidate.key, "label": c.candidate.label, "upsampler": c.candidate.upsampler,
-            "schedule": "x".join(map(str, c.candidate.schedule)), "learned": c.learned, "n_seeds": len(c.seeds),
+            "schedule": "x".join(map(str, c.candidate.schedule)), "learned": c.learned, "guided": c.guided,
+            "n_seeds": len(c.seeds),
             "seeds": ";".join(map(str, c.seeds)), "params": c.params, "macs": c.macs,
             "latency_ms": float(c.latency_ms), "latency_iqr_ms": float(c.latency_iqr_ms),
             "peak_memory_bytes": c.peak_memory_bytes, "tied_with_best": c.tied_with_best,
@@ -80,7 +81,8 @@ def json_text(summary: StudySummary) -> str:
     for c in summary.candidates:
         candidates.append({
             "key": c.candidate.key, "label": c.candidate.label, "upsampler": c.candidate.upsampler,
-            "schedule": list(c.candidate.schedule), "learned": c.learned, "seeds": list(c.seeds),
+            "schedule": list(c.candidate.schedule), "learned": c.learned, "guided": c.guided,
+            "seeds": list(c.seeds),
             **{name: {"mean": getattr(c, name).mean, "std": getattr(c, name).std, "n": getattr(c, name).n}
                for name in ("psnr", "ssim", "checkerboard", "train_seconds")},
             "params": c.params, "macs": c.macs, "latency_ms": c.latency_ms, "latency_iqr_ms": c.latency_iqr_ms,

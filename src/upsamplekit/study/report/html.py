@@ -191,7 +191,7 @@ def _table_html(summary: StudySummary) -> str:
             '<span class="badge btie">≈ best</span>' if c.tied_with_best else "")
         front = {cost: bool(c.pareto.get(cost)) for cost in COSTS}
         cells = [
-            _td(str(rank), rank), _td(c.candidate.label, title=c.candidate.key), _td("yes" if c.learned else "no"),
+            _td(str(rank), rank), _td(c.candidate.label, title=c.candidate.key), _td("yes, guided" if c.guided else "yes" if c.learned else "no"),
             _td(stat(c.psnr, 2), c.psnr.mean), _td(stat(c.ssim, 3), c.ssim.mean),
             _td(checkerboard(c), c.checkerboard.mean,
                 title=f"std {c.checkerboard.std:.3f}"),

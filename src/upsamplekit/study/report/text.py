@@ -64,7 +64,7 @@ def format_table(summary: StudySummary, width: int | None = None) -> str:
     columns: list[tuple[str, bool, int, Callable[[int, CandidateSummary], str]]] = [
         ("#", True, 0, lambda i, c: str(i + 1)),
         ("candidate", False, 0, lambda i, c: c.candidate.label),
-        ("kind", False, 7, lambda i, c: "learned" if c.learned else "fixed"),
+        ("kind", False, 7, lambda i, c: "guided" if c.guided else "learned" if c.learned else "fixed"),
         ("PSNR dB", False, 0, lambda i, c: stat(c.psnr, 2)),
         ("SSIM", False, 4, lambda i, c: stat(c.ssim, 3)),
         ("ckb", True, 3, lambda i, c: checkerboard(c)),
