@@ -2,7 +2,8 @@
 
 For each upsampler of ``upsamplekit.nn.list_upsamplers()`` (aliases that fix no option are
 left out, as they build the same layer; an entry with aliases that fix options, interpolate,
-appears through them: nearest, bilinear, bicubic), plus DySample's dynamic range and CARAFE's common
+appears through them: nearest, bilinear, bicubic; a guided one, FADE or SAPA, gets a fixed random guide
+at the output size, left out of the memory like the input), plus DySample's dynamic range and CARAFE's common
 pure-PyTorch implementation (``F.unfold`` of the input, nearest-upsampled, times the
 kernels, summed: the (N, C * k_up^2, H', W') tensor this library avoids), built with
 ``in_channels = out_channels`` and run on a (batch, channels, size, size) float32 input:
@@ -77,6 +78,26 @@ class UnfoldCARAFE(nn.Module):
         return (unfolded * masks.unsqueeze(1)).sum(dim=2)
 
 
+class WithGuide(nn.Module):
+    """A guided layer (FADE, SAPA) called as ``layer(x)``: its guide, an encoder feature of
+    ``layer.guide_channels`` channels at the output size, is drawn once (seeded) for the input's
+    shape and kept as a buffer, so the measurements leave it out as they leave the input out."""
+
+    guide: torch.Tensor | None
+
+    def __init__(self, layer: nn.Module) -> None:
+        super().__init__()
+        self.layer = layer
+        self.register_buffer("guide", None, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = self.layer.scale if isinstance(self.layer.scale, tuple) else (self.layer.scale,) * (x.dim() - 2)
+        shape = (x.shape[0], int(self.layer.guide_channels), *[n * s for n, s in zip(x.shape[2:], scale)])
+        if self.guide is None or tuple(self.guide.shape) != shape:
+            self.guide = torch.randn(shape, generator=torch.Generator().manual_seed(1), dtype=x.dtype)
+        return self.layer(x, self.guide)
+
+
 # ------------------------------------------------------------------------------ cases
 @dataclass
 class Case:
@@ -105,11 +126,14 @@ def cases(channels: int, scale: int, patterns: list[str]) -> list[Case]:
     found = []
     for name in names:
         info = upsampler_info(name)
-        if info.guided or 2 not in info.dims or name in shown_by_aliases:
+        if 2 not in info.dims or name in shown_by_aliases:
             continue  # interpolate appears as nearest, bilinear, bicubic
         if info.alias_of is not None and not info.options:
             continue  # deconv, pixelshuffle: the same layer as their target
         label = name if not info.options else f"{name} ({info.alias_of}, {_options(info.options)})"
+        if info.guided:
+            found.append(Case(f"{label} (guided)", lambda name=name: WithGuide(_build(name))))
+            continue
         found.append(Case(label, lambda name=name: _build(name)))
         if name == "dysample":
             found.append(Case("dysample (dynamic=True)", lambda: _build("dysample", dynamic=True)))

@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 import upsamplekit
 from upsamplekit.cli import app
+from upsamplekit.study.config import StudyConfig
 
 pytestmark = pytest.mark.slow
 
@@ -210,7 +211,7 @@ def test_a_different_configuration_or_version_is_refused_and_the_study_kept(post
     code, stderr = invoke("study", *changed, "--lr", "0.01", "--storage", postgres_url, "--study-name", "s",
                           "--out", str(tmp_path))
     assert code == 2 and "was made with other settings" in stderr
-    assert "steps: stored 120, now 99" in stderr and "lr: stored 0.005, now 0.01" in stderr
+    assert "steps: stored 120, now 99" in stderr and f"lr: stored {StudyConfig().lr!r}, now 0.01" in stderr
     before.set_user_attr("upsamplekit_version", "0.0.1")
     attrs["upsamplekit_version"] = "0.0.1"
     code, stderr = invoke("worker", "--storage", postgres_url, "--study-name", "s")
