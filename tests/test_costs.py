@@ -26,6 +26,7 @@ from upsamplekit import count_macs, count_params
 from upsamplekit.errors import InvalidTypeError
 from upsamplekit.nn import (
     CARAFE,
+    FADE,
     DySample,
     Interpolate,
     ResizeConv,
@@ -141,6 +142,20 @@ def _macs_dysample(m: DySample, x: torch.Tensor, scale: int) -> int:
     return n * macs
 
 
+def _macs_fade(m: FADE, x: torch.Tensor, scale: int) -> int:
+    n, c, *sizes = x.shape
+    d, low = m.dims, math.prod(sizes)
+    high, taps, cm = low * scale ** d, m.k_up ** d, m.compressed_channels
+    gate = c * low  # 1x1 conv C -> 1 at low resolution (sigmoid and nearest repeat: free)
+    compressors = c * cm * low + m.guide_channels * cm * high  # x at low, the guide at high resolution
+    encoder = cm * taps * m.k_enc ** d * (low + high)  # the same k_enc conv on both (semi-shift)
+    reassembly = c * taps * high  # CARAFE: C * k_up^d per output element
+    proj = c * m.out_channels * high if m.out_channels != c else 0
+    guide_proj = m.guide_channels * m.out_channels * high if m.out_channels != m.guide_channels else 0
+    blend = 2 * m.out_channels * high  # g * guide and (1 - g) * y (1 - g: a scalar subtraction, free)
+    return n * (gate + compressors + encoder + reassembly + proj + guide_proj + blend)
+
+
 FORMULAS: dict[type, Callable[..., int]] = {
     Interpolate: _macs_interpolate,
     TransposedConv: _macs_transposed,
@@ -148,6 +163,7 @@ FORMULAS: dict[type, Callable[..., int]] = {
     ResizeConv: _macs_resizeconv,
     CARAFE: _macs_carafe,
     DySample: _macs_dysample,
+    FADE: _macs_fade,
 }
 
 
@@ -237,6 +253,18 @@ def test_carafe_variants(options: dict[str, int], dims: int, scale: int) -> None
     m = CARAFE(6, scale, dims=dims, **options)
     x = torch.randn(1, 6, *SIZES[dims])
     assert count_macs(m, x) == _macs_carafe(m, x, scale)
+
+
+@pytest.mark.parametrize("options", [{}, {"k_up": 3, "k_enc": 1, "compressed_channels": 5}, {"guide_channels": 3},
+                                     {"guide_channels": 3, "out_channels": 3}, {"out_channels": 4}])
+@pytest.mark.parametrize("dims,scale", [(1, 4), (2, 2), (2, 3), (3, 2)])
+def test_fade_variants(options: dict[str, int], dims: int, scale: int) -> None:
+    """A guided layer: count_macs(layer, x, guide) counts both inputs' branches."""
+    kwargs = dict(options)
+    m = FADE(6, kwargs.pop("out_channels", 6), scale, dims=dims, **kwargs)
+    x = torch.randn(1, 6, *SIZES[dims])
+    guide = torch.randn(1, m.guide_channels, *[n * scale for n in SIZES[dims]])
+    assert count_macs(m, x, guide) == _macs_fade(m, x, scale)
 
 
 @pytest.mark.parametrize("module,scale", [

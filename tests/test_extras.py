@@ -32,12 +32,15 @@ def run_without_study_extra(code: str) -> subprocess.CompletedProcess[str]:
 def test_the_core_works_without_the_study_extra() -> None:
     result = run_without_study_extra("""
         import torch, upsamplekit
+        from upsamplekit.nn import upsampler_info
         x = torch.rand(1, 4, 8, 8)
         assert upsamplekit.resize(x, scale_factor=2, method="bicubic", convention="tf").shape == (1, 4, 16, 16)
         for name in upsamplekit.list_upsamplers():
             layer = upsamplekit.build_upsampler(name, in_channels=4, out_channels=4, scale=2)
-            assert layer(x).shape == (1, 4, 16, 16), name
-            assert upsamplekit.count_macs(layer, x) >= 0
+            guided = upsampler_info(name).guided  # layer(x, guide): the encoder feature at 16 x 16
+            inputs = (x, torch.rand(1, 4, 16, 16)) if guided else (x,)
+            assert layer(*inputs).shape == (1, 4, 16, 16), name
+            assert upsamplekit.count_macs(layer, *inputs) >= 0
         assert upsamplekit.explain("torch: nn.Upsample(scale_factor=2)", "keras: UpSampling2D(size=2)").equivalent
         model = torch.nn.Sequential(torch.nn.Upsample(scale_factor=2), torch.nn.Conv2d(4, 4, 3, padding=1))
         assert type(upsamplekit.fold(model)[1]).__name__ == "FoldedConv"

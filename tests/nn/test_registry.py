@@ -32,7 +32,7 @@ from upsamplekit.nn import (
 torch.set_num_threads(1)
 
 NAMES = list_upsamplers()
-IN, OUT = 4, 6
+IN, OUT = 4, 2  # OUT divides IN: BilinearAdditive reduces channels by summing groups
 SIZES = {1: (7,), 2: (5, 6), 3: (4, 3, 5)}
 PER_AXIS = {1: (3,), 2: (2, 3), 3: (2, 1, 3)}
 
@@ -148,7 +148,7 @@ def test_the_built_in_names_are_registered() -> None:
     expected = {"interpolate", "transposed", "subpixel", "resizeconv", "nearest", "bilinear", "bicubic", "deconv",
                 "pixelshuffle"}
     assert expected <= set(NAMES)
-    assert list_upsamplers("bi*") == ["bicubic", "bilinear"]
+    assert list_upsamplers("bi*") == ["bicubic", "bilinear", "bilinear_additive"]
     assert "deconv" not in list_upsamplers(aliases=False) and "transposed" in list_upsamplers(aliases=False)
 
 

@@ -100,7 +100,7 @@ def carafe(x: torch.Tensor, masks: torch.Tensor, scale: int | Sequence[int]) -> 
     x = check_input("carafe", x, check_dims(nd, where="carafe"))
     s = integer_scale("scale", scale, nd, where="carafe")
     out = [v * f for v, f in zip(x.shape[2:], s)]
-    k_up = round(masks.shape[1] ** (1 / nd)) if masks.dim() == x.dim() and masks.shape[1] > 0 else 0
+    k_up = round(int(masks.shape[1]) ** (1 / nd)) if masks.dim() == x.dim() and masks.shape[1] > 0 else 0
     if (masks.dim() != x.dim() or masks.shape[0] != x.shape[0] or list(masks.shape[2:]) != out
             or k_up ** nd != masks.shape[1] or k_up % 2 == 0):
         raise InvalidArgumentError(

@@ -23,7 +23,7 @@ from torch import nn
 
 from ..checks import check_bool, check_dims, is_integer, require_type
 from ..errors import InvalidArgumentError, unknown_choice
-from . import carafe, dysample, interpolate, resizeconv, subpixel, transposed
+from . import bilinear_additive, carafe, dysample, fade, interpolate, resizeconv, sapa, subpixel, transposed
 from .catalog import UPSAMPLERS, Scale, UpsamplerInfo, register_alias, register_upsampler, unregister_upsampler
 
 __all__ = [
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 # The modules of the built-in layers, imported for their registrations.
-BUILTIN_MODULES = (interpolate, transposed, subpixel, resizeconv, carafe, dysample)
+BUILTIN_MODULES = (interpolate, transposed, subpixel, resizeconv, carafe, dysample, bilinear_additive, sapa, fade)
 
 
 def list_upsamplers(pattern: str = "*", *, aliases: bool = True) -> list[str]:
