@@ -45,7 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from upsamplekit import count_macs, count_params
-from upsamplekit.nn import build_upsampler, list_upsamplers, upsampler_info
+from upsamplekit.nn import SAPA, build_upsampler, list_upsamplers, upsampler_info
 from upsamplekit.nn.carafe import CARAFE
 from upsamplekit.study.measure import LiveBytes
 
@@ -76,6 +76,37 @@ class UnfoldCARAFE(nn.Module):
         unfolded = F.unfold(x, k, padding=(k - 1) // 2).view(n, c * k * k, h, w)
         unfolded = F.interpolate(unfolded, scale_factor=s, mode="nearest").view(n, c, k * k, h * s, w * s)
         return (unfolded * masks.unsqueeze(1)).sum(dim=2)
+
+
+class NaiveSAPA(nn.Module):
+    """SAPA with the straightforward pure-PyTorch attention, sharing a :class:`~upsamplekit.nn.SAPA`'s
+    embeddings: unfold the keys and the values into their k x k neighbourhoods, repeat them to the
+    output size (nearest) and contract, which holds the (N, C, k^2, H', W') neighbourhood tensor
+    this library avoids. 2-D, variant B, zero padding, ``out_channels == channels``."""
+
+    def __init__(self, sapa: SAPA) -> None:
+        super().__init__()
+        if sapa.dims != 2 or sapa.variant != "B" or sapa.padding != "zeros" or sapa.proj is not None \
+                or len(set(sapa.scale)) != 1:
+            raise ValueError("NaiveSAPA: a 2-D SAPA-B with zero padding, one scale and no projection")
+        self.sapa = sapa
+        self.scale, self.guide_channels = sapa.scale, sapa.guide_channels
+
+    def forward(self, x: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
+        m = self.sapa
+        assert m.q is not None and m.k is not None and m.norm_x is not None and m.norm_y is not None
+        query = m.q(m.norm_y(guide.movedim(1, -1))).movedim(-1, 1)
+        key = m.k(m.norm_x(x.movedim(1, -1))).movedim(-1, 1)
+        n, c, h, w = x.shape
+        s, k = m.scale[0], m.kernel_size
+        taps, e = k * k, key.shape[1]
+
+        def neighbourhood(t: torch.Tensor, channels: int) -> torch.Tensor:
+            unfolded = F.unfold(t, k, padding=(k - 1) // 2).view(n, channels * taps, h, w)
+            return F.interpolate(unfolded, scale_factor=s, mode="nearest").view(n, channels, taps, h * s, w * s)
+
+        weights = torch.einsum("nehw,nekhw->nkhw", query, neighbourhood(key, e)).softmax(1)
+        return torch.einsum("nkhw,nckhw->nchw", weights, neighbourhood(x, c))
 
 
 class WithGuide(nn.Module):
@@ -133,6 +164,9 @@ def cases(channels: int, scale: int, patterns: list[str]) -> list[Case]:
         label = name if not info.options else f"{name} ({info.alias_of}, {_options(info.options)})"
         if info.guided:
             found.append(Case(f"{label} (guided)", lambda name=name: WithGuide(_build(name))))
+            if name == "sapa":
+                found.append(Case("sapa by neighbourhood (naive implementation)",
+                                  lambda: WithGuide(NaiveSAPA(_build("sapa")))))  # type: ignore[arg-type]
             continue
         found.append(Case(label, lambda name=name: _build(name)))
         if name == "dysample":
@@ -182,6 +216,9 @@ def run(all_cases: list[Case], shape: tuple[int, int, int, int], scale: int, rep
         if isinstance(module, UnfoldCARAFE):  # the same computation as the layer it wraps
             with torch.no_grad():
                 torch.testing.assert_close(module(x), module.carafe(x), rtol=1e-4, atol=1e-5)
+        if isinstance(module, WithGuide) and isinstance(module.layer, NaiveSAPA):
+            with torch.no_grad():
+                torch.testing.assert_close(module(x), module.layer.sapa(x, module.guide), rtol=1e-4, atol=1e-5)
         keep = [x, xg, grad, *module.parameters(), *module.buffers()]
         _forward(module, x)  # warm-up (and first-call caches) before measuring memory
         _forward_backward(module, xg, grad)
@@ -222,7 +259,7 @@ def markdown(all_cases: list[Case], shape: tuple[int, int, int, int], scale: int
         lines.append(f"| {case.label} | {case.params:,} | {case.macs / 1e6:,.1f} | {stats(case.fwd_ms)} | "
                      f"{_mib(case.fwd_peak)} | {stats(case.bwd_ms)} | {_mib(case.bwd_peak)} |")
     lines.append("")
-    lines += carafe_verdict(all_cases)
+    lines += carafe_verdict(all_cases) + sapa_verdict(all_cases)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -241,6 +278,25 @@ def carafe_verdict(all_cases: list[Case]) -> list[str]:
         f"CARAFE against the unfold implementation (same kernels, outputs equal): peak memory x{memory[0]:.3f} "
         f"(forward) and x{memory[1]:.3f} (forward + backward), time x{fwd:.2f} (forward) and x{bwd:.2f} "
         f"(forward + backward). Goal (less memory, no slower): {'met' if met else 'NOT met'}.",
+    ]
+
+
+def sapa_verdict(all_cases: list[Case]) -> list[str]:
+    """SAPA against the naive implementation: the goal is at most 1/4 of its memory, and no slower."""
+    by_label = {case.label: case for case in all_cases}
+    mine = by_label.get("sapa (guided)")
+    naive = by_label.get("sapa by neighbourhood (naive implementation)")
+    if mine is None or naive is None:
+        return []
+    fwd = statistics.median(mine.fwd_ms) / statistics.median(naive.fwd_ms)
+    bwd = statistics.median(mine.bwd_ms) / statistics.median(naive.bwd_ms)
+    memory = (mine.fwd_peak / naive.fwd_peak, mine.bwd_peak / naive.bwd_peak)
+    met = max(memory) <= 0.25 and fwd <= 1 and bwd <= 1
+    return [
+        f"SAPA against the naive implementation that holds the neighbourhood tensor (same embeddings, outputs "
+        f"equal): peak memory x{memory[0]:.3f} (forward) and x{memory[1]:.3f} (forward + backward), time "
+        f"x{fwd:.2f} (forward) and x{bwd:.2f} (forward + backward). Goal (at most 1/4 of the memory, no slower): "
+        f"{'met' if met else 'NOT met'}.",
     ]
 
 

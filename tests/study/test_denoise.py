@@ -131,11 +131,14 @@ def test_denoise_settings() -> None:
 
 
 def test_a_tiny_denoise_study(tmp_path: Path) -> None:
-    args = ["study", "--task", "denoise", "--upsamplers", "bilinear,transposed", "--schedules", "2", "--scale", "2",
+    names = ["bilinear", "transposed", *GUIDED]
+    args = ["study", "--task", "denoise", "--upsamplers", ",".join(names), "--schedules", "2", "--scale", "2",
             "--steps", "4", "--seeds", "1", "--batch-size", "2", "--crop", "16", "--val-crops", "1", "--val-size",
             "32", "--latency-size", "8", "--no-progress", "--out", str(tmp_path / "out")]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.stderr
     data = json.loads((tmp_path / "out" / "results.json").read_text())
     assert data["config"]["task"] == "denoise" and data["baseline"]["name"].startswith("TV denoising")
-    assert {t["candidate"] for t in data["trials"]} == {"bilinear@2", "transposed@2"}
+    assert {t["candidate"] for t in data["trials"]} == {f"{name}@2" for name in names}
+    kinds = {c["upsampler"]: c["guided"] for c in data["candidates"]}
+    assert kinds == {name: name in GUIDED for name in names} and GUIDED  # the report says who used a guide
