@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.memory import peak_bytes
 from upsamplekit.errors import InvalidArgumentError
 from upsamplekit.nn import CARAFE, build_upsampler
 from upsamplekit.nn.carafe import carafe, carafe_kernels
@@ -144,28 +145,13 @@ def test_gradients_of_the_reassembly() -> None:
 
 
 # --------------------------------------------------------------------- memory and speed
-def _peak_bytes(fn: Callable[[], object]) -> int:
-    """Peak bytes allocated on the CPU while ``fn`` runs, from the profiler's allocation events."""
-    from torch.profiler import ProfilerActivity, profile
-
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fn()
-    results = prof.profiler.kineto_results  # type: ignore[union-attr]
-    events = sorted((e.start_ns(), e.nbytes()) for e in results.events() if e.name() == "[memory]")
-    live = peak = 0
-    for _, nbytes in events:
-        live += nbytes
-        peak = max(peak, live)
-    return peak
-
-
 def test_peak_memory_is_of_the_order_of_the_output_unlike_unfold() -> None:
     n, c, h, w, s, k = 2, 32, 24, 24, 2, 5
     x = torch.randn(n, c, h, w)
     masks = torch.randn(n, k * k, h * s, w * s).softmax(1)
     output = n * c * h * s * w * s * 4
-    ours = _peak_bytes(lambda: carafe(x, masks, s)) / output
-    theirs = _peak_bytes(lambda: unfold_carafe(x, masks, k, s)) / output
+    ours = peak_bytes(lambda: carafe(x, masks, s)) / output
+    theirs = peak_bytes(lambda: unfold_carafe(x, masks, k, s)) / output
     # ours: the output, the accumulator, a padded input copy and the kernels' low-res copy;
     # unfold: (N, C * k^2, H, W) then k^2 = 25 outputs after the nearest repeat
     assert 1 <= ours < 5, ours
@@ -184,8 +170,8 @@ def test_forward_and_backward_peak_memory_beat_unfold() -> None:
             fn(a, m).sum().backward()
         return run
 
-    ours = _peak_bytes(step(lambda a, m: carafe(a, m, s)))
-    theirs = _peak_bytes(step(lambda a, m: unfold_carafe(a, m, k, s)))
+    ours = peak_bytes(step(lambda a, m: carafe(a, m, s)))
+    theirs = peak_bytes(step(lambda a, m: unfold_carafe(a, m, k, s)))
     assert ours * 4 < theirs, (ours, theirs)
 
 

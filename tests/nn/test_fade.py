@@ -8,7 +8,6 @@ import io
 import itertools
 import math
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -16,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.memory import peak_bytes
 from upsamplekit import count_macs, count_params
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError, OutputTooLargeError
 from upsamplekit.nn import CARAFE, FADE, build_upsampler, upsampler_info
@@ -278,28 +278,13 @@ def test_bfloat16_and_float64_follow_float32(d: int) -> None:
 
 
 # --------------------------------------------------------------------- memory
-def _peak_bytes(fn: Callable[[], object]) -> int:
-    """Peak bytes allocated on the CPU while ``fn`` runs, from the profiler's allocation events."""
-    from torch.profiler import ProfilerActivity, profile
-
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fn()
-    results = prof.profiler.kineto_results  # type: ignore[union-attr]
-    events = sorted((e.start_ns(), e.nbytes()) for e in results.events() if e.name() == "[memory]")
-    live = peak = 0
-    for _, nbytes in events:
-        live += nbytes
-        peak = max(peak, live)
-    return peak
-
-
 def test_peak_memory_is_of_the_order_of_the_output_unlike_upstreams_unfold() -> None:
     layer = FADE(32, 32, 2, compressed_channels=16).eval()
     x, guide = _inputs(layer, sizes=(24, 24), dtype=torch.float32)
     output = x.numel() * 4 * 4
     with torch.no_grad():
-        ours = _peak_bytes(lambda: layer(x, guide)) / output
-        theirs = _peak_bytes(lambda: upstream_fade(layer, x, guide)) / output
+        ours = peak_bytes(lambda: layer(x, guide)) / output
+        theirs = peak_bytes(lambda: upstream_fade(layer, x, guide)) / output
     # ours: the output, CARAFE's accumulator, the blend's temporaries and the (N, 25, *output)
     # kernels (25 / 32 of an output each); upstream's unfold: (N, C * 25, H, W), repeated x4
     assert ours < 8, ours  # measured 4.8

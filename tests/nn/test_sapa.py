@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.memory import peak_bytes
 from upsamplekit import count_macs, count_params
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError, OutputTooLargeError, UpsampleError
 from upsamplekit.nn import SAPA, build_upsampler, upsampler_info
@@ -247,21 +248,6 @@ def test_bfloat16_close_to_float32(variant: str, padding: str) -> None:
 
 
 # ---------------------------------------------------------------------------- memory
-def _peak_bytes(fn: Callable[[], object]) -> int:
-    """Peak bytes allocated on the CPU while ``fn`` runs, from the profiler's allocation events."""
-    from torch.profiler import ProfilerActivity, profile
-
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fn()
-    results = prof.profiler.kineto_results  # type: ignore[union-attr]
-    events = sorted((e.start_ns(), e.nbytes()) for e in results.events() if e.name() == "[memory]")
-    live = peak = 0
-    for _, nbytes in events:
-        live += nbytes
-        peak = max(peak, live)
-    return peak
-
-
 def test_peak_memory_is_under_a_quarter_of_the_naive_neighbourhood() -> None:
     n, c, e, h, w, s, k = 1, 64, 32, 16, 16, 2, 5
     generator = torch.Generator().manual_seed(0)
@@ -269,8 +255,8 @@ def test_peak_memory_is_under_a_quarter_of_the_naive_neighbourhood() -> None:
     key = torch.randn(n, e, h, w, generator=generator)
     query = torch.randn(n, e, h * s, w * s, generator=generator)
     output = n * c * h * s * w * s * 4
-    ours = _peak_bytes(lambda: sapa(x, query, key, s, k)) / output
-    theirs = _peak_bytes(lambda: sapa_naive_memory_reference(x, query, key, s, k)) / output
+    ours = peak_bytes(lambda: sapa(x, query, key, s, k)) / output
+    theirs = peak_bytes(lambda: sapa_naive_memory_reference(x, query, key, s, k)) / output
     # ours: the similarity maps (k^2 / C outputs, twice while stacking), a query-sized product, the padded
     # key, the accumulator and the output; naive: the (N, C, k^2, H s, W s) neighbourhoods, k^2 outputs
     assert ours < 5, ours
@@ -283,7 +269,7 @@ def test_peak_memory_is_under_a_quarter_of_the_naive_neighbourhood() -> None:
             fn(a, q, kk, s, k).sum().backward()
         return run
 
-    ours_step, theirs_step = _peak_bytes(step(sapa)), _peak_bytes(step(sapa_naive_memory_reference))
+    ours_step, theirs_step = peak_bytes(step(sapa)), peak_bytes(step(sapa_naive_memory_reference))
     assert ours_step * 4 < theirs_step, (ours_step, theirs_step)
 
 
