@@ -286,13 +286,22 @@ def pareto_svg(plot: PlotData) -> str:
     spots = place_labels([coords[i] for i in order], [plot.points[i].label for i in order],
                          Box(x0, y1, x1, y0), obstacles)
     for i, (tx, ty, anchor) in zip(order, spots):
-        p = plot.points[i]
-        weight = ' font-weight="700"' if p.recommended else ""
-        out.append(f'<text x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}"{weight} fill="#1d1d22" '
-                   f'paint-order="stroke" stroke="#fbfbfd" stroke-width="3">{esc(p.label)}</text>')
-    if not plot.points:
-        out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{(y0 + y1) / 2:.1f}" text-anchor="middle" fill="#777">'
-                   "no finished candidates to plot</text>")
+        out.append(_label(tx, ty, anchor, plot.points[i].label, plot.points[i].recommended))
+    return _close(out, bool(plot.points), Box(x0, y1, x1, y0), "no finished candidates to plot")
+
+
+def _label(x: float, y: float, anchor: str, text: str, bold: bool, extra: str = "") -> str:
+    """A plot label: dark text with a halo, bold for the recommended candidate."""
+    weight = ' font-weight="700"' if bold else ""
+    return (f'<text{extra} x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{weight} fill="#1d1d22" '
+            f'paint-order="stroke" stroke="#fbfbfd" stroke-width="3">{esc(text)}</text>')
+
+
+def _close(out: list[str], drawn: bool, box: Box, empty: str) -> str:
+    """The SVG's last elements: the ``empty`` message in the middle of ``box`` when nothing was drawn."""
+    if not drawn:
+        out.append(f'<text x="{(box.x0 + box.x1) / 2:.1f}" y="{(box.y0 + box.y1) / 2:.1f}" text-anchor="middle" '
+                   f'fill="#777">{esc(empty)}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -390,12 +399,5 @@ def curves_svg(plot: CurvePlotData) -> str:
     placed = place_labels([ends[i] for i in early], [plot.lines[i].label for i in early], Box(x0, y1, x1, y0),
                           obstacles)
     for i, (tx, ty, anchor) in zip(early, placed):
-        line = plot.lines[i]
-        weight = ' font-weight="700"' if line.recommended else ""
-        out.append(f'<text class="label" x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}"{weight} fill="#1d1d22" '
-                   f'paint-order="stroke" stroke="#fbfbfd" stroke-width="3">{esc(line.label)}</text>')
-    if not plot.lines:
-        out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{(y0 + y1) / 2:.1f}" text-anchor="middle" fill="#777">'
-                   "no learning curves recorded</text>")
-    out.append("</svg>")
-    return "".join(out)
+        out.append(_label(tx, ty, anchor, plot.lines[i].label, plot.lines[i].recommended, ' class="label"'))
+    return _close(out, bool(plot.lines), Box(x0, y1, x1, y0), "no learning curves recorded")
