@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image as PILImage
 
-from upsamplekit.study.data import (BUNDLED_TRAIN, BUNDLED_VAL, DataError, fixed_crops, folder_images, load_split,
-                                    random_crops)
+from upsamplekit.study.data import (BUNDLED_TRAIN, BUNDLED_VAL, CropSampler, DataError, fixed_crops, folder_images,
+                                    load_split)
 from upsamplekit.study.tasks import downsample, make_task
 
 
@@ -73,9 +73,10 @@ def test_bad_folders(tmp_path: Path, rng: np.random.Generator) -> None:
 def test_crops_are_windows_of_the_images() -> None:
     split = load_split()
     generator = torch.Generator().manual_seed(0)
-    crops = random_crops(split.train, 24, 6, generator)
+    sampler = CropSampler(split.train, 24)
+    crops = sampler(6, generator)
     assert crops.shape == (6, 3, 24, 24)
-    again = random_crops(split.train, 24, 6, torch.Generator().manual_seed(0))
+    again = sampler(6, torch.Generator().manual_seed(0))
     assert torch.equal(crops, again)  # seeded: the same batches for every candidate
     val = fixed_crops(split.val, 32, 3)
     centre = split.val[0].pixels[:, 240:272, 240:272]

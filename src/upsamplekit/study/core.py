@@ -41,7 +41,7 @@ COLLAPSE_MARGIN_DB = 0.5
 #: A model whose validation PSNR moved less than this many dB in training learned nothing (a decoder
 #: with the global residual starts at the no-network baseline and can stay there).
 STILL_DB = 0.01
-#: Whether a model learned (its loss fell, its PSNR moved) is judged from this many steps on.
+#: Whether a model learned (its validation PSNR moved) is judged from this many steps on.
 JUDGED_STEPS = 20
 
 
@@ -50,8 +50,8 @@ class CandidateError(InvalidArgumentError):
 
 
 class CollapseError(CandidateError):
-    """A trial's model collapsed: diverged, constant output, a loss that never fell, or no better
-    than a flat image. The trial is stored as failed with the reason, never ranked."""
+    """A trial's model collapsed: diverged, constant output, no better than a flat image, or it
+    learned nothing. The trial is stored as failed with the reason, never ranked."""
 
 
 def checkpoint_steps(steps: int, count: int = CHECKPOINTS) -> list[int]:

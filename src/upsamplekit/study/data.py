@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from ..errors import InvalidArgumentError
 from ..images import bundled_image, read_image_file
 
-__all__ = ["Image", "Split", "CropSampler", "bundled_images", "folder_images", "load_split", "random_crops",
-           "fixed_crops", "BUNDLED_TRAIN", "BUNDLED_VAL"]
+__all__ = ["Image", "Split", "CropSampler", "bundled_images", "folder_images", "load_split", "fixed_crops",
+           "BUNDLED_TRAIN", "BUNDLED_VAL"]
 
 BUNDLED_VAL = ("astronaut", "coffee", "brick")
 BUNDLED_TRAIN = ("chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina", "stereo_motorcycle",
@@ -104,24 +104,6 @@ def load_split(images: str = "", val_fraction: float = 0.2, min_side: int = 1) -
             raise DataError(f"image {image.name!r} is {w}x{h} pixels, smaller than the crop of {min_side} pixels; "
                             "use larger images or a smaller --crop / --val-size")
     return split
-
-
-def random_crops(images: list[Image], size: int, count: int, generator: torch.Generator) -> torch.Tensor:
-    """``count`` random ``size`` x ``size`` crops, images drawn uniformly, random flips: (count, 3, size, size)."""
-    picks = torch.randint(len(images), (count,), generator=generator).tolist()
-    crops = []
-    for index in picks:
-        pixels = images[index].pixels
-        top = int(torch.randint(pixels.shape[1] - size + 1, (1,), generator=generator))
-        left = int(torch.randint(pixels.shape[2] - size + 1, (1,), generator=generator))
-        crop = pixels[:, top:top + size, left:left + size]
-        flips = torch.rand(2, generator=generator)
-        if flips[0] < 0.5:
-            crop = crop.flip(2)
-        if flips[1] < 0.5:
-            crop = crop.flip(1)
-        crops.append(crop)
-    return torch.stack(crops)
 
 
 class CropSampler:
