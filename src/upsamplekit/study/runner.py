@@ -207,7 +207,8 @@ def _work(engine: Engine, bench: Workbench, steps: int, progress: bool, total: i
         nonlocal partial
         partial = 0
         if isinstance(outcome, TrialFailure):
-            bar.write(f"trial failed: {outcome.spec.candidate.label} seed {outcome.spec.seed}: {outcome.message}")
+            kind = "collapsed" if outcome.collapsed else "failed"
+            bar.write(f"trial {kind}: {outcome.spec.candidate.label} seed {outcome.spec.seed}: {outcome.message}")
         show(engine.progress())
 
     show(start)
