@@ -15,6 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from tests.layer_helpers import per_axis
 from upsamplekit import count_macs, count_params
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError
 from upsamplekit.nn import BilinearAdditive, TransposedConv, build_upsampler, upsampler_info
@@ -24,9 +25,6 @@ torch.set_num_threads(1)
 SIZES = {1: (5,), 2: (3, 4), 3: (2, 3, 2)}
 TORCH_MODE = {1: "linear", 2: "bilinear", 3: "trilinear"}
 
-
-def _per_axis(scale: int | tuple[int, ...], d: int) -> tuple[int, ...]:
-    return scale if isinstance(scale, tuple) else (scale,) * d
 
 
 def _input(channels: int, d: int, seed: int = 0, batch: int = 2, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -91,7 +89,7 @@ def naive_transposed(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, scale:
 def test_matches_a_naive_loop_of_the_papers_definition(d: int, scale: Any, in_channels: int,
                                                        out_channels: int) -> None:
     x = _input(in_channels, d, seed=d * 10 + in_channels)
-    expected = naive_bilinear_additive(x.numpy(), out_channels, _per_axis(scale, d))
+    expected = naive_bilinear_additive(x.numpy(), out_channels, per_axis(scale, d))
     layer = BilinearAdditive(in_channels, out_channels, scale, dims=d)
     np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(bilinear_additive(x, out_channels, scale).numpy(), expected,
@@ -150,7 +148,7 @@ def test_residual_matches_naive_shortcut_plus_transposed_convolution(d: int, sca
     layer = BilinearAdditive(4, 2, scale, dims=d, residual=True, dtype=torch.float64)
     x = _input(4, d, seed=2)
     assert layer.branch is not None and layer.branch.bias is not None
-    s = _per_axis(scale, d)
+    s = per_axis(scale, d)
     expected = naive_bilinear_additive(x.numpy(), 2, s) + naive_transposed(
         x.numpy(), layer.branch.weight.detach().numpy(), layer.branch.bias.detach().numpy(), s)
     with torch.no_grad():
@@ -239,7 +237,7 @@ def test_onnx_export_matches_onnxruntime(d: int, scale: Any, residual: bool) -> 
 def test_count_macs(d: int, scale: Any, residual: bool) -> None:
     """Interpolation: 2**d per output sample of the out_channels summed channels (the sum itself is
     additions, 0); the branch: C_in * C_out * prod(K) per input sample (torch's transposed-conv rule)."""
-    s = _per_axis(scale, d)
+    s = per_axis(scale, d)
     batch, c_in, c_out = 2, 8, 2
     layer = BilinearAdditive(c_in, c_out, scale, dims=d, residual=residual)
     x = _input(c_in, d, seed=0, batch=batch, dtype=torch.float32)

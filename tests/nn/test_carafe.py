@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.layer_helpers import per_axis, randomise
 from tests.memory import peak_bytes
 from upsamplekit.errors import InvalidArgumentError
 from upsamplekit.nn import CARAFE, build_upsampler
@@ -26,16 +27,6 @@ SIZES = {1: (7,), 2: (4, 5), 3: (3, 2, 4)}
 POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
 
-def _per_axis(scale: int | tuple[int, ...], d: int) -> tuple[int, ...]:
-    return scale if isinstance(scale, tuple) else (scale,) * d
-
-
-def _randomise(module: nn.Module, seed: int, std: float = 0.5) -> None:
-    """Parameters far from the init, so kernels are far from uniform and every weight matters."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=generator, dtype=torch.float64) * std)
 
 
 def naive_carafe(layer: CARAFE, x: torch.Tensor) -> np.ndarray:
@@ -89,7 +80,7 @@ def unfold_carafe(x: torch.Tensor, masks: torch.Tensor, k: int, s: int) -> torch
 def test_matches_a_naive_loop_of_the_papers_equations(d: int, scale: object, k_up: int, out: int | None) -> None:
     layer = CARAFE(3, scale, k_up=k_up, k_enc=3, compressed_channels=4, out_channels=out, dims=d,
                    dtype=torch.float64)
-    _randomise(layer, seed=d * 10 + k_up)
+    randomise(layer, seed=d * 10 + k_up)
     x = torch.randn(2, 3, *SIZES[d], generator=torch.Generator().manual_seed(k_up), dtype=torch.float64)
     with torch.no_grad():
         y = layer(x).numpy()
@@ -105,7 +96,7 @@ def test_matches_the_common_unfold_implementation(scale: int, k_up: int) -> None
     torch.testing.assert_close(carafe(x, masks, scale), expected, rtol=1e-12, atol=1e-12)
     # the layer's own path (kernels kept at low resolution) agrees with the mmcv-layout one
     layer = CARAFE(6, scale, k_up=k_up, compressed_channels=8, dtype=torch.float64)
-    _randomise(layer, seed=scale)
+    randomise(layer, seed=scale)
     with torch.no_grad():
         encoded = layer.content_encoder(layer.channel_compressor(x))
         layer_masks = F.softmax(pixel_shuffle(encoded, scale), dim=1)  # mmcv's kernel_normalizer
@@ -121,7 +112,7 @@ def test_zero_parameters_are_a_box_average_then_nearest(d: int, scale: object, k
             p.zero_()
     x = torch.randn(2, 4, *SIZES[d], generator=torch.Generator().manual_seed(d), dtype=torch.float64)
     box = POOL[d](F.pad(x, [(k_up - 1) // 2] * (2 * d)), k_up, stride=1)  # zeros outside count
-    expected = F.interpolate(box, scale_factor=_per_axis(scale, d), mode="nearest")
+    expected = F.interpolate(box, scale_factor=per_axis(scale, d), mode="nearest")
     with torch.no_grad():
         torch.testing.assert_close(layer(x), expected, rtol=1e-14, atol=1e-14)
 
@@ -140,7 +131,7 @@ def test_gradients_of_the_reassembly() -> None:
     masks = torch.randn(1, 9, 6, 8, generator=generator, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda a, m: carafe(a, m, 2), (x, masks))
     layer = CARAFE(2, (2, 3), k_up=3, compressed_channels=3, dims=2, dtype=torch.float64)
-    _randomise(layer, seed=1)
+    randomise(layer, seed=1)
     assert torch.autograd.gradcheck(layer, (x,))
 
 
@@ -196,7 +187,7 @@ def test_mmcv_initialisation() -> None:
 @pytest.mark.parametrize(("channels", "scale", "k_up", "k_enc", "cm", "d"), [
     (256, 2, 5, 3, 64, 2), (64, 3, 3, 5, 16, 2), (8, 2, 5, 3, 64, 1), (8, (2, 1, 2), 3, 3, 4, 3)])
 def test_parameter_count(channels: int, scale: object, k_up: int, k_enc: int, cm: int, d: int) -> None:
-    block = math.prod(_per_axis(scale, d))  # type: ignore[arg-type]
+    block = math.prod(per_axis(scale, d))  # type: ignore[arg-type]
     expected = channels * cm + cm + cm * k_up ** d * block * k_enc ** d + k_up ** d * block
     layer = CARAFE(channels, scale, k_up=k_up, k_enc=k_enc, compressed_channels=cm, dims=d)
     assert sum(p.numel() for p in layer.parameters()) == expected
@@ -271,7 +262,7 @@ def test_bad_inputs() -> None:
 def test_onnx_export_matches_onnxruntime(d: int, scale: object, k_up: int) -> None:
     ort = pytest.importorskip("onnxruntime")
     layer = CARAFE(4, scale, k_up=k_up, compressed_channels=8, out_channels=3, dims=d).eval()
-    _randomise(layer, seed=3, std=0.3)
+    randomise(layer, seed=3, std=0.3)
     x = torch.randn(2, 4, *SIZES[d])
     f = io.BytesIO()
     with warnings.catch_warnings():

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.layer_helpers import per_axis
 from upsamplekit import resize
 from upsamplekit.errors import InvalidArgumentError
 from upsamplekit.nn import DySample, build_upsampler
@@ -23,9 +24,6 @@ torch.set_num_threads(1)
 MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
 SIZES = {1: (6,), 2: (3, 4), 3: (2, 3, 2)}
 
-
-def _per_axis(scale: int | tuple[int, ...], d: int) -> tuple[int, ...]:
-    return scale if isinstance(scale, tuple) else (scale,) * d
 
 
 def _randomise(module: nn.Module, seed: int, std: float = 1.0) -> None:
@@ -122,9 +120,9 @@ def test_matches_a_naive_loop_of_the_papers_equations_2d(style: str, dynamic: bo
     (2, (2, 3), "lp", True, 2, None), (2, (3, 1), "pl", False, 1, 3),
     (3, 2, "lp", False, 2, None), (3, (1, 2, 3), "lp", True, 1, None), (3, 2, "pl", True, 2, 5),
 ])
-def test_matches_the_naive_loop_in_1d_3d_and_per_axis(d: int, scale: object, style: str, dynamic: bool, groups: int,
+def test_matches_the_naive_loop_in_1d_3d_andper_axis(d: int, scale: object, style: str, dynamic: bool, groups: int,
                                                       out: int | None) -> None:
-    block = math.prod(_per_axis(scale, d))  # type: ignore[arg-type]
+    block = math.prod(per_axis(scale, d))  # type: ignore[arg-type]
     channels = math.lcm(groups, block) if style == "pl" else 2 * groups
     layer = DySample(channels, scale, style=style, dynamic=dynamic, groups=groups, out_channels=out, dims=d,
                      dtype=torch.float64)
@@ -156,9 +154,9 @@ def test_zero_init_is_linear_upsampling_in_every_dims(d: int, scale: object) -> 
     x = torch.randn(2, 4, *(5, 4, 3)[:d], generator=torch.Generator().manual_seed(d), dtype=torch.float64)
     with torch.no_grad():
         y = layer(x)
-    torch.testing.assert_close(y, F.interpolate(x, scale_factor=_per_axis(scale, d), mode=MODES[d]),
+    torch.testing.assert_close(y, F.interpolate(x, scale_factor=per_axis(scale, d), mode=MODES[d]),
                                rtol=1e-13, atol=1e-13)
-    torch.testing.assert_close(y, resize(x, scale_factor=_per_axis(scale, d), method="linear"),
+    torch.testing.assert_close(y, resize(x, scale_factor=per_axis(scale, d), method="linear"),
                                rtol=1e-13, atol=1e-13)
 
 

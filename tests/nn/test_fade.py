@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.layer_helpers import per_axis, randomise
 from tests.memory import peak_bytes
 from upsamplekit import count_macs, count_params
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError, OutputTooLargeError
@@ -26,16 +27,6 @@ SIZES = {1: (7,), 2: (4, 5), 3: (3, 2, 4)}
 POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
 
-def _per_axis(scale: int | tuple[int, ...], d: int) -> tuple[int, ...]:
-    return scale if isinstance(scale, tuple) else (scale,) * d
-
-
-def _randomise(module: nn.Module, seed: int, std: float = 0.5) -> None:
-    """Parameters far from the init: sharp kernels and gates away from 1/2, so every weight matters."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=generator, dtype=torch.float64).to(p.dtype) * std)
 
 
 def _inputs(layer: FADE, batch: int = 2, seed: int = 0, dtype: torch.dtype = torch.float64,
@@ -124,7 +115,7 @@ def test_matches_a_naive_loop_of_the_papers_equations(d: int, scale: object, k_u
     in_channels, out_channels, guide_channels = channels
     layer = FADE(in_channels, out_channels, scale, dims=d, guide_channels=guide_channels, k_up=k_up, k_enc=k_enc,
                  compressed_channels=4, dtype=torch.float64)
-    _randomise(layer, seed=d * 10 + k_up)
+    randomise(layer, seed=d * 10 + k_up)
     x, guide = _inputs(layer, seed=k_up)
     with torch.no_grad():
         y = layer(x, guide).numpy()
@@ -169,7 +160,7 @@ def test_matches_upstreams_semi_shift_at_x2(k_up: int) -> None:
     """The stride-2 convolution over four shifted paddings is the same-padded convolution at the
     output resolution: FADE's encoder term, generalised here to any scale, rank and k_enc."""
     layer = FADE(4, 4, 2, k_up=k_up, compressed_channels=6, dtype=torch.float64)
-    _randomise(layer, seed=k_up)
+    randomise(layer, seed=k_up)
     x, guide = _inputs(layer, sizes=(5, 6))
     with torch.no_grad():
         ours = layer.content_encoder(layer.guide_compressor(guide)) + \
@@ -197,11 +188,11 @@ def test_uniform_kernels_and_gates_are_box_nearest_and_the_guide(d: int, scale: 
     """Zero kernel parameters: uniform kernels, a k_up box average (zeros outside count) then nearest.
     Gate bias -inf: that alone; +inf: the guide alone; gate 0: their mean."""
     layer = FADE(4, 4, scale, dims=d, k_up=k_up, dtype=torch.float64)
-    _randomise(layer, seed=d)
+    randomise(layer, seed=d)
     _zero_kernels(layer)
     x, guide = _inputs(layer, seed=d)
     box = POOL[d](F.pad(x, [(k_up - 1) // 2] * (2 * d)), k_up, stride=1)
-    expected = F.interpolate(box, scale_factor=_per_axis(scale, d), mode="nearest")  # type: ignore[arg-type]
+    expected = F.interpolate(box, scale_factor=per_axis(scale, d), mode="nearest")  # type: ignore[arg-type]
     with torch.no_grad():
         _gate(layer, -math.inf)
         torch.testing.assert_close(layer(x, guide), expected, rtol=1e-14, atol=1e-14)
@@ -216,7 +207,7 @@ def test_without_the_guide_in_the_kernels_it_is_our_carafe(d: int, scale: object
     """guide_compressor = 0 and gate -> 0: FADE(x, guide) is CARAFE(x) with the encoder's weights
     repeated over the sub-positions (channel n * prod(scale) + t) and its bias doubled (E runs twice)."""
     fade = FADE(4, out, scale, dims=d, k_up=3, compressed_channels=5, dtype=torch.float64)
-    _randomise(fade, seed=3)
+    randomise(fade, seed=3)
     with torch.no_grad():
         fade.guide_compressor.weight.zero_()
         fade.guide_compressor.bias.zero_()
@@ -238,17 +229,17 @@ def test_without_the_guide_in_the_kernels_it_is_our_carafe(d: int, scale: object
 @pytest.mark.parametrize(("scale", "d"), [(2, 1), (3, 2), ((2, 3), 2), ((1, 2, 3), 3)])
 def test_nearest_repeat_is_nearest_interpolation(scale: object, d: int) -> None:
     x = torch.randn(2, 3, *SIZES[d])
-    s = _per_axis(scale, d)  # type: ignore[arg-type]
+    s = per_axis(scale, d)  # type: ignore[arg-type]
     assert torch.equal(nearest_repeat(x, s), F.interpolate(x, scale_factor=s, mode="nearest"))
 
 
 def test_gradients() -> None:
     layer = FADE(2, 3, (2, 3), k_up=3, compressed_channels=3, guide_channels=2, dtype=torch.float64)
-    _randomise(layer, seed=1)
+    randomise(layer, seed=1)
     x, guide = _inputs(layer, batch=1, sizes=(3, 2))
     assert torch.autograd.gradcheck(layer, (x.requires_grad_(), guide.requires_grad_()))
     line = FADE(2, 2, 3, dims=1, k_up=3, compressed_channels=2, dtype=torch.float64)
-    _randomise(line, seed=2)
+    randomise(line, seed=2)
     x, guide = _inputs(line, batch=1, sizes=(4,))
     assert torch.autograd.gradcheck(line, (x.requires_grad_(), guide.requires_grad_()))
 
@@ -367,7 +358,7 @@ def test_device_and_dtype_reach_the_parameters() -> None:
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_matches_the_cpu() -> None:
     layer = FADE(8, 6, 3, guide_channels=5, dtype=torch.float64)
-    _randomise(layer, seed=7)
+    randomise(layer, seed=7)
     x, guide = _inputs(layer, sizes=(6, 7))
     with torch.no_grad():
         expected = layer(x, guide)
@@ -451,7 +442,7 @@ def test_onnx_export_matches_onnxruntime(d: int, scale: object, channels: tuple[
     in_channels, out_channels, guide_channels = channels
     layer = FADE(in_channels, out_channels, scale, dims=d, guide_channels=guide_channels, k_up=3,
                  compressed_channels=8).eval()
-    _randomise(layer, seed=3, std=0.3)
+    randomise(layer, seed=3, std=0.3)
     x, guide = _inputs(layer, dtype=torch.float32)
     f = io.BytesIO()
     with warnings.catch_warnings():

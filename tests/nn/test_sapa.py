@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.layer_helpers import per_axis, randomise
 from tests.memory import peak_bytes
 from upsamplekit import count_macs, count_params
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError, OutputTooLargeError, UpsampleError
@@ -27,20 +28,10 @@ SIZES = {1: (7,), 2: (4, 5), 3: (3, 2, 4)}
 POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
 
-def _per_axis(scale: int | tuple[int, ...], d: int) -> tuple[int, ...]:
-    return scale if isinstance(scale, tuple) else (scale,) * d
-
 
 def _out(sizes: tuple[int, ...], scale: object) -> list[int]:
-    return [n * f for n, f in zip(sizes, _per_axis(scale, len(sizes)))]  # type: ignore[arg-type]
+    return [n * f for n, f in zip(sizes, per_axis(scale, len(sizes)))]  # type: ignore[arg-type]
 
-
-def _randomise(module: nn.Module, seed: int, std: float = 0.5) -> None:
-    """Parameters far from the init, so the weights are far from uniform and every parameter matters."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=generator, dtype=torch.float64).to(p.dtype) * std)
 
 
 def _pair(layer: SAPA, batch: int, sizes: tuple[int, ...], seed: int,
@@ -137,7 +128,7 @@ def test_matches_a_naive_loop_of_the_papers_equations(d: int, scale: object, k: 
                                                       guide: int | None, out: int | None) -> None:
     layer = SAPA(3, out, scale, d, guide_channels=guide, variant=variant, kernel_size=k, embed_dim=4,
                  padding=padding, dtype=torch.float64)
-    _randomise(layer, seed=d * 10 + k)
+    randomise(layer, seed=d * 10 + k)
     x, y = _pair(layer, 2, SIZES[d], seed=k)
     with torch.no_grad():
         result = layer(x, y).numpy()
@@ -162,7 +153,7 @@ def test_zero_query_is_a_box_average_then_nearest(d: int, scale: object, k: int,
     """q = 0 makes every similarity 0: uniform weights over the window. With "zeros" the taps outside the input
     count (as zeros): CARAFE's zero-parameter box; with "exclude" the average is over the taps inside."""
     layer = SAPA(4, 4, scale, d, guide_channels=3, kernel_size=k, padding=padding, dtype=torch.float64)
-    _randomise(layer, seed=d)
+    randomise(layer, seed=d)
     with torch.no_grad():
         layer.q.weight.zero_()  # type: ignore[union-attr]
         layer.q.bias.zero_()  # type: ignore[union-attr]
@@ -171,7 +162,7 @@ def test_zero_query_is_a_box_average_then_nearest(d: int, scale: object, k: int,
     box = POOL[d](F.pad(x, pad), k, stride=1)  # zeros outside count
     if padding == "exclude":  # divide by the share of the window inside the input instead
         box = box / POOL[d](F.pad(torch.ones_like(x[:, :1]), pad), k, stride=1)
-    expected = F.interpolate(box, scale_factor=_per_axis(scale, d), mode="nearest")  # type: ignore[arg-type]
+    expected = F.interpolate(box, scale_factor=per_axis(scale, d), mode="nearest")  # type: ignore[arg-type]
     with torch.no_grad():
         torch.testing.assert_close(layer(x, y), expected, rtol=1e-14, atol=1e-14)
 
@@ -218,7 +209,7 @@ def test_gradients(padding: str) -> None:
     for variant, guide_channels in (("B", 3), ("I", 2)):
         layer = SAPA(2, 3, (2, 1), guide_channels=guide_channels, variant=variant, kernel_size=3, embed_dim=3,
                      padding=padding, dtype=torch.float64)
-        _randomise(layer, seed=1)
+        randomise(layer, seed=1)
         guide = torch.randn(1, guide_channels, 6, 4, generator=generator, dtype=torch.float64, requires_grad=True)
         assert torch.autograd.gradcheck(layer, (x, guide))
 
@@ -237,7 +228,7 @@ def test_every_parameter_gets_a_gradient() -> None:
 def test_bfloat16_close_to_float32(variant: str, padding: str) -> None:
     torch.manual_seed(0)
     layer = SAPA(8, 6, 2, variant=variant, padding=padding)
-    _randomise(layer, seed=2, std=0.3)
+    randomise(layer, seed=2, std=0.3)
     x, y = _pair(layer, 2, (5, 6), seed=3, dtype=torch.float32)
     with torch.no_grad():
         expected = layer(x, y)
@@ -446,7 +437,7 @@ def test_a_guided_layer_in_a_plain_decoder_is_refused() -> None:
 def test_onnx_export_matches_onnxruntime(d: int, scale: object, k: int, variant: str, padding: str) -> None:
     ort = pytest.importorskip("onnxruntime")
     layer = SAPA(4, 3, scale, d, variant=variant, kernel_size=k, embed_dim=8, padding=padding).eval()
-    _randomise(layer, seed=3, std=0.3)
+    randomise(layer, seed=3, std=0.3)
     x, y = _pair(layer, 2, SIZES[d], seed=4, dtype=torch.float32)
     f = io.BytesIO()
     with warnings.catch_warnings():
