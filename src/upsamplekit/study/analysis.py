@@ -113,14 +113,19 @@ def pareto_flags(points: list[tuple[float, float]]) -> list[bool]:
 
 
 def _summaries(candidates: list[Candidate], trials: list[TrialResult]) -> list[CandidateSummary]:
-    by_candidate: dict[Candidate, list[TrialResult]] = defaultdict(list)
+    """One row per candidate with results, from its trials of the highest rung that as many seeds
+    finished as any of its rungs (rung 0 without a budget policy's rungs)."""
+    by_candidate: dict[Candidate, dict[int, list[TrialResult]]] = defaultdict(lambda: defaultdict(list))
     for trial in trials:
-        by_candidate[trial.candidate].append(trial)
+        by_candidate[trial.candidate][trial.rung].append(trial)
     out = []
     for candidate in candidates:
-        runs = sorted(by_candidate.get(candidate, []), key=lambda t: t.seed)
-        if not runs:
+        rungs = by_candidate.get(candidate)
+        if not rungs:
             continue
+        most = max(len(runs) for runs in rungs.values())
+        rung = max(r for r, runs in rungs.items() if len(runs) == most)
+        runs = sorted(rungs[rung], key=lambda t: t.seed)
         out.append(CandidateSummary(
             candidate=candidate,
             learned=upsampler_info(candidate.upsampler).learned,
@@ -136,6 +141,8 @@ def _summaries(candidates: list[Candidate], trials: list[TrialResult]) -> list[C
             peak_memory_bytes=max(t.peak_memory_bytes for t in runs),
             curve=_mean_curve(runs),
             guided=upsampler_info(candidate.upsampler).guided,
+            rung=rung,
+            steps=max(t.steps for t in runs),
         ))
     return sorted(out, key=lambda s: -s.psnr.mean)
 
@@ -147,18 +154,20 @@ def _mean_curve(runs: list[TrialResult]) -> list[tuple[int, Stat]]:
     return [(step, Stat.of(values[step])) for step in sorted(steps)]
 
 
-def _rank_stability(rows: list[CandidateSummary], steps: int) -> tuple[float | None, int | None, float | None, int]:
+def _rank_stability(rows: list[CandidateSummary], steps: int) -> tuple[float | None, int | None, float | None, int,
+                                                                      int | None]:
     """Kendall's tau between the ranking at the checkpoint nearest half of ``steps`` and at ``steps``,
     over the candidates with both; the budget at which the curves suggest the ranking settles
     (None when it has): the earliest checkpoint from which every later ranking is within
     :data:`SETTLED_TAU` of the final one, doubled (rankings settle by about half the budget); and,
     of the pairs of candidates separable at ``steps`` (their count is the last value), the share
-    already in the same order at half the budget."""
+    already in the same order at half the budget; and the checkpoint used as half the budget (with
+    ``--budget halving``, the previous rung's end)."""
     at = [{step: stat for step, stat in row.curve} for row in rows]
     full = [a for a in at if steps in a]
     checkpoints = sorted({step for a in full for step in a if step < steps and all(step in b for b in full)})
     if len(full) < 2 or not checkpoints:
-        return None, None, None, 0
+        return None, None, None, 0, None
     half = min(checkpoints, key=lambda step: (abs(step - steps / 2), step))
     final = [a[steps].mean for a in full]
     taus = {step: kendall_tau([a[step].mean for a in full], final) for step in checkpoints}
@@ -167,14 +176,14 @@ def _rank_stability(rows: list[CandidateSummary], steps: int) -> tuple[float | N
     share = held / len(pairs) if pairs else None
     tau = taus[half]
     if tau is None or tau >= SETTLED_TAU:
-        return tau, None, share, len(pairs)
+        return tau, None, share, len(pairs), half
     settles = steps
     for step in sorted(checkpoints, reverse=True):
         value = taus[step]
         if value is None or value < SETTLED_TAU:
             break
         settles = step
-    return tau, _round_steps(2 * max(settles, half + 1)), share, len(pairs)
+    return tau, _round_steps(2 * max(settles, half + 1)), share, len(pairs), half
 
 
 def _round_steps(n: float) -> int:
@@ -192,7 +201,8 @@ def confidence(rows: list[CandidateSummary], recommendation: Recommendation | No
         return None
     pick = next(r for r in rows if r.candidate == recommendation.candidate)
     best = rows[0]
-    tau, suggested, held, separable_pairs = _rank_stability(rows, steps)
+    tau, suggested, held, separable_pairs, half = _rank_stability(rows, steps)
+    between = f"between {half} and {steps} steps"
     settled = tau is not None and tau >= SETTLED_TAU
     base_psnr = None if baseline is None else float(baseline["psnr"])
     margin = None if base_psnr is None else pick.psnr.mean - base_psnr
@@ -209,15 +219,15 @@ def confidence(rows: list[CandidateSummary], recommendation: Recommendation | No
         sentences.append(f"{label} is recommended; there is no no-network baseline to compare it with.")
     elif beats and settled:
         sentences.append(f"Confident: {label} beats {base_name} by {margin:+.2f} dB, separably, and the ranking "
-                         f"has settled (Kendall tau {tau:.2f} between half and full budget).")
+                         f"has settled (Kendall tau {tau:.2f} {between}).")
     elif beats:
         moving = ("its rank stability is unknown (fewer than two candidates with curves)" if tau is None else
-                  f"the ranking is still moving (Kendall tau {tau:.2f} between half and full budget): raise "
+                  f"the ranking is still moving (Kendall tau {tau:.2f} {between}): raise "
                   f"--steps to about {suggested}")
         sentences.append(f"Unsure: {label} beats {base_name} by {margin:+.2f} dB, separably, but {moving}.")
         if held is not None and tau is not None:
             sentences.append(f"Of the {separable_pairs} pairs of candidates it can separate at the whole budget, "
-                             f"{100 * held:.0f}% were already in that order at half of it: the ranking moves "
+                             f"{100 * held:.0f}% were already in that order at {half}: the ranking moves "
                              f"{'mostly ' if held >= SETTLED_TAU else ''}among candidates within the seed spread.")
     elif margin > 0:
         sentences.append(f"Unsure: {label} is {margin:+.2f} dB over {base_name}, within its seed-to-seed spread "
@@ -244,7 +254,7 @@ def confidence(rows: list[CandidateSummary], recommendation: Recommendation | No
     return Confidence(verdict=" ".join(sentences), rank_stability=tau, settled=settled, steps_suggested=suggested,
                       separable_orders_held=held,
                       baseline_margin_db=margin, beats_baseline=beats, separable_from_best=worse,
-                      seeds_needed=seeds, first_look=first_look)
+                      seeds_needed=seeds, first_look=first_look, compared_at=half)
 
 
 def _recommend(rows: list[CandidateSummary], baseline: dict[str, Any] | None) -> Recommendation | None:
@@ -299,27 +309,40 @@ def _recommend(rows: list[CandidateSummary], baseline: dict[str, Any] | None) ->
 def summarize(candidates: list[Candidate], trials: list[TrialResult], *, config: dict[str, Any],
               baseline: dict[str, Any] | None = None, images: dict[str, Any] | None = None,
               machine: dict[str, str] | None = None, pending: int = 0, device: str = "cpu",
-              collapsed: list[tuple[Candidate, int, str]] | None = None) -> StudySummary:
+              collapsed: list[tuple[Candidate, int, str]] | None = None,
+              stopped: dict[Candidate, str] | None = None, budget: dict[str, Any] | None = None) -> StudySummary:
     """Summaries per candidate (only those in ``candidates``), ties, fronts, the recommendation and
-    the confidence in it (``config["steps"]`` is the budget the curves are read against)."""
+    the confidence in it (``config["steps"]`` is the budget the curves are read against).
+
+    With a budget policy's rungs (``trials`` of several rungs), only the candidates at the highest
+    rung reached are ranked (ties, fronts, recommendation, confidence); ``stopped`` gives, for each
+    candidate that a rung's decision stopped, why; ``budget`` is kept for the report."""
     wanted = set(candidates)
     trials = [t for t in trials if t.candidate in wanted]
+    stopped = {c: why for c, why in (stopped or {}).items() if c in wanted}
     rows = _summaries(candidates, trials)
-    if rows:
-        best = rows[0]
-        for row in rows:
+    going = [r for r in rows if r.candidate not in stopped]
+    top = max((r.rung for r in going), default=0)
+    ranked = [r for r in going if r.rung == top]
+    for row in rows:
+        row.ranked = row in ranked
+        row.stopped = stopped.get(row.candidate, "")
+    rows = ranked + sorted((r for r in rows if not r.ranked), key=lambda r: (-r.rung, -r.psnr.mean))
+    if ranked:
+        best = ranked[0]
+        for row in ranked:
             row.tied_with_best = row is best or not separable(best.psnr, row.psnr)
         for cost in COSTS:
-            flags = pareto_flags([(r.psnr.mean, r.cost(cost)) for r in rows])
-            for row, flag in zip(rows, flags):
+            flags = pareto_flags([(r.psnr.mean, r.cost(cost)) for r in ranked])
+            for row, flag in zip(ranked, flags):
                 row.pareto[cost] = flag
-    recommendation = _recommend(rows, baseline)
+    recommendation = _recommend(ranked, baseline)
     steps = config.get("steps")
     collapsed = [c for c in collapsed or [] if c[0] in wanted]
-    trust = confidence(rows, recommendation, baseline, steps, collapsed) if isinstance(steps, int) else None
+    trust = confidence(ranked, recommendation, baseline, steps, collapsed) if isinstance(steps, int) else None
     return StudySummary(config=config, candidates=rows, recommendation=recommendation, trials=trials,
                         baseline=baseline, images=dict(images or {}), machine=dict(machine or {}), pending=pending,
-                        confidence=trust, device=device, collapsed=collapsed)
+                        confidence=trust, device=device, collapsed=collapsed, budget=budget)
 
 
 def _mega(n: float) -> str:

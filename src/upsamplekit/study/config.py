@@ -77,6 +77,12 @@ class StudyConfig:
     seeds: int = _opt(2, "Seeds per candidate (0 .. seeds-1); mean and std are over seeds.", low=1)
     steps: int = _opt(400, "Training steps per trial (Adam, squared error, warm-up then cosine learning rate, "
                            "gradient norm clipped at 1).", low=1)
+    budget: str = _opt("full", "Budget policy: 'full' (every candidate trains --steps) or 'halving' (successive "
+                               "halving: every candidate trains a first rung, those separably worse than the best "
+                               "over their seeds stop, the others continue from their checkpoint; the finalists "
+                               "train --steps; needs --seeds >= 2; see docs/study.md).")
+    eta: int = _opt(3, "Budget halving: each rung ends eta times later than the one before.", low=2)
+    rungs: int = _opt(3, "Budget halving: number of rungs (the last ends at --steps).", low=2)
     batch_size: int = _opt(16, "Crops per training step.", low=1)
     crop: int = _opt(48, "Side of the high-resolution training crops, a multiple of --scale.", low=2)
     width: int = _opt(32, "Decoder width: channels of its body at the input resolution; after each stage the "
@@ -155,6 +161,18 @@ class StudyConfig:
                 raise ConfigError(f"{name} must be a multiple of scale={self.scale}, but got {name}={getattr(self, name)}")
         if not self.upsamplers:
             raise ConfigError("upsamplers must name at least one upsampler, but got an empty list")
+        from .budget import BUDGETS, rung_problem  # imports torch, as the checks below do
+
+        if self.budget not in BUDGETS:
+            raise unknown_choice("budget", self.budget, BUDGETS)
+        if self.budget == "halving":
+            if self.seeds < 2:
+                raise ConfigError(f"budget 'halving' needs seeds >= 2, but got seeds={self.seeds}: a candidate stops "
+                                  "only when it is separably worse over its seeds, never on one noisy number "
+                                  "(use --seeds 2 or more, or --budget full)")
+            problem = rung_problem(self.steps, self.eta, self.rungs)
+            if problem is not None:
+                raise ConfigError(f"budget 'halving': {problem}")
         check_device_name(self.device)
         check_precision_name(self.precision)
         if any(w < 1 for w in self.widths):
@@ -194,12 +212,15 @@ class StudyConfig:
         """The settings a trial's result depends on, besides its candidate and seed.
 
         A stored study resumes only when these are equal; the candidate grid and the number of
-        seeds may grow (finished trials are reused). ``device`` is the kind of device it resolves to
+        seeds may grow (finished trials are reused), except with ``budget = "halving"``, whose rung
+        decisions were taken over the study's seeds. ``device`` is the kind of device it resolves to
         on this machine (``cpu``, ``cuda``, ``mps``): trials on other kinds are not comparable.
         """
         from .device import device_kind
 
         settings = {name: getattr(self, name) for name in TRIAL_SETTINGS}
+        if self.budget == "halving":  # its rung decisions were taken over these seeds
+            settings["seeds"] = self.seeds
         settings["device"] = device_kind(self.device)
         return settings
 

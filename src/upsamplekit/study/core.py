@@ -6,14 +6,18 @@ An engine (Optuna, or any other) only decides which trials run where and stores 
 
 from __future__ import annotations
 
+import io
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
+from .._version import __version__
 from ..costs import count_macs, count_params
 from ..errors import InvalidArgumentError
 from ..resample import resize
@@ -26,9 +30,13 @@ from .metrics import checkerboard_score, psnr, ssim
 from .measure import latency, peak_activation_bytes
 from .results import Candidate, TrialResult
 from .tasks import Task, downsample, make_task
-from .train import fit
+from .budget import decay_steps, rung_steps, trunk_end, warmup_steps
+from .engine.base import SettingsMismatchError
+from .engine.checkpoints import CheckpointStore
+from .train import Trainer, decay_rate, learning_rate, stable_rate
 
-__all__ = ["Workbench", "CandidateError", "CollapseError", "LATENCY_SECONDS", "CHECKPOINTS", "checkpoint_steps",
+__all__ = ["Workbench", "CandidateError", "CollapseError", "CheckpointWarning", "CheckpointVersionError",
+           "checkpoint_name", "pack_checkpoint", "unpack_checkpoint", "LATENCY_SECONDS", "CHECKPOINTS", "checkpoint_steps",
            "collapse_reason"]
 
 #: How long latency is measured per trial (``blocked_autorange``'s ``min_run_time``).
@@ -168,11 +176,13 @@ class Workbench:
         shown = downsample(target, self.config.scale) if self.task.name == "autoencoder" else inputs
         return {"input": _image(shown[:1]), "target": _image(target[:1])}
 
-    def run_trial(self, candidate: Candidate, seed: int,
-                  on_step: Callable[[int], None] | None = None) -> tuple[TrialResult, np.ndarray]:
-        """Train ``candidate`` with ``seed``, validate it before training and at :func:`checkpoint_steps`,
-        measure it, and return the result and its reconstruction of the first validation crop
-        (H, W, 3) in [0, 1]. A collapsed model raises :class:`CollapseError`."""
+    def run_trial(self, candidate: Candidate, seed: int, on_step: Callable[[int], None] | None = None,
+                  rung: int = 0, checkpoints: CheckpointStore | None = None) -> tuple[TrialResult, np.ndarray]:
+        """Train ``candidate`` with ``seed``, validate it before training and at :func:`checkpoint_steps`
+        (with ``--budget halving``: up to the end of ``rung``, continuing from the checkpoint the
+        previous rung left in ``checkpoints``, and validated at each rung's end), measure it, and
+        return the result and its reconstruction of the first validation crop (H, W, 3) in [0, 1].
+        A collapsed model raises :class:`CollapseError`."""
         config = self.config
         torch.manual_seed(seed)
         model = self.task.build(candidate).to(self.device)
@@ -188,17 +198,26 @@ class Workbench:
         with torch.no_grad():
             model.eval()
             before = validate()
+        trainer = Trainer(model, next_batch, config.lr, generator=batches, precision=config.precision)
         start = time.perf_counter()
-        fitted = fit(model, next_batch, config.steps, config.lr, on_step, checkpoints=checkpoint_steps(config.steps),
-                     evaluate=validate, precision=config.precision)
+        if config.budget == "halving":
+            if checkpoints is None:
+                raise ValueError("run_trial with budget 'halving' needs the study's checkpoint store")
+            losses, curve = _climb(trainer, candidate, seed, rung, checkpoints, config, validate, before, on_step)
+        else:
+            fitted = trainer.train(config.steps, lambda step: learning_rate(step, config.steps), on_step,
+                                   checkpoints=checkpoint_steps(config.steps), evaluate=validate)
+            losses, curve = fitted.losses, [[0, before]] + [[step, value] for step, value in fitted.curve]
         trained = time.perf_counter()
 
         with torch.no_grad():
             output = model(inputs).clamp(0, 1)
         quality = float(psnr(output, target).mean())
-        reason = collapse_reason(fitted.losses, output, quality, self.flat_psnr(), before)
+        curve[-1] = [curve[-1][0], quality]
+        reason = collapse_reason(losses, output, quality, self.flat_psnr(), before)
         if reason is not None:
-            raise CollapseError(f"candidate {candidate.label!r} seed {seed} collapsed: {reason}")
+            at = f" (at rung {rung + 1} of {config.rungs}, {curve[-1][0]} steps)" if config.budget == "halving" else ""
+            raise CollapseError(f"candidate {candidate.label!r} seed {seed} collapsed: {reason}{at}")
         output, target = output.cpu(), target.cpu()
         decoder = self.task.decoder_of(model)
         probe = self.task.decoder_input(config.latency_size).to(self.device)
@@ -211,11 +230,104 @@ class Workbench:
             latency_ms=median_ms, latency_iqr_ms=iqr_ms,
             peak_memory_bytes=peak_activation_bytes(decoder, probe),
             train_seconds=trained - start, eval_seconds=0.0,
-            final_loss=float(np.mean(fitted.losses[-max(1, len(fitted.losses) // 10):])),
-            curve=[[0, before]] + [[step, value] for step, value in fitted.curve[:-1]] + [[config.steps, quality]],
+            final_loss=float(np.mean(losses[-max(1, len(losses) // 10):])),
+            curve=curve, rung=rung,
         )
         result.eval_seconds = time.perf_counter() - trained
         return result, _image(output[:1])
+
+
+class CheckpointWarning(UserWarning):
+    """A stored checkpoint is missing or damaged: the rung that wrote it is trained again."""
+
+
+class CheckpointVersionError(SettingsMismatchError):
+    """A checkpoint was written by another upsamplekit version: refused."""
+
+
+#: The layout of a stored checkpoint (see :func:`pack_checkpoint`); bumped when it changes.
+CHECKPOINT_FORMAT = 1
+
+
+def checkpoint_name(candidate: Candidate, seed: int, rung: int) -> str:
+    """The name under which the trunk of ``candidate`` / ``seed`` at the end of ``rung`` is kept.
+
+    >>> checkpoint_name(Candidate("bilinear", (2, 2)), 1, 0)
+    'bilinear@2x2/seed1/rung0'
+    """
+    return f"{candidate.key}/seed{seed}/rung{rung}"
+
+
+def pack_checkpoint(state: dict[str, Any], curve: list[list[float]]) -> bytes:
+    """A :class:`~upsamplekit.study.train.Trainer` state and the validation curve so far, as bytes,
+    marked with this upsamplekit version."""
+    buffer = io.BytesIO()
+    torch.save({"format": CHECKPOINT_FORMAT, "upsamplekit": __version__, "state": state, "curve": curve}, buffer)
+    return buffer.getvalue()
+
+
+def unpack_checkpoint(data: bytes, where: str) -> dict[str, Any]:
+    """The payload of :func:`pack_checkpoint`; ``ValueError`` when ``data`` is not one (damaged),
+    :class:`CheckpointVersionError` (naming both versions) when another upsamplekit wrote it."""
+    try:
+        payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises what its zip and unpickling layers raise
+        raise ValueError(f"it cannot be read ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+                         ) from None
+    if not isinstance(payload, dict) or not {"format", "upsamplekit", "state", "curve"} <= set(payload):
+        raise ValueError("it is not an upsamplekit checkpoint")
+    if payload["upsamplekit"] != __version__ or payload["format"] != CHECKPOINT_FORMAT:
+        raise CheckpointVersionError(f"the checkpoint {where} was written by upsamplekit {payload['upsamplekit']} "
+                                     f"(format {payload['format']}), and this is upsamplekit {__version__} (format "
+                                     f"{CHECKPOINT_FORMAT}): it is refused; resume with upsamplekit "
+                                     f"{payload['upsamplekit']}, or start the study afresh in another --out")
+    return payload
+
+
+def _climb(trainer: Trainer, candidate: Candidate, seed: int, rung: int, store: CheckpointStore,
+           config: StudyConfig, validate: Callable[[], float], before: float,
+           on_step: Callable[[int], None] | None) -> tuple[list[float], list[list[float]]]:
+    """Train ``trainer`` to the end of ``rung`` of the halving schedule (:mod:`~upsamplekit.study.budget`),
+    from the latest stored checkpoint below it that can be read (a missing or damaged one is
+    warned about, and the rung that wrote it is trained again and its checkpoint written anew).
+    Leaves the model decayed at the rung's end; returns the rung's losses (the trunk since the
+    checkpoint, then the decay) and the validation curve (before training, then each rung's end)."""
+    ends = rung_steps(config.steps, config.eta, config.rungs)
+    warmup = warmup_steps(config.steps)
+    curve: list[list[float]] = [[0, before]]
+    first = 0
+    for earlier in range(rung - 1, -1, -1):
+        name = checkpoint_name(candidate, seed, earlier)
+        data = store.load(name)
+        try:
+            if data is None:
+                raise ValueError("it is missing")
+            payload = unpack_checkpoint(data, store.where(name))
+            trainer.load_state_dict(payload["state"])
+        except CheckpointVersionError:
+            raise
+        except (ValueError, KeyError, RuntimeError, TypeError) as error:  # load_state_dict: RuntimeError, KeyError
+            again = f"from rung {earlier - 1}'s checkpoint" if earlier else "from the start"
+            warnings.warn(f"the checkpoint of {candidate.label} seed {seed} at rung {earlier} ({store.where(name)}) "
+                          f"cannot be used: {error}; rung {earlier} is trained again {again} (continuation is exact, "
+                          "so the results are the same)", CheckpointWarning, stacklevel=2)
+            continue
+        curve, first = [list(point) for point in payload["curve"]], earlier + 1
+        break
+    losses: list[float] = []
+    for r in range(first, rung + 1):
+        trunk = trainer.train(trunk_end(ends[r]) - trainer.step, lambda step: stable_rate(step, warmup), on_step)
+        saved = trainer.state_dict() if r < len(ends) - 1 else None
+        branch, length = trainer.step, decay_steps(ends[r])
+        decay = trainer.train(length, lambda step: decay_rate(step, branch, length), on_step)
+        with torch.no_grad():
+            curve.append([ends[r], validate()])
+        losses = trunk.losses + decay.losses
+        if saved is not None:
+            store.save(checkpoint_name(candidate, seed, r), pack_checkpoint(saved, curve))
+            if r < rung:
+                trainer.load_state_dict(saved)
+    return losses, curve
 
 
 #: The weights of scikit-image's ``denoise_tv_chambolle`` tried for the ``denoise`` baseline.

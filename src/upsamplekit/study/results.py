@@ -66,7 +66,8 @@ class TrialResult:
     ``peak_memory_bytes`` (live activation bytes). Time: ``train_seconds`` (the training loop),
     ``eval_seconds`` (everything else of the trial), ``final_loss`` (training loss, last steps' mean).
     ``curve``: validation PSNR at the training checkpoints, ``[[step, psnr], ...]``, ending at the
-    last trained step (whose PSNR is ``psnr``).
+    last trained step (whose PSNR is ``psnr``). ``rung``: the budget policy's rung this result ends
+    (0 without rungs; with ``--budget halving`` each rung of a candidate is a result of its own).
     """
 
     candidate: Candidate
@@ -83,6 +84,12 @@ class TrialResult:
     eval_seconds: float
     final_loss: float
     curve: list[list[float]] = field(default_factory=list)
+    rung: int = 0
+
+    @property
+    def steps(self) -> int:
+        """The training steps this result's model took (the curve's last step)."""
+        return int(self.curve[-1][0]) if self.curve else 0
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -95,6 +102,8 @@ class TrialResult:
         storage or file) raises ``ValueError`` naming it."""
         values: dict[str, Any] = {}
         for f in fields(cls):
+            if f.name == "rung" and f.name not in data:  # results.json of version 2 has none: one rung
+                continue
             if f.name not in data:
                 raise ValueError(f"a trial result must have the field {f.name!r}, but it is missing")
             value = data[f.name]
@@ -149,6 +158,10 @@ class CandidateSummary:
     ``"latency"``, ``"memory"``), whether it is on the front of PSNR against that cost.
     ``curve``: ``(step, PSNR over seeds)`` at each checkpoint every seed reached, in step order.
     ``guided``: its upsampler took the encoder's feature as a guide (task ``denoise``'s U-Net).
+    ``rung``: the budget policy's rung its statistics come from (0 without rungs), ``steps``: the
+    training steps its models took. ``ranked``: it is among the candidates compared (with
+    ``--budget halving``, those at the highest rung reached); ``stopped``: why a rung's decision
+    stopped it ("" when none did).
     """
 
     candidate: Candidate
@@ -167,6 +180,10 @@ class CandidateSummary:
     pareto: dict[str, bool] = field(default_factory=dict)
     curve: list[tuple[int, Stat]] = field(default_factory=list)
     guided: bool = False
+    rung: int = 0
+    steps: int = 0
+    ranked: bool = True
+    stopped: str = ""
 
     def cost(self, name: str) -> float:
         """The value of the cost ``name`` (a key of :data:`COSTS`) as a float.
@@ -204,6 +221,8 @@ class Confidence:
     standard error). ``separable_from_best``: how many candidates are separably worse than the
     best. ``seeds_needed``: seeds per candidate that would separate the best from the runner-up
     at the observed spread (None when it cannot be estimated). ``first_look``: a ``--quick`` study.
+    ``compared_at``: the step of the checkpoint taken as "half the budget" (the one nearest half of
+    ``--steps``; with ``--budget halving``, the previous rung's end), None without one.
     """
 
     verdict: str
@@ -216,6 +235,7 @@ class Confidence:
     seeds_needed: int | None
     first_look: bool = False
     separable_orders_held: float | None = None
+    compared_at: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -234,6 +254,9 @@ class StudySummary:
     ``confidence``: how far the answer can be trusted (None without results). ``device``: where the
     study trained and measured latency (``"cpu"``, ``"cuda"``, ``"mps"``). ``collapsed``: the trials
     whose model collapsed, ``(candidate, seed, reason)``: not ranked, and said in the verdict.
+    ``budget``: the budget policy and what it spent (:func:`upsamplekit.study.runner.budget_spent`):
+    ``{"policy", "steps_spent", "steps_full", "finalists", "candidates"}`` and for ``halving``
+    ``"eta"`` and ``"rung_steps"``; None when unknown.
     """
 
     config: dict[str, Any]
@@ -247,3 +270,4 @@ class StudySummary:
     confidence: Confidence | None = None
     device: str = "cpu"
     collapsed: list[tuple[Candidate, int, str]] = field(default_factory=list)
+    budget: dict[str, Any] | None = None

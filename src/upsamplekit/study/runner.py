@@ -28,6 +28,7 @@ from .._version import __version__
 from ..errors import InvalidArgumentError, UpsampleError
 from ..optional import require
 from .analysis import summarize
+from .budget import Decision, account, plan, rung_steps, stopped, trial_steps
 from .config import StudyConfig
 from .core import Workbench
 from .engine.base import Engine, Finished, Progress, SettingsMismatchError, StorageError, TrialFailure, TrialSpec
@@ -121,11 +122,11 @@ def run_study(config: StudyConfig, progress: bool = True, submit_only: bool = Fa
         engine.set_meta(config=config.shared_dict(), candidates=[c.key for c in candidates], seeds=config.seeds,
                         baseline=bench.baseline(), machine=machine_info(bench.device), device=bench.device.type,
                         pictures={k: base64.b64encode(_png(v)).decode() for k, v in bench.pictures().items()})
-        engine.submit([TrialSpec(c, seed) for seed in range(config.seeds) for c in candidates])
+        engine.submit(_planned(engine, config, candidates, retry=True))
         ran = 0
         try:
             if not submit_only:
-                ran = _work(engine, bench, config.steps, progress)
+                ran = _work(engine, bench, progress)
         finally:
             run = _report(engine, config.out, ran)
     return run
@@ -157,7 +158,7 @@ def run_worker(storage: str, study_name: str, threads: int = 0, progress: bool =
                           "kind of device") from None
     with open_engine(config, create=False, worker=True) as engine:
         engine.check_settings(config.trial_settings(), __version__, store=False)  # the same kind of device
-        ran = _work(engine, bench, config.steps, progress, total=len(meta["candidates"]) * meta["seeds"])
+        ran = _work(engine, bench, progress)
         summary, failures = _summary(engine)
     return StudyRun(summary, {}, failures, ran)
 
@@ -171,25 +172,71 @@ def write_study_report(out: str | Path, storage: str = "", study_name: str = "up
         return _report(engine, out, 0)
 
 
-def _work(engine: Engine, bench: Workbench, steps: int, progress: bool, total: int | None = None) -> int:
+def _planned(engine: Engine, config: StudyConfig, candidates: list[Candidate], retry: bool) -> list[TrialSpec]:
+    """The trials the study needs now: every (candidate, seed) with the full budget; with halving,
+    the first rung's and those of every rung decided so far (:func:`~upsamplekit.study.budget.plan`;
+    new decisions are stored here). ``retry``: include trials that failed (not collapsed), as a
+    new run does; while a run goes on they are not queued again."""
+    if config.budget != "halving":
+        return [TrialSpec(c, seed) for seed in range(config.seeds) for c in candidates]
+    decisions = _decisions(engine)
+    failures = engine.failures()
+    specs, new = plan(candidates, config.seeds, config.rungs, engine.results(),
+                      [f.spec.key for f in failures], decisions)
+    if new:
+        engine.set_meta(**{f"{DECISION}{rung}": decision.to_dict() for rung, decision in new.items()})
+    if not retry:
+        failed = {f.spec.key for f in failures}
+        specs = [spec for spec in specs if spec.key not in failed]
+    return specs
+
+
+#: How the study's meta names the decision of a rung (followed by the rung's number).
+DECISION = "halving_rung_"
+
+
+def _decisions(engine: Engine) -> dict[int, Decision]:
+    """The rung decisions kept with the study, by rung."""
+    decisions = {}
+    for key, value in engine.meta().items():
+        if key.startswith(DECISION):
+            try:
+                decision = Decision.from_dict(value)
+            except ValueError as error:
+                _damaged(engine, f"its {key!r}: {error}")
+            decisions[decision.rung] = decision
+    return decisions
+
+
+def _work(engine: Engine, bench: Workbench, progress: bool) -> int:
     """Work on the queued trials with a progress bar (in training steps; trials finished by other
-    workers count in full) until none is queued or running anywhere."""
+    workers count at the mean trial length) until none is queued or running anywhere; with
+    halving, queue each rung's survivors as its decision is taken."""
     tqdm = require("tqdm.auto", "study", "the study's progress bar").tqdm
     logging_redirect_tqdm = require("tqdm.contrib.logging", "study", "the study's progress bar").logging_redirect_tqdm
 
+    config = bench.config
+    halving = config.budget == "halving"
+    ends = rung_steps(config.steps, config.eta, config.rungs) if halving else [config.steps]
     start = engine.progress()
     todo = start.running + start.waiting
-    total = total if total is not None else start.finished + todo
-    bar = tqdm(total=todo * steps, unit="step", disable=not progress or not todo, file=sys.stderr,
+    queued = todo  # trials queued or running when this process started, plus those queued since
+    mean_steps = config.steps if not halving else sum(trial_steps(ends, r) for r in range(len(ends))) / len(ends)
+    bar = tqdm(total=round(todo * mean_steps), unit="step", disable=not progress, file=sys.stderr,
                bar_format="{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps [{elapsed}<{remaining}]"
                           "{postfix}")
-    partial = 0
+    done_here = partial = 0
+    candidates = [Candidate.from_key(key) for key in engine.meta()["candidates"]]
 
     def show(now: Progress) -> None:
-        bar.n = min(bar.total, (now.finished - start.finished) * steps + partial)
+        elsewhere = max(0, now.finished - start.finished - done_here)
+        bar.n = min(bar.total, round(elsewhere * mean_steps) + steps_here + partial)
         others = f", {now.running} running" if now.running else ""
+        total = start.finished + queued
         bar.set_description(f"study ({now.finished}/{total} trials done{others})", refresh=False)
         bar.refresh()
+
+    steps_here = 0
 
     def step(number: int) -> None:
         nonlocal partial
@@ -199,22 +246,31 @@ def _work(engine: Engine, bench: Workbench, steps: int, progress: bool, total: i
     def evaluate(spec: TrialSpec) -> Finished:
         nonlocal partial
         partial = 0
-        bar.set_postfix_str(f"{spec.candidate.label} seed {spec.seed}")
-        result, picture = bench.run_trial(spec.candidate, spec.seed, on_step=step)
+        rung = f" rung {spec.rung + 1}/{len(ends)}" if halving else ""
+        bar.set_postfix_str(f"{spec.candidate.label} seed {spec.seed}{rung}")
+        result, picture = bench.run_trial(spec.candidate, spec.seed, on_step=step, rung=spec.rung,
+                                          checkpoints=engine.checkpoints if halving else None)
         return Finished(result, _png(picture) if spec.seed == 0 else None)
 
     def on_done(outcome: TrialResult | TrialFailure) -> None:
-        nonlocal partial
-        partial = 0
+        nonlocal partial, done_here, steps_here
+        steps_here, partial, done_here = steps_here + partial, 0, done_here + 1
         if isinstance(outcome, TrialFailure):
             kind = "collapsed" if outcome.collapsed else "failed"
             bar.write(f"trial {kind}: {outcome.spec.candidate.label} seed {outcome.spec.seed}: {outcome.message}")
         show(engine.progress())
 
+    def follow_up() -> bool:
+        nonlocal queued
+        new = engine.submit(_planned(engine, config, candidates, retry=False))
+        queued += len(new)
+        bar.total += sum(trial_steps(ends, spec.rung) for spec in new)
+        return bool(new)
+
     show(start)
     try:
         with logging_redirect_tqdm([logging.getLogger("upsamplekit.study")]):  # "trial 3 lost its worker" lines
-            return engine.work(evaluate, on_done, on_wait=show)
+            return engine.work(evaluate, on_done, on_wait=show, follow_up=follow_up if halving else None)
     finally:
         bar.close()
 
@@ -258,9 +314,18 @@ def _summary(engine: Engine) -> tuple[StudySummary, list[TrialFailure]]:
     failures = [f for f in engine.failures() if f.spec.candidate in wanted and f.spec.seed < seeds]
     collapsed = [(f.spec.candidate, f.spec.seed, f.message.partition(" collapsed: ")[2] or f.message)
                  for f in failures if f.collapsed]
-    summary = summarize(candidates, results, config=meta["config"], baseline=meta.get("baseline"), images=images,
-                        machine=machine, pending=len(candidates) * seeds - len(results) - len(collapsed),
-                        device=meta.get("device", "cpu"), collapsed=collapsed)
+    config = meta["config"]
+    halving = config.get("budget") == "halving"
+    ends = rung_steps(config["steps"], config["eta"], config["rungs"]) if halving else [config["steps"]]
+    why = stopped(candidates, seeds, ends, results, _decisions(engine)) if halving else {}
+    progress = engine.progress()
+    pending = (progress.running + progress.waiting if halving  # later rungs are not known yet
+               else len(candidates) * seeds - len(results) - len(collapsed))
+    budget = account(config, candidates, seeds, results,
+                     [f.spec.key for f in failures if f.collapsed]) if "steps" in config else None
+    summary = summarize(candidates, results, config=config, baseline=meta.get("baseline"), images=images,
+                        machine=machine, pending=pending, device=meta.get("device", "cpu"), collapsed=collapsed,
+                        stopped=why, budget=budget)
     return summary, failures
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ...errors import InvalidArgumentError, UpsampleError
 from ..results import Candidate, TrialResult
+from .checkpoints import CheckpointStore
 from .storage import describe
 
 __all__ = ["Engine", "TrialSpec", "TrialFailure", "COLLAPSED", "Finished", "Progress", "StorageError", "SettingsMismatchError",
@@ -31,10 +32,17 @@ class StudyNotFoundError(InvalidArgumentError):
 
 @dataclass(frozen=True)
 class TrialSpec:
-    """One unit of work: train and measure ``candidate`` with ``seed``."""
+    """One unit of work: train and measure ``candidate`` with ``seed``, up to the end of ``rung``
+    (the budget policy's rung; 0 for a study without rungs)."""
 
     candidate: Candidate
     seed: int
+    rung: int = 0
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        """``(candidate key, seed, rung)``: a spec's identity in a storage."""
+        return (self.candidate.key, self.seed, self.rung)
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,7 @@ class Engine(ABC):
     """Stores trial results and hands pending trials to workers.
 
     Contract: :meth:`submit` queues each spec that has neither a result nor a queued or running
-    trial, so submitting twice (from two processes, too) never runs a spec twice; :meth:`work`
+    trial (nor a collapsed one: a collapse is final), so submitting twice (from two processes, too) never runs a spec twice; :meth:`work`
     takes queued trials one at a time until none is queued or running anywhere, stores each
     result the moment it exists (a process killed mid-trial loses only that trial), stores a trial
     whose evaluation raises an :class:`Exception` as failed and goes on, and on
@@ -96,6 +104,11 @@ class Engine(ABC):
 
     url: str
     study_name: str
+
+    @property
+    @abstractmethod
+    def checkpoints(self) -> CheckpointStore:
+        """Where this study keeps its training checkpoints (seen by every worker of the study)."""
 
     @abstractmethod
     def results(self) -> list[TrialResult]:
@@ -132,9 +145,13 @@ class Engine(ABC):
     @abstractmethod
     def work(self, evaluate: Callable[[TrialSpec], Finished],
              on_done: Callable[[TrialResult | TrialFailure], None] | None = None,
-             on_wait: Callable[[Progress], None] | None = None) -> int:
+             on_wait: Callable[[Progress], None] | None = None,
+             follow_up: Callable[[], bool] | None = None) -> int:
         """Evaluate queued trials until none is queued or running; return how many ran here.
-        ``on_wait`` is called while only other workers' trials are running."""
+        ``on_wait`` is called while only other workers' trials are running. ``follow_up()`` (a
+        budget policy's next rungs) is called after each trial's outcome is stored and before
+        this process would stop for want of work; it queues what follows (with :meth:`submit`)
+        and says whether it queued anything."""
 
     def check_settings(self, settings: dict[str, Any], version: str, store: bool = True) -> None:
         """Store ``settings`` and ``version`` (of upsamplekit) with a new study (unless ``store`` is

@@ -48,6 +48,7 @@ from optuna.storages._heartbeat import BaseHeartbeat  # optuna's heartbeat inter
 from optuna.storages.journal import JournalFileBackend
 
 from ..results import Candidate, TrialResult
+from .checkpoints import CheckpointStore, FolderCheckpoints, TableCheckpoints
 from .base import COLLAPSED, Engine, Finished, Progress, StorageError, StudyNotFoundError, TrialFailure, TrialSpec
 from .storage import describe, storage_file, storage_kind
 
@@ -211,6 +212,7 @@ class OptunaEngine(Engine):
                                "process (concurrent writers fail with 'database is locked'). Create the study with "
                                "--storage postgresql://... or --storage journal:/shared/path/study.log")
         self._lock: _Lock | None = None
+        self._checkpoints: CheckpointStore | None = None
         path = storage_file(url)
         if path is not None and path.is_dir():
             raise StorageError(f"the study storage {describe(url)} must be a file, but it is a directory; it was "
@@ -277,6 +279,18 @@ class OptunaEngine(Engine):
                                f"{type(error).__name__}: {reason[0] if reason else 'a value Optuna cannot read'}); it was left "
                                "untouched: move it aside, or choose another --out / --storage") from None
 
+    @property
+    def checkpoints(self) -> CheckpointStore:
+        """A table in the study's database, or for a journal a folder next to its file."""
+        if self._checkpoints is None:
+            if self.kind == "journal":
+                path = storage_file(self.url)
+                assert path is not None  # open_storage refused a journal URL without a file
+                self._checkpoints = FolderCheckpoints(path.with_name(path.name + ".checkpoints") / self.study_name)
+            else:
+                self._checkpoints = TableCheckpoints(self._storage.engine, self.study_name)
+        return self._checkpoints
+
     # ------------------------------------------------------------------------------ meta
     def meta(self) -> dict[str, Any]:
         return dict(self._storage.get_study_user_attrs(self._study_id))
@@ -291,11 +305,11 @@ class OptunaEngine(Engine):
         return self.study.get_trials(deepcopy=False, states=states or None)
 
     def results(self) -> list[TrialResult]:
-        done: dict[tuple[str, int], TrialResult] = {}
+        done: dict[tuple[str, int, int], TrialResult] = {}
         for trial in self._trials(self._state.COMPLETE):
             if "result" in trial.user_attrs:
                 result = TrialResult.from_dict(trial.user_attrs["result"])
-                done.setdefault((result.candidate.key, result.seed), result)
+                done.setdefault((result.candidate.key, result.seed, result.rung), result)
         return list(done.values())
 
     def pictures(self) -> dict[str, bytes]:
@@ -308,8 +322,8 @@ class OptunaEngine(Engine):
                             for t in self._trials(self._state.COMPLETE)))
 
     def failures(self) -> list[TrialFailure]:
-        settled: set[tuple[str, int]] = set()
-        last: dict[tuple[str, int], Any] = {}
+        settled: set[tuple[str, int, int]] = set()
+        last: dict[tuple[str, int, int], Any] = {}
         for trial in self._trials():
             key = _key(trial)
             if key is None:
@@ -325,7 +339,7 @@ class OptunaEngine(Engine):
             message = trial.user_attrs.get("error") or (
                 f"the worker running it ({trial.user_attrs.get('worker', '?')}) stopped sending heartbeats "
                 f"{len(trial.system_attrs.get('retry_history', [])) + 1} times (killed, preempted or out of memory?)")
-            out.append(TrialFailure(TrialSpec(Candidate.from_key(key[0]), key[1]), message))
+            out.append(TrialFailure(TrialSpec(Candidate.from_key(key[0]), key[1], key[2]), message))
         return out
 
     def progress(self) -> Progress:
@@ -337,14 +351,14 @@ class OptunaEngine(Engine):
     # ------------------------------------------------------------------------------ queueing
     def _enqueue(self, spec: TrialSpec) -> None:
         template = optuna.trial.create_trial(
-            state=self._state.WAITING, user_attrs={"candidate": spec.candidate.key, "seed": spec.seed})
+            state=self._state.WAITING, user_attrs={"candidate": spec.candidate.key, "seed": spec.seed, "rung": spec.rung})
         self._storage.create_new_trial(self._study_id, template_trial=template)
 
     def submit(self, todo: list[TrialSpec]) -> list[TrialSpec]:
         live = {_key(t) for t in self._trials(self._state.COMPLETE, self._state.RUNNING, self._state.WAITING)}
         live |= {_key(t) for t in self._trials(self._state.FAIL)  # a collapse is final: its rerun would collapse again
                  if str(t.user_attrs.get("error", "")).startswith(COLLAPSED)}
-        new = [spec for spec in todo if (spec.candidate.key, spec.seed) not in live]
+        new = [spec for spec in todo if spec.key not in live]
         for spec in new:
             self._enqueue(spec)
         return new
@@ -379,7 +393,8 @@ class OptunaEngine(Engine):
     # ------------------------------------------------------------------------------ running
     def work(self, evaluate: Callable[[TrialSpec], Finished],
              on_done: Callable[[TrialResult | TrialFailure], None] | None = None,
-             on_wait: Callable[[Progress], None] | None = None) -> int:
+             on_wait: Callable[[Progress], None] | None = None,
+             follow_up: Callable[[], bool] | None = None) -> int:
         from optuna.storages import fail_stale_trials
 
         ran = 0
@@ -391,13 +406,16 @@ class OptunaEngine(Engine):
             if trial is None:
                 progress = self.progress()
                 if not progress.running and not progress.waiting:
+                    if follow_up is not None and follow_up():
+                        continue
                     return ran
                 if on_wait is not None:
                     on_wait(progress)
                 time.sleep(POLL_SECONDS)
                 continue
             tid = trial._trial_id
-            spec = TrialSpec(Candidate.from_key(trial.user_attrs["candidate"]), int(trial.user_attrs["seed"]))
+            spec = TrialSpec(Candidate.from_key(trial.user_attrs["candidate"]), int(trial.user_attrs["seed"]),
+                             int(trial.user_attrs.get("rung", 0)))
             finished: Finished | BaseException
             try:  # an interrupt anywhere from here on queues the trial again (not only during evaluate)
                 with self._heartbeat(tid):
@@ -431,6 +449,8 @@ class OptunaEngine(Engine):
                 self._finish(tid, attrs, values=[outcome.psnr, outcome.macs, outcome.latency_ms,
                                                  outcome.peak_memory_bytes])
             ran += 1
+            if follow_up is not None:
+                follow_up()
             if on_done is not None:
                 on_done(outcome)
 
@@ -474,17 +494,19 @@ class OptunaEngine(Engine):
             thread.join()
 
 
-def _key(trial: Any) -> tuple[str, int] | None:
-    """A trial's (candidate key, seed), None for a trial that is not one of ours; ValueError for a
-    candidate or seed of the wrong kind (a tampered storage)."""
+def _key(trial: Any) -> tuple[str, int, int] | None:
+    """A trial's (candidate key, seed, rung), None for a trial that is not one of ours; ValueError
+    for a candidate, seed or rung of the wrong kind (a tampered storage)."""
     candidate, seed = trial.user_attrs.get("candidate"), trial.user_attrs.get("seed")
+    rung = trial.user_attrs.get("rung", 0)
     if candidate is None or seed is None:
         return None
-    if not isinstance(candidate, str) or isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"trial {trial.number}: candidate {candidate!r} and seed {seed!r} must be a string and an "
-                         "integer >= 0")
+    if not isinstance(candidate, str) or any(isinstance(v, bool) or not isinstance(v, int) or v < 0
+                                             for v in (seed, rung)):
+        raise ValueError(f"trial {trial.number}: candidate {candidate!r}, seed {seed!r} and rung {rung!r} must be a "
+                         "string and integers >= 0")
     Candidate.from_key(candidate)
-    return (candidate, seed)
+    return (candidate, seed, rung)
 
 
 def _check_sqlite_file(path: Path, url: str) -> None:
