@@ -249,3 +249,91 @@ def test_a_worker_without_the_studys_images_says_so(tmp_path: Path) -> None:
     assert code == 2 and "study 's' cannot run on this machine: images must be an existing folder" in stderr
     assert "at the same paths" in stderr
     assert all(t.state.name == "WAITING" for t in load(storage).get_trials())
+
+
+# ----------------------------------------------------------------------------------------- halving
+HALVING = ["--upsamplers", "bilinear,subpixel,nearest", "--schedules", "2", "--scale", "2", "--steps", "120",
+           "--seeds", "2", "--budget", "halving", "--eta", "2", "--rungs", "3", "--batch-size", "4", "--crop", "16",
+           "--val-crops", "1", "--val-size", "16", "--latency-size", "8", "--threads", "1", "--heartbeat", "1"]
+HALVING_EXACT = (*EXACT, "curve", "rung")
+
+
+@pytest.fixture(scope="module")
+def single_halving(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+    """The halving study run by one process on SQLite: its trials by (candidate, seed, rung), and its decisions."""
+    out = tmp_path_factory.mktemp("single-halving")
+    code, stderr = invoke("study", *HALVING, "--out", str(out), "--no-progress")
+    assert code == 0, stderr
+    trials = json.loads((out / "results.json").read_text())["trials"]
+    decisions = {k: v for k, v in load(f"sqlite:///{out / 'study.db'}", "upsamplekit-study").user_attrs.items()
+                 if k.startswith("halving_rung_")}
+    return {(t["candidate"], t["seed"], t["rung"]): t for t in trials}, decisions
+
+
+def rung_key(trial: optuna.trial.FrozenTrial) -> tuple[str, int, int]:
+    return (trial.user_attrs["candidate"], trial.user_attrs["seed"], trial.user_attrs.get("rung", 0))
+
+
+def halving_workers_one_killed_mid_rung(storage: str, tmp_path: Path, single: tuple[dict, dict], workers: int) -> None:
+    """Workers share the rungs: every (candidate, seed, rung) runs once, each rung is decided once (as one
+    process decides it), and the worker SIGKILLed in a trial of a later rung loses only that rung of that
+    trial: another worker continues it from the previous rung's checkpoint, to the same numbers."""
+    reference, decisions = single
+    code, stderr = invoke("study", *HALVING, "--storage", storage, "--study-name", "s", "--submit-only",
+                          "--out", str(tmp_path / "submitter"))
+    assert code == 0, stderr
+    processes = {p.pid: p for p in (cli("worker", "--storage", storage, "--study-name", "s", "--threads", "1",
+                                        "--no-progress") for _ in range(workers))}
+    host, deadline, killed = socket.gethostname(), time.monotonic() + 180, None
+    while killed is None:  # SIGKILL whichever worker first runs a trial of rung 1 or 2
+        assert time.monotonic() < deadline and all(p.poll() is None for p in processes.values()), \
+            "no worker reached a later rung"
+        for trial in load(storage).get_trials(states=(optuna.trial.TrialState.RUNNING,)):
+            worker = str(trial.user_attrs.get("worker", ""))
+            if trial.user_attrs.get("rung", 0) >= 1 and worker.startswith(f"{host}:"):
+                victim = processes[int(worker.rsplit(":", 1)[1])]
+                os.kill(victim.pid, signal.SIGKILL)
+                killed, owner = trial.number, worker
+                break
+        time.sleep(0.02)
+    victim.wait()
+    for process in processes.values():
+        if process is not victim:
+            code, _, stderr = finish(process)
+            assert code == 0, stderr
+
+    study = load(storage)
+    trials = study.get_trials()
+    states = Counter(t.state.name for t in trials)
+    assert states["WAITING"] == states["RUNNING"] == 0
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    assert sorted(rung_key(t) for t in complete) == sorted(reference)  # every rung of every trial exactly once
+    lost = trials[killed]
+    assert lost.state.name == "FAIL" and lost.user_attrs["worker"] == owner and lost.user_attrs["rung"] >= 1
+    retry = [t for t in complete if t.system_attrs.get("failed_trial") == killed]
+    assert len(retry) == 1 and retry[0].user_attrs["worker"] != owner and rung_key(retry[0]) == rung_key(lost)
+    for trial in complete:
+        result = trial.user_attrs["result"]
+        assert {k: result[k] for k in HALVING_EXACT} == {k: reference[rung_key(trial)][k] for k in HALVING_EXACT}
+    assert {k: v for k, v in study.user_attrs.items() if k.startswith("halving_rung_")} == decisions
+
+    code, stderr = invoke("report", "--storage", storage, "--study-name", "s", "--out", str(tmp_path / "after"))
+    assert code == 0, stderr
+    after = json.loads((tmp_path / "after" / "results.json").read_text())
+    assert after["pending"] == 0 and after["recommendation"] is not None
+
+
+def test_postgresql_halving_workers_share_the_rungs_one_killed(postgres_url: str, tmp_path: Path,
+                                                               single_halving: tuple[dict, dict]) -> None:
+    halving_workers_one_killed_mid_rung(postgres_url, tmp_path, single_halving, workers=3)
+    import sqlalchemy as sa
+
+    with sa.create_engine(postgres_url).connect() as connection:  # the checkpoints live in the study's database
+        names = {row[0] for row in connection.execute(sa.text("SELECT name FROM upsamplekit_checkpoints"))}
+    assert names == {f"{c}/seed{s}/rung{r}" for c, s, r in single_halving[0] if r < 2}
+
+
+def test_journal_halving_workers_share_the_rungs_one_killed(tmp_path: Path, single_halving: tuple[dict, dict]) -> None:
+    halving_workers_one_killed_mid_rung(f"journal:{tmp_path / 'study.log'}", tmp_path, single_halving, workers=2)
+    files = list((tmp_path / "study.log.checkpoints" / "s").iterdir())
+    assert len(files) == sum(r < 2 for _, _, r in single_halving[0])
