@@ -331,3 +331,28 @@ def test_a_damaged_checkpoint_on_resume_retrains_that_rung_only_and_warns(
         "upsamplekit_checkpoints) cannot be used"]
     assert not any(rung == 0 for _, _, rung in calls)  # no rung-0 trial ran again: only its training, inside rung 1
     same_trials(tmp_path, reference)
+
+
+def test_learned_nothing_is_a_collapse_at_the_last_rung_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow starter that has not moved at an early rung is left to the rung's decision; at the end of the
+    budget, a model that never moved has collapsed."""
+    (tmp_path / "still.py").write_text(
+        "import torch\n"
+        "class Still(torch.nn.Module):\n"
+        "    def __init__(self, factor, out_channels):\n"
+        "        super().__init__()\n"
+        "        self.factor, self.out, self.w = factor, out_channels, torch.nn.Parameter(torch.zeros(1))\n"
+        "    def forward(self, x):  # no gradient reaches anything: it never moves\n"
+        "        n, _, h, w = x.shape\n"
+        "        return 0 * self.w * x.new_ones(n, self.out, h * self.factor, w * self.factor)\n"
+        "def build(upsample, *, in_channels, out_channels, schedule, dims):\n"
+        "    return Still(schedule[0], out_channels)\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in {**SMALL, "upsamplers": "bilinear"}.items()]
+    outcome = CliRunner().invoke(app, ["study", *args, "--decoder", "still:build", "--out", "out", "--no-progress"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "collapsed: bilinear [2] seed 0: CollapseError" in outcome.stderr
+    assert "it learned nothing" in outcome.stderr and "(at rung 3 of 3, 60 steps)" in outcome.stderr
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert sorted((t["seed"], t["rung"]) for t in data["trials"]) == [(0, 0), (0, 1), (1, 0), (1, 1)]

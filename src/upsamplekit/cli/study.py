@@ -23,6 +23,7 @@ Examples:
   upsamplekit study                              # the default study on the bundled photographs
   upsamplekit study --quick --out first-look     # about a minute
   upsamplekit study --config study.toml --seeds 3
+  upsamplekit study --budget halving --steps 800   # the contenders train longer
   upsamplekit study --images photos/ --upsamplers bilinear,subpixel --schedules 4,2x2
 Rerunning the same command resumes: finished trials are never run again.
 Many machines: --storage postgresql://... --study-name NAME here, then `upsamplekit worker` on each
@@ -67,7 +68,14 @@ def study(config_file: str | None, quick: bool, submit_only: bool, progress: boo
 
     config = StudyConfig.build(config_file, options, quick=quick)
     candidates = config.candidates()
-    click.echo(f"{len(candidates)} candidates x {config.seeds} seeds, {config.steps} steps each, "
+    if config.budget == "halving":
+        from ..study.budget import rung_steps
+
+        ends = ", ".join(map(str, rung_steps(config.steps, config.eta, config.rungs)))
+        budget = f"successive halving (rungs end at {ends} steps; the separably worse stop at each)"
+    else:
+        budget = f"{config.steps} steps each"
+    click.echo(f"{len(candidates)} candidates x {config.seeds} seeds, {budget}, "
                f"task {config.task} x{config.scale}, device {config.device}, {config.precision}; "
                f"output in {config.out}/", err=True)
     try:
