@@ -35,7 +35,7 @@ from upsamplekit.study.report import (
     write_report,
 )
 from upsamplekit.study.report.grid import grid_data, zoom_region
-from upsamplekit.study.report.svg import FONT, MARGIN_LEFT, spread
+from upsamplekit.study.report.svg import FONT, MARGIN_LEFT, Scale, spread
 from upsamplekit.study.results import (
     Candidate,
     CandidateSummary,
@@ -394,7 +394,7 @@ def test_old_results_without_confidence_or_curves_render(tmp_path: Path, rng: np
 def test_json_has_device_confidence_and_curves(tmp_path: Path, rng: np.random.Generator) -> None:
     summary = make_summary(rng, n=5, images=False, short=(2,))
     doc = json.loads(write_report(summary, tmp_path)["json"].read_text(encoding="utf-8"))
-    assert doc["version"] == 2 and doc["device"] == "cuda"
+    assert doc["version"] == 3 and doc["device"] == "cuda"
     assert doc["confidence"] == asdict(summary.confidence)
     assert doc["confidence"]["verdict"].startswith("Confident: ") and doc["confidence"]["rank_stability"] == 0.87
     for got, c in zip(doc["candidates"], summary.candidates):
@@ -772,3 +772,225 @@ def test_grid_data_tiles_and_per_image_psnr(rng: np.random.Generator) -> None:
     assert grid.tiles[2].caption.startswith(f"{expected:.2f} dB on this image · mean ")
     assert grid.missing == [] and grid.zoom_factor * grid.zoom[2] >= 96
     assert grid_data(make_summary(rng, n=2, images=False)).tiles == []
+
+
+# ---------------------------------------------------------------------------------------- budget halving
+
+#: The halving budget of :func:`make_halving_summary`: eta 3 over 3 rungs of 150 steps. Steps spent, per
+#: seed (``budget.spent_steps``: each rung's trunk and its decay): 163 to the last rung, 53 to the second, 17
+#: to the first; 4 finalists, one stopped at the second rung and one still at the first, 3 seeds each.
+HALVING = {"policy": "halving", "steps_spent": 3 * (4 * 163 + 53 + 17), "steps_full": 6 * 3 * STEPS,
+           "finalists": 4, "candidates": 6, "eta": 3, "rung_steps": [17, 50, 150]}
+HALVING_LINE = ("Budget: halving (eta 3, rungs end at 17, 50 and 150 steps): 2,166 training steps so far, 80% of the "
+                "2,700 that --budget full takes; 4 of 6 candidates reached the last rung.")
+
+
+def make_halving_summary(rng: np.random.Generator) -> StudySummary:
+    """A partial ``--budget halving`` summary: four finalists (rung 3 of 3, 150 steps), then one
+    candidate a rung stopped (rung 2, 50 steps, its curve ending there) and one still in progress at
+    rung 1 (17 steps), as :func:`upsamplekit.study.analysis.summarize` orders them; 3 trials pending."""
+    summary = make_summary(rng, n=6, images=False, pending=3)
+    finalists, (stopped, going) = summary.candidates[:4], summary.candidates[4:]
+    assert summary.recommendation is not None and summary.recommendation.candidate == finalists[1].candidate
+    for c in finalists:
+        c.rung, c.steps = 2, STEPS
+    best = finalists[0]
+    stopped.curve = [(step, s) for step, s in stopped.curve if step <= 50]
+    stopped.psnr = stopped.curve[-1][1]
+    stopped.rung, stopped.steps, stopped.ranked = 1, 50, False
+    stopped.stopped = (f"stopped after rung 2 of 3 (50 steps): {stopped.psnr.mean:.2f} ± {stopped.psnr.std:.2f} dB, "
+                       f"separably worse than {best.candidate.label} (24.91 ± 0.05 dB)")
+    going.curve = [(17, going.psnr)]
+    going.rung, going.steps, going.ranked = 0, 17, False
+    for c in (stopped, going):
+        c.tied_with_best, c.pareto = False, {}
+    for t in summary.trials:
+        t.rung = 1 if t.candidate == stopped.candidate else 0 if t.candidate == going.candidate else 2
+    assert summary.confidence is not None
+    summary.confidence = replace(summary.confidence,
+                                 separable_from_best=sum(not c.tied_with_best for c in finalists))
+    summary.budget = dict(HALVING)
+    return summary
+
+
+def test_halving_confidence_counts_finalists_and_says_the_budget(rng: np.random.Generator) -> None:
+    summary = make_halving_summary(rng)
+    conf = summary.confidence
+    assert conf is not None
+    finalists = summary.candidates[:4]
+    k = sum(not c.tied_with_best for c in finalists)
+    finalists[1].tied_with_best = True  # the runner-up among the finalists: seeds are suggested
+    lines = confidence_lines(summary)
+    assert lines[0] == conf.verdict  # the verdict stays first
+    assert lines[1:] == [
+        "Kendall tau 0.87 between half and full budget: settled",
+        f"{conf.baseline_margin_db:+.2f} dB over bicubic (no network), separable",
+        f"{k} of the 4 finalists {'is' if k == 1 else 'are'} separably worse than the best",
+        "about 5 seeds per candidate would separate the best from the runner-up (this study has 3)",
+        HALVING_LINE,
+        "trained on cuda",
+    ]
+    # The rank compared at the previous rung's end, not half the budget, says so.
+    summary.confidence = replace(conf, compared_at=50)
+    assert "Kendall tau 0.87 between step 50 and full budget: settled" in confidence_lines(summary)
+    # Mid-study (the compared candidates are at rung 2 of 3): they are not called finalists.
+    for c in finalists:
+        c.rung = 1
+    assert f"{k} of the 4 candidates at rung 2/3 {'is' if k == 1 else 'are'} separably worse than the best" in \
+        confidence_lines(summary)
+    # A single finalist: nothing to separate, no runner-up line (the unranked rows are not runners-up).
+    for c in finalists[1:]:
+        c.ranked, c.stopped = False, "stopped after rung 2 of 3 (50 steps): ..."
+    lines = confidence_lines(summary)
+    assert not any("separabl" in line and "best" in line and "worse" in line for line in lines)
+    assert not any("runner-up" in line or "rank stability not measured" in line for line in lines)
+
+
+def test_budget_line_wording() -> None:
+    def line(budget: dict[str, object], pending: int = 0) -> str | None:
+        return confidence_lines(StudySummary({"steps": 400, "seeds": 2}, [], None, [], pending=pending,
+                                             confidence=Confidence("Unsure.", None, False, None, None, False, 0, None),
+                                             budget=budget))[1]
+
+    halving = {"policy": "halving", "steps_spent": 5210, "steps_full": 12800, "finalists": 4, "candidates": 16,
+               "eta": 3, "rung_steps": [44, 133, 400]}
+    assert line(halving) == ("Budget: halving (eta 3, rungs end at 44, 133 and 400 steps): 5,210 training steps, "
+                             "41% of the 12,800 that --budget full takes; 4 of 16 candidates reached the last rung.")
+    full = {"policy": "full", "steps_spent": 12800, "steps_full": 12800, "finalists": 16, "candidates": 16}
+    assert line(full) == "Budget: full: 12,800 training steps (16 candidates × 2 seeds × 400 steps)."
+    assert line(dict(full, steps_spent=6000), pending=16) == (
+        "Budget: full: 6,000 of 12,800 training steps so far (16 candidates × 2 seeds × 400 steps).")
+
+
+def test_halving_table_marks_the_unranked_rows(rng: np.random.Generator) -> None:
+    summary = make_halving_summary(rng)
+    stopped = summary.candidates[4]
+    for width in (60, 120):
+        lines = format_table(summary, width=width).splitlines()
+        assert all(len(line) <= width for line in lines)
+        assert lines[0].split()[-2:] == ["steps", "marks"]  # the steps differ: shown, whatever the width
+        rows = lines[1:7]
+        assert [row.split()[0] for row in rows[:4]] == ["1", "2", "3", "4"]
+        assert rows[4].startswith("   ") and rows[5].startswith("   ")  # no rank
+        assert rows[4].endswith("  50  stopped at rung 2/3") and f"{stopped.psnr.mean:.2f}" in rows[4]
+        assert rows[5].endswith("  17  in progress (rung 1/3)")
+        assert all(re.search(r"  150  [* ][= ] [M.][L.][P.]$", row) for row in rows[:4])
+        assert "Rows without a rank are not compared with the others" in " ".join(lines[7:])
+
+
+def test_halving_markdown(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_halving_summary(rng)
+    stopped, going = summary.candidates[4:]
+    text = write_report(summary, tmp_path)["markdown"].read_text(encoding="utf-8")
+    assert f"\n- {HALVING_LINE}\n" in text  # among the confidence's facts
+    assert "up to 150 steps per run with --budget halving" in text
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    assert table[0].endswith("| steps | marks |")
+    assert table[1].startswith(f"| 1 | {summary.candidates[0].candidate.label} |") and "| 150 |" in table[1]
+    assert f"| 2 | {summary.recommendation.candidate.label} |" in table[2] and "recommended" in table[2]
+    assert table[5].startswith(f"|  | {stopped.candidate.label} |")
+    assert table[5].endswith("| 50 | stopped at rung 2/3 |")  # the steps in their own column
+    assert f"- {stopped.candidate.label} {stopped.stopped}\n" in text  # the whole sentence
+    assert f"- {going.candidate.label}: in progress (rung 1/3, 17 steps)\n" in text
+
+
+def test_halving_html_table_confidence_and_plots(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_halving_summary(rng)
+    stopped, going = summary.candidates[4:]
+    raw = write_report(summary, tmp_path)["html"].read_text(encoding="utf-8")
+    html = _parse(tmp_path / "report.html")
+    attrs, text = _sections(raw)[0]
+    assert attrs["id"] == "confidence" and HALVING_LINE in text
+    # The table: ranks 1 to 4, then the two unranked rows, pale, badged with where they stand.
+    body = raw[raw.index("<tbody>"):raw.index("</tbody>")]
+    rows = re.findall(r"<tr( class=\"[^\"]*\")?>(.*?)</tr>", body)
+    assert [re.match(r'<td data-v="[^"]*">([^<]*)</td>', cells).group(1) for _, cells in rows] == \
+        ["1", "2", "3", "4", "", ""]
+    assert [cls for cls, _ in rows[4:]] == [' class="unranked"'] * 2
+    badge = (f'<span class="badge bstop" title="{stopped.candidate.label} {stopped.stopped}">'
+             "stopped at rung 2/3 (50 steps)</span>")
+    assert badge in rows[4][1]
+    assert '<span class="badge bprog" title="still training at a lower rung than the finalists">' \
+           "in progress (rung 1/3, 17 steps)</span>" in rows[5][1]
+    heads = re.findall(r"<th>(.*?)</th>", raw[raw.index("<thead>"):raw.index("</thead>")])
+    assert heads[-2:] == ["steps", "marks"]
+    steps = [re.match(r"[^>]*>([^<]*)", cells.split("<td")[1 + heads.index("steps")]).group(1) for _, cells in rows]
+    assert steps == ["150"] * 4 + ["50", "17"]
+    page = " ".join(html.text)
+    assert f"{stopped.candidate.label} {stopped.stopped}" in page  # listed under the table, not only a tooltip
+    assert "A cross ends the curve of a candidate that --budget halving stopped at a rung" in page
+    assert "A pale line ending in a marker: a candidate still training at a lower rung." in page
+    # The Pareto plots compare the finalists only.
+    for svg in re.findall(r'<svg class="plot" .*?</svg>', raw, flags=re.DOTALL):
+        assert stopped.candidate.label not in svg and going.candidate.label not in svg
+    assert page.count(f"Not plotted (not ranked, fewer training steps): {stopped.candidate.label}, "
+                      f"{going.candidate.label}.") == 1  # once, beside the legend of the three plots
+
+
+def test_halving_curves_end_the_stopped_candidate_with_a_cross(rng: np.random.Generator) -> None:
+    summary = make_halving_summary(rng)
+    stopped, going = summary.candidates[4:]
+    data = curve_plot_data(summary)
+    assert [(line.ranked, line.stopped) for line in data.lines] == [(True, "")] * 4 + [(False, stopped.stopped),
+                                                                                     (False, "")]
+    assert data.lines[4].end == (50.0, stopped.psnr.mean) and data.lines[5].end == (17.0, going.psnr.mean)
+    assert data.lines[4].standing == "stopped at rung 2/3 (50 steps)"
+    assert data.lines[5].standing == "in progress (rung 1/3, 17 steps)"
+    svg = curves_svg(data)
+    parser = _Html()
+    parser.feed(svg)
+    parser.close()
+    assert not parser.errors and not parser.stack
+    tags = parser.tags
+    # The finalists end in their markers at step 150: the right edge of the plot area.
+    ends = [a for t, a in tags if a.get("class") == "end"]
+    assert len(ends) == 5  # four finalists and the one in progress; the stopped one ends in a cross instead
+    right = max(float(a["cx"]) if "cx" in a else float(a["x"]) + 3.2 for a in ends)
+    sy = Scale(*data.y_range, 400 - 52, 16)  # the plot's height: HEIGHT, MARGIN_BOTTOM, MARGIN_TOP
+    crosses = [a for t, a in tags if a.get("class") == "end stopped"]
+    assert len(crosses) == 1
+    x0, y0 = map(float, re.match(r"M([\d.]+),([\d.]+)L", crosses[0]["d"]).groups())
+    assert x0 + 4 == pytest.approx(MARGIN_LEFT + (right - MARGIN_LEFT) * 50 / 150, abs=0.15)  # at step 50
+    assert y0 + 4 == pytest.approx(sy(stopped.psnr.mean), abs=0.15)
+    # Its tooltip is the whole sentence; the line is pale; the one in progress says where it stands.
+    assert f"<title>{stopped.candidate.label} {stopped.stopped}</title></path>" in svg
+    lines = {a["data-key"]: a for t, a in tags if t == "polyline"}
+    assert lines[stopped.candidate.key]["class"] == "curve unranked"
+    assert lines[stopped.candidate.key]["stroke-opacity"] == "0.45"
+    assert "stroke-opacity" not in lines[summary.candidates[0].candidate.key]
+    assert "; in progress (rung 1/3, 17 steps)</title>" in svg
+    # The rank compared at the previous rung's end: the vertical line is there, and says so.
+    summary.confidence = replace(summary.confidence, compared_at=50)
+    data = curve_plot_data(summary)
+    assert (data.half_step, data.half_label) == (50.0, "step 50")
+    assert ">step 50</text>" in curves_svg(data)
+
+
+def test_halving_json_and_csv(tmp_path: Path, rng: np.random.Generator) -> None:
+    summary = make_halving_summary(rng)
+    stopped, going = summary.candidates[4:]
+    paths = write_report(summary, tmp_path)
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert doc["version"] == 3 and doc["budget"] == HALVING
+    got = {c["key"]: c for c in doc["candidates"]}
+    assert [c["key"] for c in doc["candidates"]] == [c.candidate.key for c in summary.candidates]
+    assert {k: got[stopped.candidate.key][k] for k in ("rung", "steps", "ranked", "stopped")} == \
+        {"rung": 1, "steps": 50, "ranked": False, "stopped": stopped.stopped}
+    assert {k: got[going.candidate.key][k] for k in ("rung", "steps", "ranked", "stopped")} == \
+        {"rung": 0, "steps": 17, "ranked": False, "stopped": ""}
+    assert {k: doc["candidates"][0][k] for k in ("rung", "steps", "ranked", "stopped")} == \
+        {"rung": 2, "steps": 150, "ranked": True, "stopped": ""}
+    assert [t["rung"] for t in doc["trials"]] == [t.rung for t in summary.trials]
+    assert {t["rung"] for t in doc["trials"]} == {0, 1, 2}
+    assert [TrialResult.from_dict(t) for t in doc["trials"]] == summary.trials
+    rows = list(csv.DictReader(io.StringIO(paths["csv"].read_text(encoding="utf-8"))))
+    assert [r["rank"] for r in rows] == ["1", "2", "3", "4", "", ""]
+    assert [(r["rung"], r["steps"], r["ranked"]) for r in rows[3:]] == [("2", "150", "true"), ("1", "50", "false"),
+                                                                        ("0", "17", "false")]
+    assert rows[4]["stopped"] == stopped.stopped and rows[5]["stopped"] == rows[0]["stopped"] == ""
+    # A full-budget study: no rank left out, no steps column, the budget said in one line.
+    full = make_summary(rng, n=4, images=False)
+    full.budget = {"policy": "full", "steps_spent": 4 * 3 * STEPS, "steps_full": 4 * 3 * STEPS, "finalists": 4,
+                   "candidates": 4}
+    assert "Budget: full: 1,800 training steps (4 candidates × 3 seeds × 150 steps)." in confidence_lines(full)
+    assert "steps" not in format_table(full).splitlines()[0].split()

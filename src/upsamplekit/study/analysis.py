@@ -221,7 +221,7 @@ def confidence(rows: list[CandidateSummary], recommendation: Recommendation | No
         sentences.append(f"Confident: {label} beats {base_name} by {margin:+.2f} dB, separably, and the ranking "
                          f"has settled (Kendall tau {tau:.2f} {between}).")
     elif beats:
-        moving = ("its rank stability is unknown (fewer than two candidates with curves)" if tau is None else
+        moving = ("its rank stability is unknown (fewer than two ranked candidates with curves)" if tau is None else
                   f"the ranking is still moving (Kendall tau {tau:.2f} {between}): raise "
                   f"--steps to about {suggested}")
         sentences.append(f"Unsure: {label} beats {base_name} by {margin:+.2f} dB, separably, but {moving}.")
@@ -271,7 +271,9 @@ def _recommend(rows: list[CandidateSummary], baseline: dict[str, Any] | None) ->
     reasons = [f"Best mean PSNR: {best.candidate.label}, {best.psnr.mean:.2f} ± {best.psnr.std:.2f} dB "
                f"over {best.psnr.n} seed{'s' * (best.psnr.n != 1)}."]
     others = [r.candidate.label for r in top if r is not best]
-    if others:
+    if len(rows) == 1:
+        reasons.append("It is the only candidate compared at this budget.")
+    elif others:
         reasons.append(f"Not separable from it (PSNR difference within twice its standard error): "
                        f"{', '.join(others)}.")
     else:
@@ -337,6 +339,9 @@ def summarize(candidates: list[Candidate], trials: list[TrialResult], *, config:
             for row, flag in zip(ranked, flags):
                 row.pareto[cost] = flag
     recommendation = _recommend(ranked, baseline)
+    if recommendation is not None and stopped:
+        recommendation.reasons.insert(2, f"Stopped at earlier rungs, separably worse than that rung's best: "
+                                         f"{', '.join(c.label for c in stopped)}.")
     steps = config.get("steps")
     collapsed = [c for c in collapsed or [] if c[0] in wanted]
     trust = confidence(ranked, recommendation, baseline, steps, collapsed) if isinstance(steps, int) else None

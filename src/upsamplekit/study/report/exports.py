@@ -1,5 +1,5 @@
 """The data files of the report: ``results.csv`` (one row per candidate) and ``results.json``
-(config, machine, device, confidence, candidates with their learning curves, every trial,
+(config, machine, device, confidence, budget, candidates with their learning curves, every trial,
 recommendation, baseline).
 
 Floats are written so that they read back exactly (``repr``); nan and infinities are empty CSV
@@ -15,16 +15,20 @@ import math
 from typing import Any
 
 from ..results import COSTS, Stat, StudySummary
-from .formatting import jsonable, recommended_key
+from .formatting import jsonable, rank_labels, recommended_key
 
 __all__ = ["CSV_COLUMNS", "JSON_VERSION", "csv_text", "json_text"]
 
-#: The columns of ``results.csv``, in order.
+#: The columns of ``results.csv``, in order. ``rank`` is empty for a candidate that is not ranked
+#: (``ranked`` false: with ``--budget halving``, stopped at a rung or still at a lower one); ``rung``
+#: is the rung its numbers come from (0 without rungs), ``steps`` its training steps, ``stopped``
+#: why a rung stopped it (empty when none did).
 CSV_COLUMNS = [
     "rank", "key", "label", "upsampler", "schedule", "learned", "guided", "n_seeds", "seeds",
     "psnr_mean", "psnr_std", "ssim_mean", "ssim_std", "checkerboard_mean", "checkerboard_std",
     "train_seconds_mean", "train_seconds_std", "params", "macs", "latency_ms", "latency_iqr_ms",
     "peak_memory_bytes", "tied_with_best", "pareto_macs", "pareto_latency", "pareto_memory", "recommended",
+    "rung", "steps", "ranked", "stopped",
 ]
 
 
@@ -37,12 +41,13 @@ def _csv_value(v: Any) -> str:
 
 
 def csv_text(summary: StudySummary) -> str:
-    """``results.csv``: a header of :data:`CSV_COLUMNS`, then one row per candidate, best mean PSNR first."""
+    """``results.csv``: a header of :data:`CSV_COLUMNS`, then one row per candidate in the summary's
+    order: the ranked ones by mean PSNR, best first, then the others."""
     rec = recommended_key(summary)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for rank, c in enumerate(summary.candidates, start=1):
+    for rank, c in zip(rank_labels(summary), summary.candidates):
         row: dict[str, Any] = {
             "rank": rank, "key": c.candidate.key, "label": c.candidate.label, "upsampler": c.candidate.upsampler,
             "schedule": "x".join(map(str, c.candidate.schedule)), "learned": c.learned, "guided": c.guided,
@@ -50,7 +55,8 @@ def csv_text(summary: StudySummary) -> str:
             "seeds": ";".join(map(str, c.seeds)), "params": c.params, "macs": c.macs,
             "latency_ms": float(c.latency_ms), "latency_iqr_ms": float(c.latency_iqr_ms),
             "peak_memory_bytes": c.peak_memory_bytes, "tied_with_best": c.tied_with_best,
-            "recommended": c.candidate.key == rec,
+            "recommended": c.candidate.key == rec, "rung": c.rung, "steps": c.steps, "ranked": c.ranked,
+            "stopped": c.stopped,
         }
         for name in ("psnr", "ssim", "checkerboard", "train_seconds"):
             stat: Stat = getattr(c, name)
@@ -62,8 +68,9 @@ def csv_text(summary: StudySummary) -> str:
 
 
 #: The version of ``results.json``'s layout. 2 added ``device``, ``confidence`` (null when the study
-#: has none), each candidate's ``curve`` and each trial's ``curve``.
-JSON_VERSION = 2
+#: has none), each candidate's ``curve`` and each trial's ``curve``; 3 added ``budget``, each
+#: candidate's ``rung``, ``steps``, ``ranked`` and ``stopped`` and each trial's ``rung``.
+JSON_VERSION = 3
 
 
 def json_text(summary: StudySummary) -> str:
@@ -72,9 +79,13 @@ def json_text(summary: StudySummary) -> str:
 
     Top level: ``format``, ``version``, ``config``, ``machine``, ``device`` (``"cpu"``,
     ``"cuda"``, ``"mps"``), ``pending``, ``confidence`` (:meth:`Confidence.to_dict
-    <upsamplekit.study.results.Confidence.to_dict>` or null), ``candidates`` (each with its
-    statistics and ``curve``: ``[[step, mean PSNR, std], ...]`` over its seeds), ``trials`` (each
-    with its own ``curve`` of ``[step, psnr]``), ``recommendation``, ``baseline``, ``images``.
+    <upsamplekit.study.results.Confidence.to_dict>` or null), ``budget`` (the policy and the
+    steps it spent, :attr:`StudySummary.budget <upsamplekit.study.results.StudySummary.budget>`,
+    or null), ``candidates`` (each with its statistics, ``curve``: ``[[step, mean PSNR, std],
+    ...]`` over its seeds, ``rung``, ``steps``, ``ranked`` and ``stopped``; the ranked ones
+    first), ``trials`` (each with its own ``curve`` of ``[step, psnr]`` and its ``rung``; with
+    ``--budget halving`` every rung of a candidate is a trial of its own), ``recommendation``,
+    ``baseline``, ``images``, ``collapsed``.
     """
     rec = summary.recommendation
     candidates = []
@@ -90,11 +101,13 @@ def json_text(summary: StudySummary) -> str:
             "pareto": {cost: bool(c.pareto.get(cost, False)) for cost in COSTS},
             "recommended": rec is not None and c.candidate == rec.candidate,
             "curve": [[step, s.mean, s.std] for step, s in c.curve],
+            "rung": c.rung, "steps": c.steps, "ranked": c.ranked, "stopped": c.stopped,
         })
     doc = {
         "format": "upsamplekit-study-results", "version": JSON_VERSION,
         "config": summary.config, "machine": summary.machine, "device": summary.device, "pending": summary.pending,
         "confidence": None if summary.confidence is None else summary.confidence.to_dict(),
+        "budget": summary.budget,
         "candidates": candidates,
         "trials": [t.to_dict() for t in summary.trials],
         "recommendation": None if rec is None else {"candidate": rec.candidate.key, "label": rec.candidate.label,

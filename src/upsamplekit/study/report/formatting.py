@@ -1,6 +1,6 @@
 """What every renderer of the report writes the same way: numbers, units, plurals, statistics,
 and the facts of a summary they all show (its confidence, its baseline, its recommended
-candidate, its overview).
+candidate, its overview, its budget, where an unranked candidate stands).
 
 The HTML page, the SVG plots and the text files depend on this module and on the plot data
 (:mod:`.plots`), never on each other.
@@ -13,6 +13,8 @@ The HTML page, the SVG plots and the text files depend on this module and on the
 ('24.50 ± 0.10', '24.50')
 >>> plural(1, "trial"), plural(2, "trial")
 ('1 trial', '2 trials')
+>>> and_list([44, 133, 400]), and_list(["a", "b"]), and_list([7])
+('44, 133 and 400', 'a and b', '7')
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from ..results import Candidate, CandidateSummary, Confidence, Stat, StudySummar
 __all__ = [
     "MIB",
     "TASKS",
+    "and_list",
     "baseline",
+    "budget_line",
     "check_summary",
     "checkerboard",
     "confidence_lines",
@@ -38,9 +42,13 @@ __all__ = [
     "num",
     "overview",
     "plural",
+    "rank_labels",
     "recommended_key",
+    "rung_count",
     "si",
+    "standing",
     "stat",
+    "steps_differ",
 ]
 
 #: Bytes in a mebibyte: memory is shown in MiB.
@@ -65,6 +73,12 @@ def finite(x: Any) -> bool:
 def plural(n: int, word: str) -> str:
     """``n`` and ``word``, with an ``s`` unless ``n`` is 1."""
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def and_list(items: list[Any]) -> str:
+    """``items`` as words: ``a``, ``a and b``, ``a, b and c``."""
+    words = [str(item) for item in items]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def num(v: float) -> str:
@@ -126,6 +140,106 @@ def recommended_key(summary: StudySummary) -> str | None:
     return summary.recommendation.candidate.key if summary.recommendation is not None else None
 
 
+def rung_count(summary: StudySummary) -> int | None:
+    """How many rungs the summary's budget policy has (``len(budget["rung_steps"])``), or None
+    without rungs (``--budget full``, or no budget recorded)."""
+    ends = (summary.budget or {}).get("rung_steps")
+    return len(ends) if isinstance(ends, list) and ends else None
+
+
+def standing(c: CandidateSummary, summary: StudySummary, steps: bool = True) -> str:
+    """Where a candidate that is not ranked stands: ``stopped at rung 2/3 (133 steps)`` when a
+    rung's decision stopped it (its :attr:`~upsamplekit.study.results.CandidateSummary.stopped`
+    sentence says why), ``in progress (rung 1/3, 44 steps)`` when it is still training at a lower
+    rung than the candidates compared; "" for a ranked candidate. ``steps``: say its training steps.
+
+    >>> from upsamplekit.study.results import Candidate, CandidateSummary, Stat, StudySummary
+    >>> def row(rung, steps, stopped=""):
+    ...     return CandidateSummary(Candidate("nearest", (2,)), False, [0, 1], Stat(24.0, 0.1, 2), Stat(0.9, 0.0, 2),
+    ...                             Stat(0.1, 0.0, 2), Stat(9.0, 0.5, 2), 1000, 10**6, 1.0, 0.1, 2**20,
+    ...                             rung=rung, steps=steps, ranked=False, stopped=stopped)
+    >>> summary = StudySummary({}, [], None, [], budget={"policy": "halving", "rung_steps": [44, 133, 400]})
+    >>> standing(row(1, 133, "stopped after rung 2 of 3 (133 steps): ..."), summary)
+    'stopped at rung 2/3 (133 steps)'
+    >>> standing(row(0, 44), summary), standing(row(0, 44), summary, steps=False)
+    ('in progress (rung 1/3, 44 steps)', 'in progress (rung 1/3)')
+    """
+    if c.ranked:
+        return ""
+    total = rung_count(summary)
+    rung = f"rung {c.rung + 1}" + (f"/{total}" if total else "")
+    trained = plural(c.steps, "step") if steps and c.steps > 0 else ""
+    if c.stopped:
+        return f"stopped at {rung}" + (f" ({trained})" if trained else "")
+    return f"in progress ({rung}" + (f", {trained})" if trained else ")")
+
+
+def rank_labels(summary: StudySummary) -> list[str]:
+    """The rank each candidate row shows, in the summary's order: ``1``, ``2``, ... for the ranked
+    candidates (they come first), "" for the others (stopped by a rung, or still at a lower one)."""
+    out, rank = [], 0
+    for c in summary.candidates:
+        rank += c.ranked
+        out.append(str(rank) if c.ranked else "")
+    return out
+
+
+def steps_differ(summary: StudySummary) -> bool:
+    """Whether the candidates' training steps differ (then the tables show a steps column)."""
+    return len({c.steps for c in summary.candidates}) > 1
+
+
+def budget_line(summary: StudySummary) -> str | None:
+    """The budget the study spent, in one sentence (None when the summary records no budget):
+    the policy, the training steps spent (every trained step, the decays branched off at each rung
+    included) against what ``--budget full`` takes, and for ``halving`` how many candidates
+    reached the last rung. Every renderer says the budget with this sentence.
+
+    >>> halving = {"policy": "halving", "steps_spent": 5210, "steps_full": 12800, "finalists": 4, "candidates": 16,
+    ...            "eta": 3, "rung_steps": [44, 133, 400]}
+    >>> print(budget_line(StudySummary({"steps": 400, "seeds": 2}, [], None, [], budget=halving)))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Budget: halving (eta 3, rungs end at 44, 133 and 400 steps): 5,210 training steps, 41% of the 12,800
+    that --budget full takes; 4 of 16 candidates reached the last rung.
+    >>> full = {"policy": "full", "steps_spent": 12800, "steps_full": 12800, "finalists": 16, "candidates": 16}
+    >>> print(budget_line(StudySummary({"steps": 400, "seeds": 2}, [], None, [], budget=full)))
+    Budget: full: 12,800 training steps (16 candidates × 2 seeds × 400 steps).
+    >>> print(budget_line(StudySummary({"steps": 400, "seeds": 2}, [], None, [], pending=3,
+    ...                                budget=dict(full, steps_spent=11600))))
+    Budget: full: 11,600 of 12,800 training steps so far (16 candidates × 2 seeds × 400 steps).
+    >>> budget_line(StudySummary({}, [], None, [])) is None
+    True
+    """
+    budget = summary.budget
+    if not budget:
+        return None
+    policy = str(budget.get("policy", "full"))
+    spent, full = budget.get("steps_spent"), budget.get("steps_full")
+    candidates, finalists = budget.get("candidates"), budget.get("finalists")
+    so_far = " so far" if summary.pending > 0 else ""
+    if not isinstance(spent, int):
+        return f"Budget: {policy}."
+    if policy == "halving":
+        ends = budget.get("rung_steps")
+        how = [f"eta {budget['eta']}" if "eta" in budget else "",
+               f"rungs end at {and_list(ends)} steps" if isinstance(ends, list) and ends else ""]
+        text = f"Budget: halving{' (' + ', '.join(h for h in how if h) + ')' if any(how) else ''}: "
+        text += f"{spent:,} training steps{so_far}"
+        if isinstance(full, int) and full > 0:
+            text += f", {100 * spent / full:.0f}% of the {full:,} that --budget full takes"
+        if isinstance(finalists, int) and isinstance(candidates, int):
+            text += f"; {finalists} of {plural(candidates, 'candidate')} reached the last rung"
+        return text + "."
+    text = f"Budget: {policy}: "
+    text += f"{spent:,} of {full:,} training steps{so_far}" if isinstance(full, int) and full != spent else \
+        f"{spent:,} training steps{so_far}"
+    seeds, steps = summary.config.get("seeds"), summary.config.get("steps")
+    if (isinstance(candidates, int) and isinstance(seeds, int) and isinstance(steps, int)
+            and candidates * seeds * steps == full):
+        text += f" ({plural(candidates, 'candidate')} × {plural(seeds, 'seed')} × {plural(steps, 'step')})"
+    return text + "."
+
+
 def baseline(summary: StudySummary) -> tuple[str, float] | None:
     """``(name, psnr)`` of the no-network reference, or None when the summary has no finite one."""
     b = summary.baseline
@@ -159,8 +273,10 @@ def overview(summary: StudySummary) -> str:
                  f"{plural(len({c.candidate.schedule for c in cands}), 'factor schedule')}")
     counts = sorted({len(c.seeds) for c in cands})
     seeds = cfg.get("seeds", f"{counts[0]}-{counts[-1]}" if len(counts) > 1 else counts[0] if counts else None)
-    train = [f"{seeds} seeds each" if seeds is not None else "",
-             f"{cfg['steps']} steps per run" if "steps" in cfg else ""]
+    halving = (summary.budget or {}).get("policy") == "halving"
+    per_run = f"up to {cfg.get('steps')} steps per run with --budget halving" if halving else \
+        f"{cfg.get('steps')} steps per run"
+    train = [f"{seeds} seeds each" if seeds is not None else "", per_run if "steps" in cfg else ""]
     text += (", trained with " + " and ".join(t for t in train if t)) if any(train) else ""
     if "batch_size" in cfg and "crop" in cfg:
         text += f" (batches of {cfg['batch_size']} crops of {cfg['crop']}×{cfg['crop']})"
@@ -200,8 +316,12 @@ def confidence_outcome(confidence: Confidence) -> str:
 def confidence_lines(summary: StudySummary) -> list[str]:
     """The study's confidence as plain text, one fact a line: the verdict first, then the rank
     stability, the margin over the baseline, how many candidates are separably worse than the
-    best, the seeds that would separate the best from the runner-up, and the device. Empty when
-    the summary has no confidence (old results, nothing finished).
+    best, the seeds that would separate the best from the runner-up, the budget
+    (:func:`budget_line`) and the device. Empty when the summary has no confidence (old results,
+    nothing finished).
+
+    Only the ranked candidates are counted and compared (with ``--budget halving``, those at the
+    highest rung reached: "of the 4 finalists"); the ones a rung stopped are not.
 
     The verdict is the summary's own sentences, not recomputed (it says when the study is a first
     look). The command line prints these lines before its table; ``recommendation.md`` and
@@ -232,9 +352,14 @@ def confidence_lines(summary: StudySummary) -> list[str]:
     conf = summary.confidence
     if conf is None:
         return []
+    ranked = [c for c in summary.candidates if c.ranked]
     lines = [conf.verdict.strip()]
     if conf.rank_stability is not None and finite(conf.rank_stability):
-        tau = f"Kendall tau {conf.rank_stability:.2f} between half and full budget"
+        steps = summary.config.get("steps")
+        at = conf.compared_at
+        where = f"step {at}" if at is not None and isinstance(steps, int) and 2 * at != steps else "half budget"
+        tau = f"Kendall tau {conf.rank_stability:.2f} between {'half' if where == 'half budget' else where} and " \
+              "full budget"
         if conf.settled:
             lines.append(f"{tau}: settled")
         else:
@@ -242,8 +367,8 @@ def confidence_lines(summary: StudySummary) -> list[str]:
             lines.append(f"{tau}: still moving{more}")
         if conf.separable_orders_held is not None and finite(conf.separable_orders_held):
             lines.append(f"{100 * conf.separable_orders_held:.0f}% of the orderings between separable candidates "
-                         "already held at half budget")
-    elif len(summary.candidates) > 1:
+                         f"already held at {where}")
+    elif len(ranked) > 1:
         lines.append("rank stability not measured (no checkpoint at half the budget)")
     if conf.baseline_margin_db is not None and finite(conf.baseline_margin_db):
         base = summary.baseline or {}
@@ -253,12 +378,12 @@ def confidence_lines(summary: StudySummary) -> list[str]:
             lines.append(f"{margin:+.2f} dB over {name}, {'separable' if conf.beats_baseline else 'not separable'}")
         else:
             lines.append(f"{margin:+.2f} dB against {name}: no better")
-    n = len(summary.candidates)
+    n = len(ranked)
     if n > 1:
         k = conf.separable_from_best
-        lines.append(f"{k} of {n} candidates {'is' if k == 1 else 'are'} separably worse than the best")
-        runner_up = summary.candidates[1]
-        seeds = min(len(c.seeds) for c in summary.candidates[:2])
+        lines.append(f"{k} of {_compared(summary, ranked)} {'is' if k == 1 else 'are'} separably worse than the best")
+        runner_up = ranked[1]
+        seeds = min(len(c.seeds) for c in ranked[:2])
         if not runner_up.tied_with_best:
             lines.append("the best is already separable from the runner-up")
         elif conf.seeds_needed is not None:
@@ -266,5 +391,20 @@ def confidence_lines(summary: StudySummary) -> list[str]:
                          f"runner-up (this study has {seeds})")
         else:
             lines.append("the best is not separable from the runner-up (the seeds needed cannot be estimated)")
+    budget = budget_line(summary)
+    if budget is not None:
+        lines.append(budget)
     lines.append(f"trained on {summary.device}")
     return lines
+
+
+def _compared(summary: StudySummary, ranked: list[CandidateSummary]) -> str:
+    """The candidates compared, counted: ``6 candidates`` when every one is ranked, else ``the 4
+    finalists`` (at the last rung) or ``the 4 candidates at rung 2/3`` (a partial study)."""
+    n = len(ranked)
+    if n == len(summary.candidates):
+        return plural(n, "candidate")
+    total, rung = rung_count(summary), ranked[0].rung if ranked else 0
+    if total is None or rung == total - 1:
+        return f"the {plural(n, 'finalist')}"
+    return f"the {plural(n, 'candidate')} at rung {rung + 1}/{total}"

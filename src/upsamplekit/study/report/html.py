@@ -21,10 +21,11 @@ import numpy as np
 
 from ..._version import __version__
 from ...optional import require
-from ..results import COSTS, StudySummary
+from ..results import COSTS, CandidateSummary, StudySummary
 from .formatting import (
     MIB,
     baseline,
+    budget_line,
     checkerboard,
     confidence_lines,
     confidence_outcome,
@@ -33,9 +34,12 @@ from .formatting import (
     num,
     overview,
     plural,
+    rank_labels,
     recommended_key,
     si,
+    standing,
     stat,
+    steps_differ,
 )
 from .grid import grid_data
 from .plots import CurvePlotData, PlotData, curve_plot_data, pareto_plot_data
@@ -123,11 +127,14 @@ th:nth-child(2),td:nth-child(2),th:last-child,td:last-child{text-align:left}
 tbody tr:hover{background:#f0f4fa}
 td small{color:var(--muted);font-size:.85em}
 tr.recommended{background:#fff1e8}
+tr.unranked td{color:var(--muted)}
 tfoot td{color:var(--muted);font-style:italic}
 .badge{display:inline-block;font-size:.72rem;line-height:1.35;padding:0 .35rem;border-radius:9px;margin-right:.2rem;
 border:1px solid #bbb;color:#333;background:#fff}
 .badge.brec{border-color:var(--accent);color:#a1430a;background:#fff1e8;font-weight:600}
 .badge.btie{border-color:var(--ok);color:#006e50;border-style:dashed}
+.badge.bstop{border-color:#999;color:#555;background:#f3f3f5;cursor:help}
+.badge.bprog{border-color:#E69F00;color:#7a4f00;border-style:dotted}
 .badge.bfirst{border-color:#E69F00;color:#7a4f00;background:#fff4e0;text-transform:none;letter-spacing:0;
 font-weight:600;margin-left:.5rem;vertical-align:.1em}
 .front{color:#555;font-size:.7em;margin-left:.3em;vertical-align:.1em}
@@ -180,18 +187,33 @@ def _td(text: str, sort: Any = None, title: str = "", front: bool = False, extra
     return f'<td data-v="{escape(str(v))}"{t}>{escape(text)}{aside}{mark}</td>'
 
 
+def _marks_html(summary: StudySummary, c: CandidateSummary, rec: str | None) -> str:
+    """The marks cell's badges: recommended, tied with the best; for a candidate not ranked, where
+    it stands (``stopped at rung 2/3 (133 steps)`` with the ``stopped`` sentence as its tooltip, or
+    ``in progress (rung 1/3, 44 steps)``)."""
+    if not c.ranked:
+        why = f"{c.candidate.label} {c.stopped}" if c.stopped else "still training at a lower rung than the finalists"
+        kind = "bstop" if c.stopped else "bprog"
+        return f'<span class="badge {kind}" title="{escape(why)}">{escape(standing(c, summary))}</span>'
+    return ('<span class="badge brec">recommended</span>' if c.candidate.key == rec else "") + (
+        '<span class="badge btie">≈ best</span>' if c.tied_with_best else "")
+
+
 def _table_html(summary: StudySummary) -> str:
+    """The table of every candidate: the ranked ones first, then the others without a rank, each
+    badged with where it stands; a steps column when their training steps differ."""
     rec = recommended_key(summary)
+    steps = steps_differ(summary)
     heads = ["#", "candidate", "learned", "PSNR<small>dB</small>", "SSIM", "checker-<br>board", "params", "MACs",
              "latency<small>ms (IQR)</small>", "peak mem<small>MiB</small>", "train<small>s</small>", "seeds",
-             "marks"]
+             *(["steps"] if steps else []), "marks"]
     rows = []
-    for rank, c in enumerate(summary.candidates, start=1):
-        marks = ('<span class="badge brec">recommended</span>' if c.candidate.key == rec else "") + (
-            '<span class="badge btie">≈ best</span>' if c.tied_with_best else "")
+    for i, (rank, c) in enumerate(zip(rank_labels(summary), summary.candidates), start=1):
+        marks = _marks_html(summary, c, rec)
         front = {cost: bool(c.pareto.get(cost)) for cost in COSTS}
         cells = [
-            _td(str(rank), rank), _td(c.candidate.label, title=c.candidate.key), _td("yes, guided" if c.guided else "yes" if c.learned else "no"),
+            _td(rank, i), _td(c.candidate.label, title=c.candidate.key),
+            _td("yes, guided" if c.guided else "yes" if c.learned else "no"),
             _td(stat(c.psnr, 2), c.psnr.mean), _td(stat(c.ssim, 3), c.ssim.mean),
             _td(checkerboard(c), c.checkerboard.mean,
                 title=f"std {c.checkerboard.std:.3f}"),
@@ -203,16 +225,19 @@ def _table_html(summary: StudySummary) -> str:
                 front["memory"]),
             _td(num(c.train_seconds.mean), c.train_seconds.mean),
             _td(str(len(c.seeds)), len(c.seeds), "seeds " + ", ".join(map(str, c.seeds))),
-            f'<td data-v="{(c.candidate.key == rec) * 2 + c.tied_with_best}">{marks}</td>',
+            *([_td(str(c.steps) if c.steps > 0 else "-", c.steps,
+                   f"rung {c.rung + 1}" if summary.budget and summary.budget.get("rung_steps") else "")]
+              if steps else []),
+            f'<td data-v="{(c.candidate.key == rec) * 2 + c.tied_with_best - (not c.ranked)}">{marks}</td>',
         ]
-        cls = ' class="recommended"' if c.candidate.key == rec else ""
+        cls = ' class="recommended"' if c.candidate.key == rec else "" if c.ranked else ' class="unranked"'
         rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
     foot = ""
     base = baseline(summary)
     if base is not None:
         ssim = (summary.baseline or {}).get("ssim", math.nan)
         foot = (f'<tfoot><tr><td></td><td>{escape(base[0])}</td><td>no</td><td>{base[1]:.2f}</td>'
-                f'<td>{f"{ssim:.3f}" if finite(ssim) else "-"}</td>' + "<td>-</td>" * 7
+                f'<td>{f"{ssim:.3f}" if finite(ssim) else "-"}</td>' + "<td>-</td>" * (7 + steps)
                 + "<td>baseline</td></tr></tfoot>")
     if not rows:
         rows.append(f'<tr><td colspan="{len(heads)}">No finished candidates yet.</td></tr>')
@@ -221,9 +246,35 @@ def _table_html(summary: StudySummary) -> str:
               'seeds; <span class="front">◆</span> after a cost: on the Pareto front of PSNR against that cost (no '
               'other candidate is both cheaper and better). PSNR and SSIM: mean ± standard deviation over seeds (the '
               'mean alone for one seed). Checkerboard: share of the error energy periodic with the upsampling period '
-              '(0 to 1, lower is better). Costs are for one inference forward pass. Click a column header to sort.</p>')
+              '(0 to 1, lower is better). Costs are for one inference forward pass. Click a column header to sort.'
+              + _unranked_legend(summary) + '</p>')
     return (f'<div class="scroll"><table class="sortable"><thead><tr>{"".join(f"<th>{h}</th>" for h in heads)}'
             f'</tr></thead><tbody>{"".join(rows)}</tbody>{foot}</table></div>{legend}')
+
+
+def _unranked_legend(summary: StudySummary) -> str:
+    """The table legend's sentence on the rows without a rank ("" when every row is ranked)."""
+    unranked = [c for c in summary.candidates if not c.ranked]
+    if not unranked:
+        return ""
+    text = (" Rows without a rank are not compared with the others: their numbers come from fewer training "
+            "steps (the steps column).")
+    if any(c.stopped for c in unranked):
+        text += (' <span class="badge bstop">stopped at rung …</span> a rung of --budget halving stopped it, '
+                 "separably worse than the best there (hover for the numbers).")
+    if any(not c.stopped for c in unranked):
+        text += ' <span class="badge bprog">in progress</span> still training at a lower rung.'
+    return text
+
+
+def _stopped_html(summary: StudySummary) -> str:
+    """The candidates that a rung stopped, each with the sentence saying why ("" when none)."""
+    stopped = [c for c in summary.candidates if c.stopped]
+    if not stopped:
+        return ""
+    items = "".join(f"<li>{escape(c.candidate.label)} {escape(c.stopped)}</li>" for c in stopped)
+    return (f'<div class="note"><p><b>Stopped by --budget halving, not ranked</b> (separably worse than the best at '
+            f"a rung; more steps were not spent on them):</p><ul>{items}</ul></div>")
 
 
 def _kv_table(title: str, data: dict[str, Any]) -> str:
@@ -273,14 +324,23 @@ def _curves_html(summary: StudySummary, draw: Callable[[CurvePlotData], str]) ->
     conf = summary.confidence
     tau = (f" (Kendall's tau {conf.rank_stability:.2f})"
            if conf is not None and conf.rank_stability is not None and finite(conf.rank_stability) else "")
-    half = (" The dotted vertical line marks half the training budget: the candidates' ranking there is compared "
+    where = ("half the training budget" if data.half_label == "half budget"
+             else f"{data.half_label} (the checkpoint nearest half the budget)")
+    half = (f" The dotted vertical line marks {where}: the candidates' ranking there is compared "
             f"with the ranking at the end{tau}; when it still changes, more training steps could change the answer."
             if data.half_step is not None else "")
+    stopped = (" A cross ends the curve of a candidate that --budget halving stopped at a rung, separably worse than "
+               "the best there (hover for the numbers); its line is pale." if any(line.stopped for line in data.lines)
+               else "")
+    stopped += (" A pale line ending in a marker: a candidate still training at a lower rung."
+                if any(not line.ranked and not line.stopped for line in data.lines) else "")
+    if (summary.budget or {}).get("policy") == "halving":
+        stopped += " With --budget halving, the points after step 0 are the models decayed at the end of each rung."
     base = " The dashed horizontal line is the no-network baseline." if data.baseline is not None else ""
     caption = ('<p class="note">Validation PSNR at each training checkpoint. The line is the mean over seeds, the '
                "shaded band ± one standard deviation; colour: upsampler, dash: factor schedule. A marker shows where "
                "each curve ends (its last trained step): a dot for a learned upsampler, a square for a fixed one, "
-               f"ringed for the recommended candidate.{base}{half}</p>")
+               f"ringed for the recommended candidate.{stopped}{base}{half}</p>")
     left_out = (f'<p class="note">Not drawn (no learning curve recorded): {escape(", ".join(data.omitted))}.</p>'
                 if data.omitted else "")
     if not data.lines:
@@ -322,12 +382,16 @@ def html_text(summary: StudySummary, draw: Callable[[PlotData], str],
     legend = [f"<span>{_ICONS[icon]} {text}</span>" for icon, text, shown in entries if shown]
     if plots[0].baseline is not None:
         legend.append(f'<span>{_ICONS["base"]} {escape(plots[0].baseline[0])}</span>')
+    unranked = ('<p class="note">Not plotted (not ranked, fewer training steps): '
+                f'{escape(", ".join(plots[0].unranked))}.</p>' if plots[0].unranked else "")
     scale = summary.config.get("scale")
     title = "Upsampling study" + (f": ×{scale}" if scale else "")
     pending = (f'<p class="pending" role="status"><b>Incomplete study:</b> {plural(summary.pending, "trial")} '
                "pending. The numbers cover the finished trials only; some "
                "candidates may have fewer seeds or no reconstruction yet.</p>" if summary.pending > 0 else "")
-    lede = overview(summary) + ("" if summary.confidence is not None else f" Trained on {summary.device}.")
+    budget = budget_line(summary)
+    lede = overview(summary) + ("" if summary.confidence is not None else
+                                f" Trained on {summary.device}." + (f" {budget}" if budget else ""))
     body = [
         f"<header><h1>{escape(title)}</h1></header>", _confidence_html(summary),
         f'<p class="lede">{escape(lede)}</p>', pending,
@@ -336,8 +400,9 @@ def html_text(summary: StudySummary, draw: Callable[[PlotData], str],
         ('<section><h2>Quality against cost</h2><div class="plots"><div class="key"><p>Each point is one candidate: '
          "mean PSNR over its seeds, bars ± one standard deviation. Up is better, left is cheaper. The step line "
          "joins the Pareto-optimal candidates: no other candidate is both cheaper and better.</p>"
-         f'<div class="legend">{"".join(legend)}</div></div>{"".join(figures)}</div></section>'),
-        f"<section><h2>All candidates</h2>{_table_html(summary)}{_collapsed_html(summary)}</section>",
+         f'<div class="legend">{"".join(legend)}</div>{unranked}</div>{"".join(figures)}</div></section>'),
+        (f"<section><h2>All candidates</h2>{_table_html(summary)}{_stopped_html(summary)}"
+         f"{_collapsed_html(summary)}</section>"),
         f"<section><h2>Reconstructions</h2>{_grid_html(summary)}</section>",
         (f"<footer><div class=\"meta\">{_kv_table('Configuration', summary.config)}"
          f"{_kv_table('Machine', summary.machine)}</div>"

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from ...errors import unknown_choice
 from ..results import COSTS, StudySummary
-from .formatting import MIB, baseline, check_summary, finite, recommended_key
+from .formatting import MIB, baseline, check_summary, finite, recommended_key, standing
 
 __all__ = [
     "CurveLine",
@@ -47,7 +47,9 @@ class PlotData(NamedTuple):
     ``x = raw cost / x_divisor`` (MACs in ``x_unit`` M/G MAC, latency in ms, memory in MiB).
     ``front``: the ``(x, y)`` of the candidates flagged Pareto-optimal for ``cost``, by
     increasing cost. ``baseline``: ``(name, psnr)`` of the no-network reference, or None.
-    ``omitted``: labels of candidates without a finite cost or PSNR (not drawn).
+    ``omitted``: labels of candidates without a finite cost or PSNR (not drawn). ``unranked``:
+    labels of the candidates not ranked (with ``--budget halving``, stopped at a rung or still at a
+    lower one: their PSNR is from fewer training steps), not drawn either.
     """
 
     cost: str
@@ -63,6 +65,7 @@ class PlotData(NamedTuple):
     front: list[tuple[float, float]]
     baseline: tuple[str, float] | None
     omitted: list[str]
+    unranked: list[str]
 
 
 def padded_range(values: Sequence[float], log: bool, pad: float = 0.08) -> tuple[float, float]:
@@ -89,7 +92,8 @@ def pareto_plot_data(summary: StudySummary, cost: str) -> PlotData:
     """The data behind the plot of mean PSNR (± std over seeds) against ``cost``.
 
     ``cost`` is ``"macs"``, ``"latency"`` or ``"memory"``. The x axis is logarithmic when every
-    cost is positive and the largest is at least 10 times the smallest.
+    cost is positive and the largest is at least 10 times the smallest. Only the ranked candidates
+    are points: the others' PSNR comes from fewer training steps (``unranked``).
 
     >>> from upsamplekit.study.results import Candidate, CandidateSummary, Stat, StudySummary
     >>> def row(name, psnr, macs, front):
@@ -104,7 +108,8 @@ def pareto_plot_data(summary: StudySummary, cost: str) -> PlotData:
     summary = check_summary(summary)
     if cost not in COSTS:
         raise unknown_choice("cost", cost, tuple(COSTS))
-    raw = [c.cost(cost) for c in summary.candidates]
+    ranked = [c for c in summary.candidates if c.ranked]
+    raw = [c.cost(cost) for c in ranked]
     if cost == "macs":
         top = max((v for v in raw if finite(v)), default=0.0)
         divisor, unit = next(((d, u) for d, u in ((1e9, "GMAC"), (1e6, "MMAC"), (1e3, "kMAC")) if top >= d),
@@ -117,7 +122,7 @@ def pareto_plot_data(summary: StudySummary, cost: str) -> PlotData:
     rec = recommended_key(summary)
     points: list[PlotPoint] = []
     omitted: list[str] = []
-    for c, v in zip(summary.candidates, raw):
+    for c, v in zip(ranked, raw):
         if not (finite(v) and finite(c.psnr.mean)):
             omitted.append(c.candidate.label)
             continue
@@ -133,7 +138,8 @@ def pareto_plot_data(summary: StudySummary, cost: str) -> PlotData:
     y_range = padded_range(ys, log=False, pad=0.1)
     front = sorted((p.x, p.y) for p in points if p.pareto)
     return PlotData(cost, title, x_title, unit, divisor, x_log, padded_range(xs, x_log), "PSNR (dB)",
-                    y_range, points, front, base, omitted)
+                    y_range, points, front, base, omitted,
+                    [c.candidate.label for c in summary.candidates if not c.ranked])
 
 
 class CurveLine(NamedTuple):
@@ -143,6 +149,9 @@ class CurveLine(NamedTuple):
 
     ``colour`` indexes the candidate's upsampler and ``dash`` its factor schedule among those of
     the plot (both in sorted order), so one colour is one upsampler and one dash one schedule.
+    ``ranked``: among the candidates compared; when not (``--budget halving``), ``standing`` says
+    where it stands (``stopped at rung 2/3 (133 steps)``, ``in progress (rung 1/3, 44 steps)``) and
+    ``stopped`` why a rung stopped it ("" when none did): its curve ends at that rung.
     """
 
     key: str
@@ -154,6 +163,9 @@ class CurveLine(NamedTuple):
     tied_with_best: bool
     colour: int
     dash: int
+    ranked: bool = True
+    standing: str = ""
+    stopped: str = ""
 
 
 class CurvePlotData(NamedTuple):
@@ -161,9 +173,11 @@ class CurvePlotData(NamedTuple):
 
     ``x_range`` is ``(0, the last step of any curve)``; ``y_range`` covers every mean ± std and
     the baseline, padded. ``baseline``: ``(name, psnr)`` of the no-network reference (a
-    horizontal line), or None. ``half_step``: half the training budget (the study's ``steps``,
-    else the last step), where the ranking is compared with the final one (rank stability), or
-    None without curves. ``upsamplers`` and ``schedules``: what the ``colour`` and ``dash``
+    horizontal line), or None. ``half_step``: where the ranking is compared with the final one
+    (rank stability): the confidence's ``compared_at`` when it has one (with ``--budget halving``
+    the previous rung's end), else half the training budget (the study's ``steps``, else the last
+    step); None without curves. ``half_label``: what the plot calls it (``half budget``, or
+    ``step 133`` when it is not half). ``upsamplers`` and ``schedules``: what the ``colour`` and ``dash``
     indices of the lines stand for. ``omitted``: labels of candidates without a curve (results
     from before curves were recorded), not drawn.
     """
@@ -179,11 +193,13 @@ class CurvePlotData(NamedTuple):
     upsamplers: list[str]
     schedules: list[tuple[int, ...]]
     omitted: list[str]
+    half_label: str = "half budget"
 
 
 def curve_plot_data(summary: StudySummary) -> CurvePlotData:
     """The data behind the learning-curves plot: one line per candidate with a curve, in the
-    summary's order (best mean PSNR first); points without a finite mean are left out.
+    summary's order (the ranked candidates by mean PSNR, best first, then the others); points
+    without a finite mean are left out.
 
     >>> from upsamplekit.study.results import Candidate, CandidateSummary, Stat, StudySummary
     >>> def row(name, curve):
@@ -210,7 +226,8 @@ def curve_plot_data(summary: StudySummary) -> CurvePlotData:
     schedules = sorted({c.candidate.schedule for c, _ in drawn})
     lines = [CurveLine(c.candidate.key, c.candidate.label, points, (points[-1][0], points[-1][1]), c.learned,
                        c.candidate.key == rec, c.tied_with_best, upsamplers.index(c.candidate.upsampler),
-                       schedules.index(c.candidate.schedule)) for c, points in drawn]
+                       schedules.index(c.candidate.schedule), c.ranked, standing(c, summary), c.stopped)
+             for c, points in drawn]
     last = max((line.end[0] for line in lines), default=0.0)
     ys = [y + s * err for line in lines for _, y, err in line.points for s in (-1, 1)]
     base = baseline(summary)
@@ -218,6 +235,10 @@ def curve_plot_data(summary: StudySummary) -> CurvePlotData:
         ys.append(base[1])
     steps: Any = summary.config.get("steps")
     budget = float(steps) if finite(steps) and not isinstance(steps, bool) and steps > 0 else last
-    half = budget / 2 if lines and budget / 2 <= last else None
+    at = summary.confidence.compared_at if summary.confidence is not None else None
+    step = float(at) if at is not None and finite(at) and 0 < at <= last else budget / 2
+    half = step if lines and step <= last else None
+    label = "half budget" if step == budget / 2 else f"step {step:.0f}"
     return CurvePlotData("Validation PSNR during training", "training step", (0.0, last or 1.0), "PSNR (dB)",
-                         padded_range(ys, log=False, pad=0.06), lines, base, half, upsamplers, schedules, omitted)
+                         padded_range(ys, log=False, pad=0.06), lines, base, half, upsamplers, schedules, omitted,
+                         label)

@@ -324,6 +324,14 @@ def _end_marker(x: float, y: float, colour: str, learned: bool, recommended: boo
     return "".join(parts)
 
 
+def _cross(x: float, y: float, colour: str, tip: str) -> str:
+    """Where the curve of a candidate that a rung stopped ends: a cross in its colour, on a white halo."""
+    d = f"M{x - 4:.1f},{y - 4:.1f}L{x + 4:.1f},{y + 4:.1f}M{x - 4:.1f},{y + 4:.1f}L{x + 4:.1f},{y - 4:.1f}"
+    return (f'<path d="{d}" stroke="#fff" stroke-width="4.4" stroke-linecap="round"/>'
+            f'<path class="end stopped" d="{d}" stroke="{colour}" stroke-width="2.2" stroke-linecap="round">'
+            f"<title>{esc(tip)}</title></path>")
+
+
 def curves_svg(plot: CurvePlotData) -> str:
     """Draw a :class:`~upsamplekit.study.report.plots.CurvePlotData` as an inline ``<svg class="plot curves">``.
 
@@ -333,6 +341,8 @@ def curves_svg(plot: CurvePlotData) -> str:
     column on the right, spread apart and joined to their ends; curves that end earlier are
     labelled beside their end by :func:`place_labels`. The baseline is a dashed horizontal line,
     half the budget a dotted vertical one. Taller with many candidates, so labels keep their room.
+    Candidates not ranked (``--budget halving``) are drawn pale and thin; the curve of one that a
+    rung stopped ends in a cross (``class="end stopped"``) whose tooltip says why.
     """
     last = plot.x_range[1]
     column = [i for i, line in enumerate(plot.lines) if line.end[0] >= last]
@@ -350,7 +360,7 @@ def curves_svg(plot: CurvePlotData) -> str:
     obstacles: list[Box] = []
     if plot.half_step is not None:
         px = sx(plot.half_step)
-        text = "half budget"
+        text = plot.half_label
         out.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{y1}" y2="{y0}" stroke="{GREY}" stroke-width="1" '
                    f'stroke-dasharray="1.5 3"/><text x="{px + 4:.1f}" y="{y1 + 12}" fill="{GREY}">{text}</text>')
         obstacles.append(Box(px + 4, y1 + 12 - FONT, px + 4 + CHAR_W * len(text), y1 + 14))
@@ -369,21 +379,28 @@ def curves_svg(plot: CurvePlotData) -> str:
             upper = [f"{sx(x):.1f},{sy(y + err):.1f}" for x, y, err in line.points]
             lower = [f"{sx(x):.1f},{sy(y - err):.1f}" for x, y, err in reversed(line.points)]
             out.append(f'<polygon class="band" points="{" ".join(upper + lower)}" fill="{colour}" '
-                       'fill-opacity="0.1" stroke="none"/>')
-    order = sorted(range(len(plot.lines)), key=lambda i: plot.lines[i].recommended)
+                       f'fill-opacity="{0.1 if line.ranked else 0.05}" stroke="none"/>')
+    order = sorted(range(len(plot.lines)), key=lambda i: (plot.lines[i].ranked, plot.lines[i].recommended))
     for i in order:
         line = plot.lines[i]
         pts = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y, _ in line.points)
         dash = f' stroke-dasharray="{dashes[i]}"' if dashes[i] else ""
-        out.append(f'<polyline class="curve" data-key="{esc(line.key)}" points="{pts}" fill="none" '
-                   f'stroke="{colours[i]}" stroke-width="{2.6 if line.recommended else 1.5}"{dash} '
-                   f'stroke-linejoin="round"><title>{esc(line.label)}</title></polyline>')
+        pale = "" if line.ranked else ' stroke-opacity="0.45"'
+        tip = line.label if line.ranked else f"{line.label}: {line.stopped or line.standing}"
+        out.append(f'<polyline class="{"curve" if line.ranked else "curve unranked"}" data-key="{esc(line.key)}" '
+                   f'points="{pts}" fill="none" stroke="{colours[i]}" '
+                   f'stroke-width="{2.6 if line.recommended else 1.5 if line.ranked else 1.2}"{dash}{pale} '
+                   f'stroke-linejoin="round"><title>{esc(tip)}</title></polyline>')
     ends = [(sx(line.end[0]), sy(line.end[1])) for line in plot.lines]
     for i in order:
         line, (ex, ey) = plot.lines[i], ends[i]
         err = line.points[-1][2]
         tip = f"{line.label}: {line.end[1]:.2f}{f' ± {err:.2f}' if err > 0 else ''} dB at step {line.end[0]:.0f}"
-        out.append(_end_marker(ex, ey, colours[i], line.learned, line.recommended, line.tied_with_best, tip))
+        if line.stopped:
+            out.append(_cross(ex, ey, colours[i], f"{line.label} {line.stopped}"))
+        else:
+            tip += "" if line.ranked else f"; {line.standing}"
+            out.append(_end_marker(ex, ey, colours[i], line.learned, line.recommended, line.tied_with_best, tip))
         obstacles.append(Box(ex - 5, ey - 5, ex + 5, ey + 5))
     # Labels: a column beside the right edge for curves that reach it, placed labels for the others.
     spots = spread([ends[i][1] + FONT * 0.35 for i in column], FONT + 1.5, y1 + FONT, y0 + 4)
@@ -399,5 +416,6 @@ def curves_svg(plot: CurvePlotData) -> str:
     placed = place_labels([ends[i] for i in early], [plot.lines[i].label for i in early], Box(x0, y1, x1, y0),
                           obstacles)
     for i, (tx, ty, anchor) in zip(early, placed):
-        out.append(_label(tx, ty, anchor, plot.lines[i].label, plot.lines[i].recommended, ' class="label"'))
+        pale = "" if plot.lines[i].ranked else ' fill-opacity="0.7"'
+        out.append(_label(tx, ty, anchor, plot.lines[i].label, plot.lines[i].recommended, ' class="label"' + pale))
     return _close(out, bool(plot.lines), Box(x0, y1, x1, y0), "no learning curves recorded")

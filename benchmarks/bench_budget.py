@@ -1,0 +1,86 @@
+"""Benchmark the study's budget policies: the README's default study with ``--budget full`` against
+``--budget halving`` given about the same wall-clock time (issue 14).
+
+Halving spends less per candidate (the separably worse stop at early rungs), so at the same wall-clock
+time its finalists can train longer: ``--halving-steps`` sets the finalists' steps (the last rung's
+end). Both studies run one after the other on the same machine, as the README runs them (the
+``upsamplekit`` command, a fresh output folder each), and the numbers are read back from their
+``results.json``: wall time, training steps spent, finalists, the recommendation's margin over the
+no-network baseline, whether it is separable, and the rank stability (Kendall's tau between the
+ranking at the previous rung's end, or half the budget, and at the end). Goal: at the same
+wall-clock time, halving's recommendation at least as good and its ranking of the finalists more
+stable.
+
+Usage::
+
+    python benchmarks/bench_budget.py --out docs/benchmarks.md                        # 2 default studies, ~15 min
+    python benchmarks/bench_budget.py --halving-steps 1000 --out docs/benchmarks.md   # another finalist budget
+    python benchmarks/bench_budget.py --quick                                         # tiny studies, seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import command_line, load, machine, publish  # noqa: E402
+from bench_study import run  # noqa: E402
+
+SECTION = "## Budget: full against successive halving (`upsamplekit study --budget`)"
+TINY = ["--upsamplers", "bilinear,subpixel,nearest", "--schedules", "2", "--scale", "2", "--seeds", "2",
+        "--batch-size", "2", "--crop", "16", "--val-crops", "1", "--val-size", "32", "--latency-size", "8"]
+
+
+def markdown(rows: list[dict[str, object]], load_at_start: str, command: str) -> str:
+    lines = [SECTION, "", f"Command: `{command}`", "", *machine(load_at_start), "",
+             "| study | wall time | training steps (of full at its --steps) | finalists | recommended | "
+             "over the baseline | separable | rank stability (tau, steps compared) |",
+             "|---|---:|---:|---:|---|---:|---|---:|"]
+    for r in rows:
+        trust, budget = dict(r["confidence"]), dict(r["budget"])  # type: ignore[call-overload]
+        margin, tau = trust.get("baseline_margin_db"), trust.get("rank_stability")
+        spent, full = budget.get("steps_spent"), budget.get("steps_full")
+        share = f"{spent:,} ({100 * spent / full:.0f}%)" if spent and full else "n/a"
+        compared = f", {trust.get('compared_at')} vs end" if trust.get("compared_at") else ""
+        lines.append(f"| `upsamplekit study {r['args']}` | {r['wall']:.0f} s | {share} | "
+                     f"{budget.get('finalists', 'n/a')} of {budget.get('candidates', 'n/a')} | {r['recommended']} | "
+                     f"{'n/a' if margin is None else f'{margin:+.2f} dB'} | {'yes' if trust.get('beats_baseline') else 'no'} | "
+                     f"{'n/a' if tau is None else f'{tau:.2f}'}{compared} |")
+    lines.append("")
+    for r in rows:
+        verdict = dict(r["confidence"]).get("verdict")  # type: ignore[call-overload]
+        if verdict:
+            lines.append(f"- {r['label']} says: \"{verdict}\"")
+    if len(rows) == 2:
+        full, halving = (dict(r["confidence"]) for r in rows)  # type: ignore[call-overload]
+        ratio = float(rows[1]["wall"]) / float(rows[0]["wall"])  # type: ignore[arg-type]
+        fm, hm = full.get("baseline_margin_db"), halving.get("baseline_margin_db")
+        ft, ht = full.get("rank_stability"), halving.get("rank_stability")
+        better = fm is not None and hm is not None and hm >= fm - 0.005
+        stabler = ft is not None and ht is not None and ht > ft
+        lines.append(f"- Goal (same wall-clock time; halving took {ratio:.2f}x full's): recommendation at least as "
+                     f"good: {'met' if better else '**not met**'}; finalists' ranking more stable: "
+                     f"{'met' if stabler else '**not met**'}.")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny studies (smoke test)")
+    parser.add_argument("--halving-steps", type=int, default=800, help="--steps of the halving study (its finalists')")
+    parser.add_argument("--out", help="write the section into this Markdown file")
+    args = parser.parse_args(argv)
+    load_at_start = load()
+    base, full_steps, halving_steps = (TINY, 8, 16) if args.quick else ([], 400, args.halving_steps)
+    cases = [("full", [*base, "--budget", "full", "--steps", str(full_steps)]),
+             ("halving", [*base, "--budget", "halving", "--steps", str(halving_steps),
+                          *(["--eta", "2", "--rungs", "2"] if args.quick else [])])]
+    rows = [run(label, case) for label, case in cases]
+    publish(markdown(rows, load_at_start, command_line(__file__, argv)), args.out, SECTION)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
