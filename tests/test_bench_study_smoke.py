@@ -1,5 +1,6 @@
-"""The study benchmarks (bench_study: one process; bench_distributed: shared storage) run their quick
-path as scripts and write only their own section of a Markdown file. No timing is asserted."""
+"""The study benchmarks (bench_study: one process; bench_budget: full against halving; bench_distributed:
+shared storage) run their quick path as scripts and write only their own section of a Markdown file. No
+timing is asserted."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 EXPECTED = {
+    "bench_budget": ["## Budget: full against successive halving (`upsamplekit study --budget`)",
+                     "--budget full --steps 8` |", "--budget halving --steps 16 --eta 2 --rungs 2` |",
+                     "--budget halving --steps 16 --eta 2 --rungs 2 --seeds 3` |", "- Goal (about the same wall-clock time"],
     "bench_study": ["## Study (`upsamplekit study`)", "| `upsamplekit study --upsamplers bilinear",
                     "| `upsamplekit study --upsamplers bilinear", "On a CUDA GPU: not measured yet"],
     "bench_distributed": ["## Distributed study (`upsamplekit worker`)", "| SQLite (one process) |",
