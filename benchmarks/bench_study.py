@@ -56,7 +56,8 @@ def run(label: str, args: list[str]) -> dict[str, object]:
             "train": sum(train), "other": sum(other), "share_median": statistics.median(shares),
             "share_max": max(shares), "run_share": 1 - sum(train) / wall, "device": data.get("device", "cpu"),
             "confidence": data.get("confidence") or {}, "baseline": (data.get("baseline") or {}).get("psnr"),
-            "recommended": (data.get("recommendation") or {}).get("label", "none"), "budget": data.get("budget") or {}}
+            "recommended": (data.get("recommendation") or {}).get("label", "none"), "budget": data.get("budget") or {},
+            "candidates": data.get("candidates", [])}
 
 
 def markdown(rows: list[dict[str, object]], load_at_start: str, command: str, device: str) -> str:

@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 EXPECTED = {
     "bench_budget": ["## Budget: full against successive halving (`upsamplekit study --budget`)",
-                     "--budget full --steps 8` |", "--budget halving --steps 16 --eta 2 --rungs 2` |",
-                     "--budget halving --steps 16 --eta 2 --rungs 2 --seeds 3` |", "- Goal (about the same wall-clock time"],
+                     "--budget full --steps 8` |", "--budget halving --steps 16` |",
+                     "--budget halving --steps 16 --seeds 3` |", "- Goal (about the same wall-clock time"],
     "bench_study": ["## Study (`upsamplekit study`)", "| `upsamplekit study --upsamplers bilinear",
                     "| `upsamplekit study --upsamplers bilinear", "On a CUDA GPU: not measured yet"],
     "bench_distributed": ["## Distributed study (`upsamplekit worker`)", "| SQLite (one process) |",

@@ -81,8 +81,10 @@ class StudyConfig:
                                "halving: every candidate trains a first rung, those separably worse than the best "
                                "over their seeds stop, the others continue from their checkpoint; the finalists "
                                "train --steps; needs --seeds >= 2; see docs/study.md).")
-    eta: int = _opt(3, "Budget halving: each rung ends eta times later than the one before.", low=2)
-    rungs: int = _opt(3, "Budget halving: number of rungs (the last ends at --steps).", low=2)
+    eta: int = _opt(2, "Budget halving: each rung ends eta times later than the one before.", low=2)
+    rungs: int = _opt(2, "Budget halving: number of rungs (the last ends at --steps; the default 2 decides once, "
+                         "at steps/eta: earlier rungs stopped slow starters that win later, see docs/study.md).",
+                      low=2)
     batch_size: int = _opt(16, "Crops per training step.", low=1)
     crop: int = _opt(48, "Side of the high-resolution training crops, a multiple of --scale.", low=2)
     width: int = _opt(32, "Decoder width: channels of its body at the input resolution; after each stage the "

@@ -222,7 +222,8 @@ def _work(engine: Engine, bench: Workbench, progress: bool) -> int:
     todo = start.running + start.waiting
     queued = todo  # trials queued or running when this process started, plus those queued since
     mean_steps = config.steps if not halving else sum(trial_steps(ends, r) for r in range(len(ends))) / len(ends)
-    bar = tqdm(total=round(todo * mean_steps), unit="step", disable=not progress, file=sys.stderr,
+    # The trials queued now are mostly the first rung's (a new study); later rungs add theirs when queued.
+    bar = tqdm(total=todo * trial_steps(ends, 0), unit="step", disable=not progress or not todo, file=sys.stderr,
                bar_format="{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps [{elapsed}<{remaining}]"
                           "{postfix}")
     done_here = partial = 0
