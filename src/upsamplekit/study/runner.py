@@ -226,7 +226,7 @@ def _work(engine: Engine, bench: Workbench, progress: bool) -> int:
     bar = tqdm(total=todo * trial_steps(ends, 0), unit="step", disable=not progress or not todo, file=sys.stderr,
                bar_format="{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps [{elapsed}<{remaining}]"
                           "{postfix}")
-    done_here = partial = 0
+    done_here = partial = steps_here = 0  # trials finished and steps trained here, steps of the trial in flight
     candidates = [Candidate.from_key(key) for key in engine.meta()["candidates"]]
 
     def show(now: Progress) -> None:
@@ -236,8 +236,6 @@ def _work(engine: Engine, bench: Workbench, progress: bool) -> int:
         total = start.finished + queued
         bar.set_description(f"study ({now.finished}/{total} trials done{others})", refresh=False)
         bar.refresh()
-
-    steps_here = 0
 
     def step(number: int) -> None:
         nonlocal partial
