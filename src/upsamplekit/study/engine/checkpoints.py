@@ -46,13 +46,16 @@ class TableCheckpoints(CheckpointStore):
 
     def __init__(self, engine: Any, study_name: str) -> None:
         import sqlalchemy as sa
+        from sqlalchemy.dialects import mysql
 
         self._sa, self._engine, self._study = sa, engine, study_name
         metadata = sa.MetaData()
         self._table = sa.Table(TABLE, metadata,
                                sa.Column("study_name", sa.String(512), primary_key=True),
-                               sa.Column("name", sa.String(512), primary_key=True),
-                               sa.Column("data", sa.LargeBinary, nullable=False))
+                               sa.Column("name", sa.String(255), primary_key=True),  # 767 key chars: MySQL's limit
+                               # MySQL's plain BLOB holds 64 KiB: a checkpoint needs a LONGBLOB there.
+                               sa.Column("data", sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql"),
+                                         nullable=False))
         metadata.create_all(engine, checkfirst=True)
 
     def save(self, name: str, data: bytes) -> None:
