@@ -24,6 +24,7 @@ from torch import nn
 
 from ..decoder import Decoder
 from ..nn import functional as UF
+from .devices import untimed_decline
 from .interp import ConvInfo, Upsampling, conv_info, fold_conv
 from .module import FoldedConv
 from .sources import INTERPOLATE_FUNCTIONS, fold_layer, interpolate_call, other_upsampler, upsampler_of
@@ -36,6 +37,11 @@ Timer = Callable[[Callable[[torch.Tensor], Any], FoldedConv, tuple[int, ...], to
 Seen = tuple[tuple[int, ...], torch.dtype, torch.device]
 # A rewrite is kept when it measures at least this much faster than the original (the example's shape).
 FASTER = 0.97
+
+
+def _device_of(folded: FoldedConv) -> torch.device:
+    """The device the folded layer would run on: its (the original convolution's) weight's."""
+    return folded.weight.device
 
 
 def _join(path: str, name: str) -> str:
@@ -64,8 +70,10 @@ class Rewriter:
     ``inputs`` maps ``id(module)`` to the (shape, dtype, device) of the module's first input
     in the example run; ``measured`` says whether there was one. With an example every rewrite
     is timed against the original at its own input shape (``timer``: median times in ms and the
-    median ratio of paired rounds) and kept only where it is faster; without one, the rewrites
-    that save multiply-adds or an upsampling pass are kept and transposed convolutions (which
+    median ratio of paired rounds, on the example's device) and kept only where it is faster;
+    without one, the rewrites that save multiply-adds or an upsampling pass are kept on a CPU and
+    declined on CUDA (where the folded form measured slower, see
+    :func:`~upsamplekit.folding.devices.untimed_decline`), and transposed convolutions (which
     save neither) are left alone.
     """
 
@@ -136,6 +144,10 @@ class Rewriter:
                 self.leave(where, what, "its input was not seen in the example run, so it was not timed" if
                            self.measured else "a transposed convolution is folded only where the sub-pixel form "
                            "measures faster: pass example_input so that it is timed at its input shape")
+                return False
+            declined = untimed_decline(_device_of(folded), measured=self.measured)
+            if declined is not None:  # on CUDA the folded form measured slower: not made untimed
+                self.leave(where, what, declined)
                 return False
             note = "; not timed (its input was not seen in the example run)" if self.measured else ""
             self.folded.append((where, folded.spec.description + note))

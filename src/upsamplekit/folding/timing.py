@@ -2,7 +2,9 @@
 
 Both sides run in the same rounds, back to back, alternating which goes first (so that a
 load spike on a shared machine, or a warm cache left by the other side, weighs on both), under
-``torch.no_grad()``, after one warm-up call of each. :func:`paired_round` is one such round;
+``torch.no_grad()``, after one warm-up call of each. On CUDA every timed call waits for the
+device to finish (``torch.cuda.synchronize``), so the clock measures the work, not its launch.
+:func:`paired_round` is one such round;
 :func:`interleaved` runs the rounds; :func:`time_at_shape` is what :func:`~upsamplekit.fold`
 times each candidate rewrite with, :func:`time_side_by_side` what ``upsamplekit fold`` reports.
 
@@ -19,6 +21,8 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import torch
+
+from .devices import synchronised, synchronizer
 
 __all__ = ["elapsed_ms", "paired_round", "interleaved", "time_at_shape", "Timing", "time_side_by_side"]
 
@@ -64,9 +68,14 @@ def time_at_shape(original: Callable[[torch.Tensor], Any], folded: Callable[[tor
                   shape: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> tuple[float, float, float]:
     """Forward times (ms, no gradients) of ``original`` and ``folded`` on a random input of
     ``shape``: medians, and the median of the per-round ratios (original over folded). At least
-    7 rounds, more for quick layers (up to 31, about 0.2 s in all)."""
+    7 rounds, more for quick layers (up to 31, about 0.2 s in all). On ``device``: on CUDA each
+    call is synchronised (the device finishes before the clock is read)."""
     x = torch.randn(shape, dtype=dtype, device=device)
-    before, after = interleaved(lambda: original(x), lambda: folded(x), rounds=31, min_rounds=7, budget_ms=200.0)
+    sync = synchronizer(device)
+    if sync is not None:
+        sync()  # the input's own initialisation is not charged to the first call
+    before, after = interleaved(synchronised(lambda: original(x), sync), synchronised(lambda: folded(x), sync),
+                                rounds=31, min_rounds=7, budget_ms=200.0)
     ratios = [a / b for a, b in zip(before, after)]
     return statistics.median(before), statistics.median(after), statistics.median(ratios)
 
