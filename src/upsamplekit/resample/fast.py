@@ -9,6 +9,22 @@ itself calls wherever torch has one (uint8 bilinear, bicubic and antialias inclu
 whose length is unchanged, which torch's linear kernels copy), so the result is torch's,
 bit for bit; the one exception is torch 2.13's antialias bug for an output width of 1 (see
 :func:`_width_one`). The private ``_tables_only()`` context turns this path off for tests.
+
+Deterministic backward: on CUDA, aten's backward of the linear kernels (upsample_linear1d,
+bilinear2d, trilinear3d), of bicubic2d, of the antialias kernels (_upsample_bilinear2d_aa,
+_upsample_bicubic2d_aa) and of adaptive average pooling (torch's ``area``) scatters each output
+gradient into the input with atomicAdd: two backward passes differ in the last bits, and under
+``torch.use_deterministic_algorithms(True)`` they raise ("upsample_bilinear2d_backward_out_cuda
+does not have a deterministic implementation"). Nearest and nearest-exact backward have no atomics.
+So when deterministic algorithms are on (``warn_only`` included), ``x`` is on CUDA and a gradient
+will be recorded (``x.requires_grad`` under grad mode), ``native_resize`` declines the atomic kinds
+(:func:`atomic_backward`, :func:`_declines`) and the gather-table engine runs, whose backward is
+bit-for-bit reproducible. Otherwise nothing changes: aten stays the fast path. The tables compute
+the same spec but not torch's float32 arithmetic: float64 results agree with aten's to 6e-14;
+float32 results to 2.4e-7 (2 ulp on values in [0, 1)) for integer scales and halvings without
+align_corners, but by up to 3e-5 on a 256-pixel axis (7e-5 on 1024 -> 378) where aten's float32
+source positions drift along the axis (align_corners, non-integer scales, ``size=`` that is no
+multiple): there the tables stay within 3e-7 of the float64 result, aten does not.
 """
 
 from __future__ import annotations
@@ -20,10 +36,11 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
+from ..errors import InvalidArgumentError
 from .coordinates import input_step
 from .spec import Resampling
 
-__all__ = ["native_resize"]
+__all__ = ["KERNEL_KINDS", "atomic_backward", "native_resize"]
 
 _aten = torch._C._nn  # the aten upsampling ops as F.interpolate calls them (torch.ops.aten adds ~2 us a call)
 _FLOATS = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
@@ -32,6 +49,42 @@ _FLOATS = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 _UINT8 = (torch.uint8,)
 
 NativeCall = Callable[[torch.Tensor, list[int], list[float]], torch.Tensor]
+
+# The kinds of aten kernel _select picks, and those whose CUDA backward accumulates with atomicAdd.
+KERNEL_KINDS = ("nearest", "nearest_exact", "linear", "bicubic", "linear_aa", "bicubic_aa", "adaptive_avg_pool")
+_ATOMIC_KINDS = frozenset({"linear", "bicubic", "linear_aa", "bicubic_aa", "adaptive_avg_pool"})
+# Device types whose aten upsample backward is atomic (ROCm devices are "cuda" too).
+_ATOMIC_DEVICES = frozenset({"cuda"})
+
+
+def atomic_backward(kind: str) -> bool:
+    """Whether aten's CUDA backward of a kernel kind (one of ``KERNEL_KINDS``) uses atomicAdd.
+
+    True for linear/bilinear/trilinear, bicubic, the antialias (_aa) kernels and adaptive
+    average pooling: their gradients are not reproducible on CUDA, and deterministic mode makes
+    them raise. False for nearest and nearest-exact, whose backward has no atomics.
+
+    >>> atomic_backward("linear"), atomic_backward("nearest_exact")
+    (True, False)
+    """
+    if kind not in KERNEL_KINDS:
+        raise InvalidArgumentError(f"unknown aten kernel kind {kind!r}; expected one of {KERNEL_KINDS}")
+    return kind in _ATOMIC_KINDS
+
+
+def _declines(kind: str, device_type: str, needs_grad: bool, deterministic: bool) -> bool:
+    """The determinism rule, pure: decline aten's ``kind`` (so the gather tables run) exactly when
+    deterministic algorithms are on, a gradient will be recorded, and the device's backward of that
+    kind is atomic. Anything else keeps aten, the fastest path."""
+    return deterministic and needs_grad and device_type in _ATOMIC_DEVICES and atomic_backward(kind)
+
+
+def _declines_for_determinism(x: torch.Tensor, kind: str) -> bool:
+    """:func:`_declines` for ``x`` under the current grad mode and deterministic-algorithms flag."""
+    if not x.requires_grad:  # the common inference call: one attribute read
+        return False
+    return _declines(kind, x.device.type, torch.is_grad_enabled(), torch.are_deterministic_algorithms_enabled())
+
 
 # Private switch: False runs the gather tables alone, with no aten kernel (see _tables_only).
 _USE_NATIVE = True
@@ -85,8 +138,9 @@ def _adaptive(nd: int) -> NativeCall:
 @lru_cache(maxsize=512)  # a pure function of hashable arguments, on every call's path
 def _select(
     spec: Resampling, nd: int, shrinks: bool, width_one: bool = False
-) -> tuple[NativeCall, tuple[torch.dtype, ...]] | None:
-    """The aten call computing ``spec`` on ``nd`` spatial dims, with the dtypes it accepts.
+) -> tuple[NativeCall, tuple[torch.dtype, ...], str] | None:
+    """The aten call computing ``spec`` on ``nd`` spatial dims, the dtypes it accepts and its kind
+    (one of ``KERNEL_KINDS``).
 
     A torch-convention spec (``coordinate_precision='torch'``) takes the very kernel
     ``F.interpolate`` calls, uint8 included (fixed-point weights, rounded and clamped after
@@ -103,26 +157,26 @@ def _select(
         if spec.coordinate_precision == "float64":
             return None  # aten picks indices in float32: exact float64 positions need the tables
         if coords == "asymmetric" and spec.nearest_mode == "floor":
-            return _nearest(nd), _FLOATS + _UINT8
+            return _nearest(nd), _FLOATS + _UINT8, "nearest"
         if (coords, spec.nearest_mode) in (("half_pixel", "round_prefer_ceil"), ("tf_half_pixel_for_nn", "floor")):
-            return _nearest_exact(nd), _FLOATS + _UINT8
+            return _nearest_exact(nd), _FLOATS + _UINT8, "nearest_exact"
         return None
     if kernel == "adaptive_area":
-        return _adaptive(nd), _FLOATS
+        return _adaptive(nd), _FLOATS, "adaptive_avg_pool"
     if kernel == "linear" and not antialias and spec.border in ("replicate", "renormalize"):
         # Linear taps fall outside only past the edge sample, where both borders give the edge.
         if coords in ("half_pixel", "align_corners"):
             call = _linear(nd, coords == "align_corners")
             if nd == 2 and own:
-                return (_width_one(call, uint8_only=True) if width_one else call), _FLOATS + _UINT8
-            return call, _FLOATS
+                return (_width_one(call, uint8_only=True) if width_one else call), _FLOATS + _UINT8, "linear"
+            return call, _FLOATS, "linear"
         return None
     if nd != 2:
         return None
     if kernel == "cubic" and not antialias and spec.border == "replicate" and spec.cubic_a == -0.75:
         if coords in ("half_pixel", "align_corners"):
             call = _bicubic(coords == "align_corners")
-            return (_width_one(call, uint8_only=True) if width_one and own else call), _FLOATS + own_uint8
+            return (_width_one(call, uint8_only=True) if width_one and own else call), _FLOATS + own_uint8, "bicubic"
         return None
     aa_coords = {"half_pixel": False, "pytorch_antialias_align_corners": True}
     # The _aa kernels widen the filter whenever shrinking (a spec without antialias takes them only
@@ -132,13 +186,13 @@ def _select(
             own or not width_one):
         # torch's antialias path is Pillow's filter; enlarging, it is the plain filter with dropped taps.
         if kernel == "linear":
-            op = _aten._upsample_bilinear2d_aa
+            op, kind = _aten._upsample_bilinear2d_aa, "linear_aa"
         elif kernel == "cubic" and spec.cubic_a == -0.5:
-            op = _aten._upsample_bicubic2d_aa
+            op, kind = _aten._upsample_bicubic2d_aa, "bicubic_aa"
         else:
             return None
         call = _aa(op, aa_coords[coords])
-        return (_width_one(call) if width_one else call), (torch.float32, torch.float64) + own_uint8
+        return (_width_one(call) if width_one else call), (torch.float32, torch.float64) + own_uint8, kind
     return None
 
 
@@ -179,7 +233,8 @@ def native_resize(
 ) -> torch.Tensor | None:
     """Resize the spatial dims of a channels-first ``x`` with aten, or return None.
 
-    ``x`` is (N, C, *spatial); every spatial axis is resized.
+    ``x`` is (N, C, *spatial); every spatial axis is resized. None also where deterministic
+    algorithms are on and aten's CUDA backward would be atomic (see the module docstring).
     """
     in_sizes = x.shape[2:]
     if not _USE_NATIVE or spec.coordinates == "tf_crop_and_resize":
@@ -195,9 +250,11 @@ def native_resize(
     chosen = _select(spec, len(in_sizes), shrinks, width_one=out_sizes[-1] == 1)
     if chosen is None:
         return None
-    call, dtypes = chosen
+    call, dtypes, kind = chosen
     if x.dtype not in dtypes or x.dim() != len(in_sizes) + 2:
         return None
+    if _declines_for_determinism(x, kind):
+        return None  # the tables' gather backward is reproducible; aten's atomic one is not
     if x.dtype == torch.uint8 and spec.kernel != "nearest" and x.device.type != "cpu":
         return None  # torch's uint8 filter kernels are CPU kernels
     if spec.coordinates == "pytorch_antialias_align_corners" or spec.kernel == "adaptive_area":
