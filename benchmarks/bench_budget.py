@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import command_line, load, machine, publish  # noqa: E402
-from bench_study import run  # noqa: E402
+from bench_study import run, verdict_lines  # noqa: E402
 
 SECTION = "## Budget: full against successive halving (`upsamplekit study --budget`)"
 TINY = ["--upsamplers", "bilinear,subpixel,nearest", "--schedules", "2", "--scale", "2", "--seeds", "2",
@@ -51,11 +51,7 @@ def markdown(rows: list[dict[str, object]], load_at_start: str, command: str) ->
                      f"{budget.get('finalists', 'n/a')} of {budget.get('candidates', 'n/a')} | {r['recommended']} | "
                      f"{'n/a' if margin is None else f'{margin:+.2f} dB'} | {'yes' if trust.get('beats_baseline') else 'no'} | "
                      f"{'n/a' if tau is None else f'{tau:.2f}'}{compared} |")
-    lines.append("")
-    for r in rows:
-        verdict = dict(r["confidence"]).get("verdict")  # type: ignore[call-overload]
-        if verdict:
-            lines.append(f"- {r['label']} says: \"{verdict}\"")
+    lines += ["", *verdict_lines(rows)]
     for r in rows[1:]:
         lines.append(f"- {_same_finalists(rows[0], r)[1]}")
     if len(rows) == 3:  # full against the halving study that spends its saving (the last row)
@@ -82,7 +78,7 @@ def _same_finalists(full: dict[str, object], halving: dict[str, object]) -> tupl
     finalists = {c["key"] for c in halving["candidates"] if c.get("ranked")}  # type: ignore[attr-defined]
     curves = {c["key"]: {int(p[0]): p[1] for p in c["curve"]} for c in full["candidates"]  # type: ignore[attr-defined]
               if c["key"] in finalists}
-    end = max((max(c) for c in curves.values() if c), default=None)
+    end = max((max(c) for c in curves.values() if c), default=-1)
     both = [c for c in curves.values() if at in c and end in c]
     tau = kendall_tau([c[at] for c in both], [c[end] for c in both]) if len(both) > 1 else None
     shown = "n/a" if tau is None else f"{tau:.2f}"

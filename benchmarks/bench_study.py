@@ -60,6 +60,12 @@ def run(label: str, args: list[str]) -> dict[str, object]:
             "candidates": data.get("candidates", [])}
 
 
+def verdict_lines(rows: list[dict[str, object]]) -> list[str]:
+    """What each study says first (its verdict), one Markdown bullet per study."""
+    verdicts = [(r["label"], dict(r["confidence"]).get("verdict")) for r in rows]  # type: ignore[call-overload]
+    return [f"- {label} says: \"{verdict}\"" for label, verdict in verdicts if verdict]
+
+
 def markdown(rows: list[dict[str, object]], load_at_start: str, command: str, device: str) -> str:
     lines = [SECTION + ("" if device == "cpu" else f" on {device}"), "", f"Command: `{command}`", "",
              *machine(load_at_start), "",
@@ -74,11 +80,7 @@ def markdown(rows: list[dict[str, object]], load_at_start: str, command: str, de
                      f"{r['recommended']} | {'n/a' if margin is None else f'{margin:+.2f} dB'} | "
                      f"{'yes' if trust.get('beats_baseline') else 'no'} | {'n/a' if tau is None else f'{tau:.2f}'} | "
                      f"{100 * float(r['share_median']):.1f}% ({100 * float(r['share_max']):.1f}%) |")
-    lines.append("")
-    for r in rows:
-        verdict = dict(r["confidence"]).get("verdict")  # type: ignore[call-overload]
-        if verdict:
-            lines.append(f"- {r['label']} says: \"{verdict}\"")
+    lines += ["", *verdict_lines(rows)]
     gpu = device.startswith("cuda")
     goals = {"default": (180.0 if gpu else 600.0, 0.5 if gpu else 0.3), "--quick": (60.0, None),
              "--quick --task denoise": (60.0, None)}
