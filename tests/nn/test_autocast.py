@@ -10,9 +10,8 @@ import warnings
 import pytest
 import torch
 
-from upsamplekit.nn import build_upsampler, list_upsamplers, upsampler_info
-
 from tests.upsampler_calls import upsampler_inputs
+from upsamplekit.nn import build_upsampler, list_upsamplers, upsampler_info
 
 IN, OUT = 4, 2
 SIZES = {1: (7,), 2: (5, 6), 3: (4, 3, 5)}
