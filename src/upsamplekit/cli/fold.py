@@ -41,7 +41,7 @@ def fold(factory: str, input_shape: str, repeats: int, threads: int | None) -> N
         want, got = model(x), folded(x)
     click.echo(str(report))
     click.echo(f"outputs agree: largest difference {relative_difference(got, want):.1e} of the largest output")
-    timing = time_side_by_side(lambda: model(x), lambda: folded(x), repeats)
+    timing = time_side_by_side(lambda: model(x), lambda: folded(x), repeats, device=x.device)
     click.echo(f"speed on input {shape}, {timing.threads} thread{'s' if timing.threads > 1 else ''}, median of "
                f"{repeats}: original {timing.original_ms:.2f} ms, folded {timing.folded_ms:.2f} ms, "
                f"{timing.speedup:.2f}x")

@@ -93,7 +93,10 @@ class Timing(NamedTuple):
         return self.original_ms / self.folded_ms
 
 
-def time_side_by_side(original: Callable[[], Any], folded: Callable[[], Any], repeats: int = 5) -> Timing:
-    """Median wall times of ``original()`` and ``folded()`` over ``repeats`` :func:`interleaved` rounds."""
-    before, after = interleaved(original, folded, rounds=repeats)
+def time_side_by_side(original: Callable[[], Any], folded: Callable[[], Any], repeats: int = 5,
+                      device: torch.device | str = "cpu") -> Timing:
+    """Median wall times of ``original()`` and ``folded()`` over ``repeats`` :func:`interleaved` rounds,
+    each call synchronised with ``device`` (on CUDA: the clock waits for the device's work)."""
+    sync = synchronizer(device)
+    before, after = interleaved(synchronised(original, sync), synchronised(folded, sync), rounds=repeats)
     return Timing(statistics.median(before), statistics.median(after), repeats, torch.get_num_threads())
