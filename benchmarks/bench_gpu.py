@@ -3,8 +3,9 @@
 Four groups, every time the median of ``--repeats`` synchronised runs (``torch.cuda.synchronize``
 before the clock starts and before it stops) after two warm-up calls:
 
-* resize per mode (the modes of ``benchmarks/bench_resize.py``, NCHW float32) at an x2 and an x0.5
-  output, against aten's bicubic (``F.interpolate(mode="bicubic")``) on the same input and output
+* resize per mode (the modes of ``benchmarks/bench_resize.py``, NCHW float32 and bfloat16) at an x2
+  and an x0.5 output, with the engine that ran (aten, the banded products or the gathers), against
+  aten's bicubic (``F.interpolate(mode="bicubic")``) on the same input and output
   sizes, and against the memory-bandwidth time: the input read once and the output written once at
   the device-to-device copy rate measured here (a large ``copy_``);
 * determinism per mode: two backward passes of ``resize`` with the same incoming gradient, are the
@@ -53,6 +54,7 @@ from torch import nn  # noqa: E402
 
 import upsamplekit  # noqa: E402
 from upsamplekit.decoder import Decoder  # noqa: E402
+from upsamplekit.resample import api, bands  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import command_line, load, machine, publish  # noqa: E402
@@ -133,6 +135,8 @@ def copy_rate(device: torch.device, nbytes: int, repeats: int) -> float:
 class ResizeRow:
     mode: str
     case: str
+    dtype: str = "float32"
+    engine: str = ""
     ms: float | None = None
     bicubic_ms: float | None = None
     bound_ms: float | None = None
@@ -146,21 +150,40 @@ def _short(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}"[:110]
 
 
+def engine_of(x: torch.Tensor, size: list[int], options: dict[str, Any]) -> str:
+    """Which engine ``resize`` runs on ``x``: "aten" (a native kernel), "bands" or "gather"."""
+    ran: list[str] = []
+    native = api.native_resize
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        result = native(*args, **kwargs)
+        ran.append("aten" if result is not None else bands.engine_for(x))
+        return result
+
+    api.native_resize = spy
+    try:
+        upsamplekit.resize(x, size=size, **options)
+    finally:
+        api.native_resize = native
+    return ran[0] if ran else bands.engine_for(x)
+
+
 def resize_rows(device: torch.device, shape: tuple[int, int, int, int], factors: tuple[float, ...], repeats: int,
-                rate: float) -> list[ResizeRow]:
+                rate: float, dtypes: tuple[torch.dtype, ...] = (torch.float32, torch.bfloat16)) -> list[ResizeRow]:
     n, c, h, w = shape
-    x = torch.rand(shape, device=device, generator=torch.Generator(device).manual_seed(0))
     rows = []
-    for factor in factors:
+    for dtype, factor in [(d, f) for d in dtypes for f in factors]:
+        x = torch.rand(shape, device=device, generator=torch.Generator(device).manual_seed(0)).to(dtype)
         size = [max(1, int(h * factor)), max(1, int(w * factor))]
         label = f"{shape} -> {tuple(size)}"
         bicubic = median_ms(lambda: F.interpolate(x, size=size, mode="bicubic"), device, repeats)
         bound = (x.numel() + n * c * size[0] * size[1]) * x.element_size() / rate
         for mode, spec in MODES.items():
-            row = ResizeRow(mode, label, bicubic_ms=bicubic, bound_ms=bound)
+            row = ResizeRow(mode, label, str(dtype).removeprefix("torch."), bicubic_ms=bicubic, bound_ms=bound)
             rows.append(row)
             try:
                 options = dict(spec.resize)
+                row.engine = engine_of(x, size, options)
                 row.ms = median_ms(lambda: upsamplekit.resize(x, size=size, **options), device, repeats)
             except Exception as error:  # a mode this shape or device does not support: say so
                 row.error = _short(error)
@@ -351,19 +374,23 @@ def markdown(device: torch.device, resize: list[ResizeRow], layers: list[LayerRo
         f"- device-to-device copy: {rate / 1e6:,.0f} GB/s (read + write, a large `copy_`)",
         f"- command: `{command}`", "",
         "### Resize per mode", "",
-        f"NCHW float32. Against aten's bicubic (`F.interpolate(mode=\"bicubic\")`, same sizes: ratio = resize / "
+        f"NCHW. Engine: aten (a native kernel), bands (banded matrix products, CUDA's table engine) or gather "
+        "(the CPU's table engine). Against aten's bicubic (`F.interpolate(mode=\"bicubic\")`, same sizes and dtype: "
+        "ratio = resize / "
         "bicubic) and the memory-bandwidth time (input read once, output written once at the copy rate above: "
         "ratio = resize / that). Bit-equal: two backward passes with the same incoming gradient give the same "
         "input gradient. Strict: the backward under `torch.use_deterministic_algorithms(True)`.", "",
-        "| mode | case | ms | bicubic ms | x bicubic | bandwidth ms | x bandwidth | backward bit-equal | strict |",
-        "|---|---|---:|---:|---:|---:|---:|---|---|",
+        "| mode | case | dtype | engine | ms | bicubic ms | x bicubic | bandwidth ms | x bandwidth | "
+        "backward bit-equal | strict |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in resize:
         if r.error:
-            lines.append(f"| {r.mode} | {r.case} | - | {_ms(r.bicubic_ms)} | - | {_ms(r.bound_ms)} | - | "
-                         f"fails: {r.error} | |")
+            lines.append(f"| {r.mode} | {r.case} | {r.dtype} | {r.engine} | - | {_ms(r.bicubic_ms)} | - | "
+                         f"{_ms(r.bound_ms)} | - | fails: {r.error} | |")
             continue
-        lines.append(f"| {r.mode} | {r.case} | {_ms(r.ms)} | {_ms(r.bicubic_ms)} | {_ratio(r.ms, r.bicubic_ms)} | "
+        lines.append(f"| {r.mode} | {r.case} | {r.dtype} | {r.engine} | {_ms(r.ms)} | {_ms(r.bicubic_ms)} | "
+                     f"{_ratio(r.ms, r.bicubic_ms)} | "
                      f"{_ms(r.bound_ms)} | {_ratio(r.ms, r.bound_ms)} | {r.bit_equal} | {r.deterministic} |")
     n, c, h, w = shapes["layers"]
     lines += [

@@ -14,6 +14,10 @@ cutting large batches into chunks; none of that may change the numbers:
 * the result keeps the input's memory layout (resample_axes), and the backward is the dense
   transpose, bit-for-bit reproducible.
 
+Each of these runs on both engines: the gathers (CPU) and the banded matrix products (CUDA's,
+``resample/bands.py``), the latter on the CPU here with blocks of 4 outputs and unpadded windows so that the small
+tables drawn are cut into several bands.
+
 Cases are drawn by hypothesis (fixed example counts, no deadline) over every convention's
 kernels, length-1 and odd axes, large factors, shrinking, and contiguous, channels-last,
 permuted and strided (non-dense) layouts.
@@ -21,6 +25,8 @@ permuted and strided (non-dense) layouts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -31,7 +37,7 @@ from hypothesis import strategies as st
 
 from upsamplekit import Resampling
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError
-from upsamplekit.resample import apply
+from upsamplekit.resample import apply, bands
 from upsamplekit.resample.apply import resample_axes, resample_axis
 from upsamplekit.resample.tables import AxisTable, axis_table
 
@@ -57,6 +63,24 @@ SPECS = [
 EXACT = "float64 sums of a few dozen products of values < 1 and weights <= 1.3: round-off only"
 SINGLE = "float32 weights and sums: a few ulp of values of magnitude <= 1.3"
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True)
+ENGINES = ["gather", "bands"]
+
+
+@contextmanager
+def engine(name: str) -> Iterator[None]:
+    """Run the engine ``name`` on the CPU: "bands" makes the CPU a band device, with blocks of 4."""
+    with pytest.MonkeyPatch.context() as patch:
+        if name == "bands":
+            patch.setattr(bands, "_BAND_DEVICES", frozenset({"cpu"}))
+            patch.setattr(bands, "BLOCK", 4)
+            patch.setattr(bands, "_ALIGN", 1)
+        for cache in (bands.bands_of, bands._tensors, apply._plan):
+            cache.cache_clear()
+        try:
+            yield
+        finally:
+            for cache in (bands.bands_of, bands._tensors, apply._plan):
+                cache.cache_clear()
 
 
 def _dense_reference(x: np.ndarray, dim: int, table: AxisTable) -> np.ndarray:
@@ -91,38 +115,39 @@ def _layout(x: torch.Tensor, kind: str) -> torch.Tensor:
 LAYOUTS = st.sampled_from(["contiguous", "last-inner", "reversed", "strided"])
 
 
+@pytest.mark.parametrize("name", ENGINES)
 @SETTINGS
 @given(table=_tables(), rank=st.integers(2, 5), data=st.data(), layout=LAYOUTS, seed=st.integers(0, 2**16))
-def test_axis_matches_dense_matrix(table: AxisTable, rank: int, data: Any, layout: str, seed: int) -> None:
+def test_axis_matches_dense_matrix(name: str, table: AxisTable, rank: int, data: Any, layout: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
     dim = data.draw(st.integers(0, rank - 1))
     shape = [int(v) for v in rng.integers(1, 7, rank)]
     shape[dim] = table.in_len
     x = random_image(rng, tuple(shape), "float64")
     expected = _dense_reference(x, dim, table)
-    actual = resample_axis(_layout(torch.from_numpy(x), layout), dim, table)
+    with engine(name):
+        actual = resample_axis(_layout(torch.from_numpy(x), layout), dim, table)
+        single = resample_axis(_layout(torch.from_numpy(x.astype(np.float32)), layout), dim, table)
     assert_close(actual.numpy(), expected, atol=1e-12, why=EXACT)
-    single = resample_axis(_layout(torch.from_numpy(x.astype(np.float32)), layout), dim, table)
     assert single.dtype == torch.float32
     assert_close(single.numpy(), expected, atol=2e-6, why=SINGLE)
 
 
+@pytest.mark.parametrize("name", ENGINES)
 @SETTINGS
 @given(tables=st.lists(_tables(longest=16), min_size=1, max_size=3),
        batch=st.tuples(st.integers(1, 3), st.integers(1, 9)), layout=LAYOUTS, chunked=st.booleans(), seed=st.integers(0, 2**16))
-def test_axes_match_dense_and_keep_layout(tables: list[AxisTable], batch: tuple[int, int], layout: str,
+def test_axes_match_dense_and_keep_layout(name: str, tables: list[AxisTable], batch: tuple[int, int], layout: str,
                                           chunked: bool, seed: int) -> None:
     rng = np.random.default_rng(seed)
     x = random_image(rng, (*batch, *(t.in_len for t in tables)), "float64")
     dims = list(range(2, 2 + len(tables)))
     given_x = _layout(torch.from_numpy(x), layout)
-    with pytest.MonkeyPatch.context() as patch:
-        if chunked:  # force the chunked path on tiny tensors: pieces of one batch entry
+    with engine(name), pytest.MonkeyPatch.context() as patch:
+        if chunked:  # force the chunked path on tiny tensors: pieces of one batch entry (gathers only)
             patch.setattr(apply, "_CHUNK_ABOVE_BYTES", 0)
             patch.setattr(apply, "_CHUNK_BYTES", 1)
-        apply._plan.cache_clear()
         actual = resample_axes(given_x, dims, tables)
-        apply._plan.cache_clear()
     expected = x
     for dim, table in zip(dims, tables):
         expected = _dense_reference(expected, dim, table)
@@ -135,14 +160,16 @@ def test_axes_match_dense_and_keep_layout(tables: list[AxisTable], batch: tuple[
         assert actual.permute(order).is_contiguous(), "the result keeps the input's memory order"
 
 
+@pytest.mark.parametrize("name", ENGINES)
 @SETTINGS
 @given(table=_tables(), seed=st.integers(0, 2**16), inner=st.sampled_from([1, 3, 16]))
-def test_nonfinite_reaches_exactly_the_outputs_that_read_it(table: AxisTable, seed: int, inner: int) -> None:
+def test_nonfinite_reaches_exactly_the_outputs_that_read_it(name: str, table: AxisTable, seed: int, inner: int) -> None:
     rng = np.random.default_rng(seed)
     x = random_image(rng, (2, table.in_len, inner), "float32")
     bad = rng.random(x.shape) < 0.15
     x[bad] = rng.choice([np.nan, np.inf, -np.inf], size=int(bad.sum()))
-    y = resample_axis(torch.from_numpy(x), 1, table).numpy()
+    with engine(name):  # the band engine leaves non-finite inputs to the gathers
+        y = resample_axis(torch.from_numpy(x), 1, table).numpy()
     reads = np.zeros((table.out_len, table.in_len), dtype=bool)  # the non-zero taps, as the engine reads them
     rows = np.repeat(np.arange(table.out_len), table.taps)
     np.logical_or.at(reads, (rows, table.index.reshape(-1)), table.weight.reshape(-1) != 0)
@@ -163,26 +190,30 @@ def test_nearest_copies_any_dtype_exactly(dtype: torch.dtype, rng: np.random.Gen
     assert torch.equal(resample_axis(x, 1, table), x[:, index])
 
 
-def test_backward_is_the_dense_transpose_and_reproducible(rng: np.random.Generator) -> None:
+@pytest.mark.parametrize("name", ENGINES)
+def test_backward_is_the_dense_transpose_and_reproducible(name: str, rng: np.random.Generator) -> None:
     tables = [axis_table(SPECS[3], 9, 23, 23 / 9), axis_table(SPECS[5], 17, 6, 6 / 17)]
     x = torch.from_numpy(random_image(rng, (2, 3, 9, 17), "float64")).requires_grad_()
     grad = torch.from_numpy(random_image(rng, (2, 3, 23, 6), "float64"))
-    first = torch.autograd.grad(resample_axes(x, [2, 3], tables), x, grad)[0]
-    again = torch.autograd.grad(resample_axes(x, [2, 3], tables), x, grad)[0]
-    assert torch.equal(first, again), "gathers only: the same bits every time"
-    expected = np.einsum("oh,pw,ncop->nchw", tables[0].dense(), tables[1].dense(), grad.numpy())
-    assert_close(first.numpy(), expected, atol=1e-12, why=EXACT)
     small = torch.from_numpy(random_image(rng, (1, 2, 4, 5), "float64")).requires_grad_()
     small_tables = [axis_table(SPECS[3], 4, 7, 7 / 4), axis_table(SPECS[4], 5, 3, 3 / 5)]
-    assert torch.autograd.gradgradcheck(lambda v: resample_axes(v, [2, 3], small_tables), (small,))
+    with engine(name):
+        first = torch.autograd.grad(resample_axes(x, [2, 3], tables), x, grad)[0]
+        again = torch.autograd.grad(resample_axes(x, [2, 3], tables), x, grad)[0]
+        assert torch.autograd.gradgradcheck(lambda v: resample_axes(v, [2, 3], small_tables), (small,))
+    assert torch.equal(first, again), "no atomics: the same bits every time"
+    expected = np.einsum("oh,pw,ncop->nchw", tables[0].dense(), tables[1].dense(), grad.numpy())
+    assert_close(first.numpy(), expected, atol=1e-12, why=EXACT)
 
 
-def test_outside_outputs_take_the_extrapolation_value(rng: np.random.Generator) -> None:
+@pytest.mark.parametrize("name", ENGINES)
+def test_outside_outputs_take_the_extrapolation_value(name: str, rng: np.random.Generator) -> None:
     spec = Resampling.preset("onnx", "linear", coordinate_transformation_mode="tf_crop_and_resize")
     table = axis_table(spec, 6, 9, 1.5, roi=(-0.5, 1.25))
     assert table.outside is not None and table.outside.any()
     x = torch.from_numpy(random_image(rng, (1, 2, 6, 6), "float64"))
-    y = resample_axes(x, [2], [table], extrapolation_value=-7.0)
+    with engine(name):
+        y = resample_axes(x, [2], [table], extrapolation_value=-7.0)
     assert torch.all(y[:, :, torch.from_numpy(table.outside)] == -7.0)
     inside = torch.from_numpy(~table.outside)
     expected = _dense_reference(x.numpy(), 2, table)

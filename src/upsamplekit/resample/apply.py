@@ -16,6 +16,10 @@ where ``inner`` is the number of elements stored inside the axis:
 
 When several axes are resized, :func:`resample_axes` tries every axis order (up to four
 axes) on an estimated cost, counting the copies, and returns the input's memory layout.
+
+That is the "gather" engine, the CPU's. On CUDA the "bands" engine runs instead: each axis
+as one batched product of banded matrices (:mod:`~upsamplekit.resample.bands`, which also
+says when it leaves an input to the gathers); a nearest table stays one ``index_select``.
 The backward applies the transposed table the same way (no scatter-add, so no atomics and
 bit-for-bit reproducible gradients), and is itself differentiable.
 """
@@ -34,6 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InvalidArgumentError, InvalidTypeError
+from .bands import apply_bands, engine_for
 from .tables import AxisTable
 
 __all__ = ["resample_axis", "resample_axes"]
@@ -49,6 +54,7 @@ _NS_PER_SELECT = 0.5  # index_select, per output element
 _NS_PER_TAP = 0.1  # embedding_bag, per output element and tap
 _NS_PER_ROW_TAP = 3.0  # embedding_bag, per output row and tap
 _NS_PER_LOOP_TAP = 1.2  # index_select and multiply-add, per output element and tap
+_ENGINES = ("gather", "bands")
 
 
 # --------------------------------------------------------------------------- tables
@@ -170,7 +176,7 @@ def _kernel(shape: Sequence[int], order: Order, dim: int, table: AxisTable) -> t
 
 
 # --------------------------------------------------------------------------- one axis
-def _apply(x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
+def _apply(x: torch.Tensor, dim: int, table: AxisTable, engine: str) -> torch.Tensor:
     """The forward of one axis; the result is stored in the memory order it was computed in."""
     if table.in_len != x.shape[dim]:
         raise InvalidArgumentError(
@@ -179,6 +185,11 @@ def _apply(x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
     if not table.is_selection and not x.is_floating_point():
         raise InvalidTypeError(f"only nearest (selection) tables apply to {x.dtype} tensors; convert x to float first")
     x, order = _memory_order(x)
+    if engine == "bands" and not table.is_selection and x.numel():
+        dense = x.permute(order)  # contiguous
+        out, moved = apply_bands(dense, order.index(dim), table)
+        stored = (dim, *(d for d in order if d != dim)) if moved else order
+        return out.permute([stored.index(d) for d in range(len(stored))])
     kernel, working = _kernel(x.shape, order, dim, table)
     if working != order:
         x = _in_order(x, working)
@@ -209,22 +220,24 @@ def _apply(x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
 
 class _ResampleAxis(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
+    def forward(ctx: Any, x: torch.Tensor, dim: int, table: AxisTable, engine: str) -> torch.Tensor:
         ctx.dim = dim
         ctx.table = table
-        return _apply(x, dim, table)
+        return _apply(x, dim, table, engine)
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, None, None]:
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, None, None, None]:
         if not ctx.needs_input_grad[0]:
-            return None, None, None
-        return _ResampleAxis.apply(grad, ctx.dim, ctx.table.transposed), None, None
+            return None, None, None, None
+        return resample_axis(grad, ctx.dim, ctx.table.transposed), None, None, None
 
 
-def resample_axis(x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
+def resample_axis(x: torch.Tensor, dim: int, table: AxisTable, engine: str | None = None) -> torch.Tensor:
     """Resample ``x`` along ``dim`` with ``table``; differentiable for floating ``x``.
 
-    The result may be stored in another memory order than ``x`` (the axis moved outward);
+    ``engine`` is "gather" or "bands" (:mod:`~upsamplekit.resample.bands`); by default the one
+    :func:`~upsamplekit.resample.bands.engine_for` picks for ``x``'s device and values. The
+    result may be stored in another memory order than ``x`` (the axis moved outward);
     :func:`resample_axes` restores the input's.
 
     >>> import torch
@@ -233,9 +246,12 @@ def resample_axis(x: torch.Tensor, dim: int, table: AxisTable) -> torch.Tensor:
     >>> resample_axis(torch.tensor([[0.0, 1.0]]), 1, axis_table(Resampling(), 2, 4, 2.0))
     tensor([[0.0000, 0.2500, 0.7500, 1.0000]])
     """
+    engine = engine_for(x) if engine is None else engine
+    if engine not in _ENGINES:
+        raise InvalidArgumentError(f"engine must be one of {_ENGINES}, but got {engine!r}")
     if x.requires_grad and torch.is_grad_enabled():
-        return _ResampleAxis.apply(x, dim, table)
-    return _apply(x, dim, table)  # no graph to record: skip autograd.Function's overhead
+        return _ResampleAxis.apply(x, dim, table, engine)
+    return _apply(x, dim, table, engine)  # no graph to record: skip autograd.Function's overhead
 
 
 # --------------------------------------------------------------------------- several axes
@@ -249,9 +265,10 @@ def resample_axes(
 
     Tables that copy their axis unchanged are skipped; outputs a table marks ``outside``
     (``tf_crop_and_resize``) are set to ``extrapolation_value``. The result has ``x``'s
-    memory layout (channels-last in, channels-last out). Axes stored outside every resized
-    axis (N and C of NCHW) are cut into chunks of a few MiB that are resized one after the
-    other, so intermediates stay in cache and large buffers are not faulted in twice.
+    memory layout (channels-last in, channels-last out). On the gather engine, axes stored
+    outside every resized axis (N and C of NCHW) are cut into chunks of a few MiB that are
+    resized one after the other, so intermediates stay in cache and large buffers are not
+    faulted in twice.
 
     >>> import torch
     >>> from upsamplekit.resample.spec import Resampling
@@ -266,7 +283,8 @@ def resample_axes(
     x, order = _memory_order(x)
     identity = order == tuple(range(x.dim()))
     dense = x if identity else x.permute(order)  # contiguous
-    plan = _plan(tuple(dense.shape), tuple((order.index(d), t) for d, t in steps), x.element_size())
+    engine = "gather" if all(t.is_selection for _, t in steps) else engine_for(x)
+    plan = _plan(tuple(dense.shape), tuple((order.index(d), t) for d, t in steps), x.element_size(), engine)
     batched = dense.reshape(plan.batch, *dense.shape[plan.prefix:])
     starts = range(0, max(plan.batch, 1), plan.chunk)
     pieces = [_run(batched[start:start + plan.chunk], plan, extrapolation_value) for start in starts]
@@ -288,6 +306,7 @@ class _Plan:
     batch: int
     chunk: int  # batch entries per piece
     steps: tuple[tuple[int, AxisTable], ...]  # (dim of the batched view, table), in run order
+    engine: str  # "gather" or "bands"
 
 
 # Chunk when an intermediate would exceed _CHUNK_ABOVE_BYTES (buffers that large are fresh,
@@ -297,8 +316,11 @@ _CHUNK_BYTES = 4 * 2**20
 
 
 @lru_cache(maxsize=1024)
-def _plan(shape: tuple[int, ...], steps: tuple[tuple[int, AxisTable], ...], element_size: int) -> _Plan:
-    """Plan ``steps`` (memory position, table) on a contiguous tensor of ``shape``."""
+def _plan(shape: tuple[int, ...], steps: tuple[tuple[int, AxisTable], ...], element_size: int,
+          engine: str = "gather") -> _Plan:
+    """Plan ``steps`` (memory position, table) on a contiguous tensor of ``shape``. The banded
+    products (a GPU's engine) run the shrinking axes first and in one piece: cache sizes and
+    copies are the gather engine's costs."""
     resized = {position for position, _ in steps}
     prefix = 0
     while prefix < len(shape) and prefix not in resized:
@@ -306,6 +328,9 @@ def _plan(shape: tuple[int, ...], steps: tuple[tuple[int, AxisTable], ...], elem
     batch = math.prod(shape[:prefix])
     rest = (1, *shape[prefix:])  # one batch entry
     moved = tuple((position - prefix + 1, table) for position, table in steps)
+    if engine == "bands":
+        ordered = tuple(sorted(moved, key=lambda step: step[1].out_len / step[1].in_len))
+        return _Plan(prefix, batch, max(batch, 1), ordered, engine)
     ordered = tuple(moved[k] for k in _axis_order(rest, moved))
     # Intermediates: the input (copied when its first axis is moved) and every step's output but the last.
     sizes, intermediate = list(rest), math.prod(rest)
@@ -315,14 +340,14 @@ def _plan(shape: tuple[int, ...], steps: tuple[tuple[int, AxisTable], ...], elem
     sizes[ordered[-1][0]] = ordered[-1][1].out_len
     largest = max(intermediate, math.prod(sizes))
     if batch * intermediate * element_size <= _CHUNK_ABOVE_BYTES:
-        return _Plan(prefix, batch, max(batch, 1), ordered)
+        return _Plan(prefix, batch, max(batch, 1), ordered, engine)
     chunk = max(1, min(batch, _CHUNK_BYTES // max(largest * element_size, 1)))
-    return _Plan(prefix, batch, chunk, ordered)
+    return _Plan(prefix, batch, chunk, ordered, engine)
 
 
 def _run(piece: torch.Tensor, plan: _Plan, extrapolation_value: float) -> torch.Tensor:
     for dim, table in plan.steps:
-        piece = resample_axis(piece, dim, table)
+        piece = resample_axis(piece, dim, table, plan.engine)
         if table.outside is not None:
             shape = [1] * piece.dim()
             shape[dim] = table.out_len
