@@ -1,15 +1,67 @@
-"""Shared test helpers: seeded random images and tolerance-stating comparisons."""
+"""Shared test helpers: seeded random images, tolerance-stating comparisons, and the devices a test runs on.
+
+``DEVICES`` is the one list of devices: the CPU, and CUDA where there is one (skipped without it: CI has
+no GPU). Tests take the ``device`` fixture (a device name, ``"cpu"`` or ``"cuda"``), or, for Hypothesis
+``@given`` tests (which dislike function-scoped fixtures), ``@pytest.mark.parametrize("device", DEVICES)``.
+"""
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+DEVICES = [pytest.param("cpu", id="cpu"), pytest.param("cuda", id="cuda", marks=needs_cuda)]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request: pytest.FixtureRequest) -> str:
+    """The device a test runs on: ``"cpu"``, and ``"cuda"`` where there is a GPU."""
+    return str(request.param)
+
+
+@pytest.fixture
+def no_cudnn_tf32() -> Iterator[None]:
+    """cuDNN convolutions in true float32 for this test (torch lets them use TF32 by default, whose
+    10-bit mantissa is ~1e-3 relative: no float32 tolerance holds on CUDA then); restored after."""
+    before = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32 = before
+
+
+def forward_on(device: str, module: torch.nn.Module, *inputs: torch.Tensor) -> torch.Tensor:
+    """``module(*inputs)`` on ``device`` without grad, the result on the CPU. The module and the inputs
+    stay where they are (a copy moves); on the CPU it is exactly ``module(*inputs)``."""
+    if device != "cpu":
+        module = copy.deepcopy(module).to(device)
+        inputs = tuple(t.to(device) for t in inputs)
+    with torch.no_grad():
+        return module(*inputs).cpu()
+
+
+def on_device(x: np.ndarray, device: str) -> Any:
+    """``x`` for a call on ``device``: the array itself on the CPU (numpy in, numpy out, as the parity
+    tests always ran), a tensor on ``device`` elsewhere. :func:`to_numpy` brings the result back."""
+    return x if device == "cpu" else torch.from_numpy(np.ascontiguousarray(x)).to(device)
+
+
+def to_numpy(y: Any) -> np.ndarray:
+    """A result as a numpy array on the CPU (a tensor on any device, or an array)."""
+    return y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
 
 
 def random_image(rng: np.random.Generator, shape: tuple[int, ...], dtype: str = "float32") -> np.ndarray:

@@ -31,9 +31,7 @@ from upsamplekit.errors import InvalidArgumentError
 from upsamplekit.resample import conventions, fast
 from upsamplekit.resample.fast import KERNEL_KINDS, _declines, _tables_only, atomic_backward, native_resize
 
-from tests.conftest import random_image
-
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+from tests.conftest import needs_cuda, random_image
 
 
 def _variants() -> list[tuple[str, str, dict[str, Any]]]:

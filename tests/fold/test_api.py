@@ -3,10 +3,16 @@ that the result computes what the original computes, and its errors.
 
 Outputs are compared on random inputs with the tolerances of the issue (relative to the largest
 output: 1e-12 in float64, 1e-5 in float32; a decoder stacks several folded layers and ReLUs,
-still within that in float32)."""
+still within that in float32).
+
+The central cases also compare on CUDA where there is a GPU (the ``device`` fixture): ``fold`` decides
+on the CPU as here (on CUDA it declines untimed rewrites, see tests/fold/test_fold_device.py), then the
+folded and the original model run on the device, with the same bounds (``no_cudnn_tf32``: float32
+convolutions without TF32)."""
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import pytest
@@ -28,7 +34,10 @@ def rel(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.double() - b.double()).abs().max() / b.double().abs().max())
 
 
-def same(folded: nn.Module, original: nn.Module, x: torch.Tensor) -> None:
+def same(folded: nn.Module, original: nn.Module, x: torch.Tensor, device: str = "cpu") -> None:
+    """The folded model computes what the original computes, on ``device``."""
+    if device != "cpu":  # copies: the tests keep using their models on the CPU
+        folded, original, x = copy.deepcopy(folded).to(device), copy.deepcopy(original).to(device), x.to(device)
     with torch.no_grad():
         error = rel(folded(x), original(x))
     assert error <= (1e-12 if x.dtype == torch.float64 else 1e-5), error
@@ -46,7 +55,7 @@ def test_the_package_is_callable_and_the_function() -> None:
     assert upsamplekit.folding.fold is fold and "fold" in upsamplekit.__all__
 
 
-def test_sequential_keeps_its_type_keys_and_the_original() -> None:
+def test_sequential_keeps_its_type_keys_and_the_original(device: str) -> None:
     model = pair(dtype=torch.float64)
     folded, report = fold(model, report=True)
     assert type(folded) is nn.Sequential and isinstance(folded[0], nn.Identity) and isinstance(folded[1], FoldedConv)
@@ -55,13 +64,13 @@ def test_sequential_keeps_its_type_keys_and_the_original() -> None:
     assert folded[1].weight is not model[1].weight  # a copy
     assert [f.where for f in report.folded] == ["0 + 1"] and report.left_alone == ()
     assert "2.25x fewer multiply-adds" in report.folded[0].what
-    same(folded, model, torch.randn(2, 3, 7, 5, dtype=torch.float64))
+    same(folded, model, torch.randn(2, 3, 7, 5, dtype=torch.float64), device)
 
 
 @pytest.mark.parametrize("name", ["nearest", "bilinear", "bicubic", "transposed", "subpixel", "resizeconv", "carafe",
                                   "dysample"])
 @pytest.mark.parametrize("schedule", [[4], [2, 2]])
-def test_study_decoders(name: str, schedule: list[int]) -> None:
+def test_study_decoders(name: str, schedule: list[int], device: str, no_cudnn_tf32: None) -> None:
     """Without an example every exact rewrite that saves work is made; with one, each is timed at
     its input shape and kept only where faster (so which ones is the machine's call)."""
     torch.manual_seed(1)
@@ -81,12 +90,12 @@ def test_study_decoders(name: str, schedule: list[int]) -> None:
     else:
         assert "pass example_input" in reasons
     x = torch.randn(1, 3, 12, 10)
-    same(folded, decoder, torch.randn(2, 3, 9, 13))
+    same(folded, decoder, torch.randn(2, 3, 9, 13), device)
     timed, report = fold(decoder, x, report=True)
     assert len(report.folded) + len(report.left_alone) == len(schedule)
     if name in ("nearest", "bilinear", "resizeconv", "transposed"):
         assert all("measured" in f.what for f in report.folded) and all("measured" in a.why for a in report.left_alone)
-    same(timed, decoder, torch.randn(2, 3, 9, 13))
+    same(timed, decoder, torch.randn(2, 3, 9, 13), device)
 
 
 class Traced(nn.Module):
@@ -219,27 +228,27 @@ def test_keras_nearest_folds_and_keras_bilinear_before_a_float64_conv_does_not()
     assert "returns float32" in report.left_alone[0].why
 
 
-def test_three_dimensional_model() -> None:
+def test_three_dimensional_model(device: str) -> None:
     torch.manual_seed(6)
     model = nn.Sequential(nn.Upsample(scale_factor=(2, 1, 3), mode="trilinear"),
                           nn.Conv3d(2, 3, 3, padding=1, dtype=torch.float64))
     folded = fold(model)
     assert isinstance(folded[1], FoldedConv)
-    same(folded, model, torch.randn(1, 2, 3, 4, 5, dtype=torch.float64))
+    same(folded, model, torch.randn(1, 2, 3, 4, 5, dtype=torch.float64), device)
 
 
-def test_standalone_layers() -> None:
+def test_standalone_layers(device: str, no_cudnn_tf32: None) -> None:
     torch.manual_seed(7)
     layer = ResizeConv(3, 4, 2, dtype=torch.float64)
     folded = fold(layer)
     assert isinstance(folded, FoldedConv)
-    same(folded, layer, torch.randn(1, 3, 5, 5, dtype=torch.float64))
+    same(folded, layer, torch.randn(1, 3, 5, 5, dtype=torch.float64), device)
     deconv = TransposedConv(3, 3, 2)
     kept, report = fold(deconv, report=True)
     assert isinstance(kept, TransposedConv) and "pass example_input" in report.left_alone[0].why
     timed, report = fold(deconv, torch.randn(1, 3, 8, 8), report=True)
     assert "measured" in str(report)
-    same(timed, deconv, torch.randn(2, 3, 8, 8))
+    same(timed, deconv, torch.randn(2, 3, 8, 8), device)
 
 
 def test_training_flags_are_kept() -> None:

@@ -8,10 +8,16 @@ largest absolute difference over the largest output magnitude, 1e-12 in float64 
 float32 (the issue's bounds: the fold only reorders sums, so float64 round-off is ~1e-15 and
 float32 ~1e-7). Cases whose folded kernel costs more than the original convolution (which
 ``fold`` leaves alone) are folded anyway with ``costlier=True``: the arithmetic is the same.
+
+The generated cases also run on CUDA where there is a GPU (the ``device`` fixture): the folded
+layer is built on the CPU as here (the layer itself, not ``fold()``, which declines untimed rewrites
+on CUDA), then it, the original and the input move to the device and are compared there, with the
+same bounds: ``no_cudnn_tf32`` keeps float32 convolutions in float32 (TF32 would be ~1e-3).
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -39,8 +45,10 @@ def relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
     return float((got.double() - want.double()).abs().max() / want.double().abs().max().clamp_min(1e-300))
 
 
-def check(folded: nn.Module, original: nn.Module, x: torch.Tensor, case: str) -> None:
-    """Same output (within the dtype's bound), or both reject the input."""
+def check(folded: nn.Module, original: nn.Module, x: torch.Tensor, case: str, device: str = "cpu") -> None:
+    """Same output on ``device`` (within the dtype's bound), or both reject the input."""
+    if device != "cpu":  # copies: a test may reuse its modules
+        folded, original, x = copy.deepcopy(folded).to(device), copy.deepcopy(original).to(device), x.to(device)
     with torch.no_grad():
         try:
             want = original(x)
@@ -108,7 +116,7 @@ CASES = [(name, dims, seed) for dims, count in ((1, 20), (2, 16), (3, 6)) for na
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 @pytest.mark.parametrize(("name", "dims", "seed"), CASES)
-def test_upsample_then_conv(name: str, dims: int, seed: int) -> None:
+def test_upsample_then_conv(name: str, dims: int, seed: int, device: str, no_cudnn_tf32: None) -> None:
     rng = np.random.default_rng([dims, seed, UPSAMPLERS.index(name)])
     for dtype in (torch.float64, torch.float32):
         if dtype == torch.float64 and name.split("-")[0] in ("keras", "tf"):
@@ -125,12 +133,12 @@ def test_upsample_then_conv(name: str, dims: int, seed: int) -> None:
         lengths = [int(n) for n in rng.integers(1, 8 if dims < 3 else 5, size=dims)]
         x = torch.randn(int(rng.integers(1, 3)), conv.in_channels, *lengths, dtype=dtype,
                         generator=torch.Generator().manual_seed(seed))
-        check(folded, original, x, f"{name} x{up.scales} then {text} on {tuple(x.shape)}")
+        check(folded, original, x, f"{name} x{up.scales} then {text} on {tuple(x.shape)}", device)
 
 
 @pytest.mark.parametrize("dims", [1, 2, 3])
 @pytest.mark.parametrize("seed", range(8))
-def test_resizeconv(dims: int, seed: int) -> None:
+def test_resizeconv(dims: int, seed: int, device: str, no_cudnn_tf32: None) -> None:
     rng = np.random.default_rng([7, dims, seed])
     method = str(rng.choice(["nearest", "linear", "nearest-exact"]))
     scale = tuple(int(s) for s in rng.choice([1, 2, 3], size=dims))
@@ -143,12 +151,12 @@ def test_resizeconv(dims: int, seed: int) -> None:
             assert "multiply-adds" in folded or "does not upsample" in folded
             continue
         x = torch.randn(2, 2, *(int(n) for n in rng.integers(1, 7, size=dims)), dtype=dtype)
-        check(folded, layer, x, f"ResizeConv {method} x{scale} k={kernel}")
+        check(folded, layer, x, f"ResizeConv {method} x{scale} k={kernel}", device)
 
 
 @pytest.mark.parametrize("dims", [1, 2, 3])
 @pytest.mark.parametrize("seed", range(8))
-def test_conv_transpose(dims: int, seed: int) -> None:
+def test_conv_transpose(dims: int, seed: int, device: str, no_cudnn_tf32: None) -> None:
     rng = np.random.default_rng([11, dims, seed])
     stride = tuple(int(s) for s in rng.choice([1, 2, 3], size=dims))
     if all(s == 1 for s in stride):
@@ -166,14 +174,15 @@ def test_conv_transpose(dims: int, seed: int) -> None:
         assert not isinstance(folded, str), folded
         x = torch.randn(2, 2 * groups, *(int(n) for n in rng.integers(1, 7, size=dims)), dtype=dtype)
         check(folded, layer, x, f"ConvTranspose k={kernel} s={stride} p={padding} op={output_padding} "
-                                f"d={dilation} g={groups}")
+                                f"d={dilation} g={groups}", device)
 
 
 @pytest.mark.parametrize("dims", [1, 2, 3])
 @pytest.mark.parametrize(("scale", "kernel", "exact_borders"),
                          [(2, None, False), (2, None, True), (3, 5, False), (3, None, True), (4, 6, True),
                           (2, 3, True)])
-def test_transposedconv(dims: int, scale: int, kernel: int | None, exact_borders: bool) -> None:
+def test_transposedconv(dims: int, scale: int, kernel: int | None, exact_borders: bool, device: str,
+                        no_cudnn_tf32: None) -> None:
     for dtype in (torch.float64, torch.float32):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # kernel_size not a multiple of the scale
@@ -182,7 +191,7 @@ def test_transposedconv(dims: int, scale: int, kernel: int | None, exact_borders
         folded = fold_transposed(layer)
         for lengths in ((1,) * dims, (5, 2, 3)[:dims], (4, 7, 1)[:dims]):
             x = torch.randn(2, 3, *lengths, dtype=dtype)
-            check(folded, layer, x, f"TransposedConv x{scale} k={kernel} exact_borders={exact_borders}")
+            check(folded, layer, x, f"TransposedConv x{scale} k={kernel} exact_borders={exact_borders}", device)
 
 
 def test_the_reference_kernels_of_the_notes() -> None:

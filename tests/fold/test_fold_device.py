@@ -18,12 +18,13 @@ from torch import nn
 
 from upsamplekit.decoder import Decoder
 from upsamplekit.folding import FoldedConv, fold
-from upsamplekit.folding import devices
+from upsamplekit.folding import devices, module
 from upsamplekit.folding.timing import time_at_shape
 from upsamplekit.nn import ResizeConv
 
+from tests.conftest import needs_cuda
+
 CUDA = torch.device("cuda")
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
 def pair(mode: str = "nearest", dtype: torch.dtype = torch.float32) -> nn.Sequential:
@@ -217,24 +218,20 @@ def test_cuda_model_with_an_example_is_timed_there(dtype: torch.dtype) -> None:
 
 
 @needs_cuda
-def test_a_folded_layer_runs_on_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_folded_layer_runs_on_cuda(monkeypatch: pytest.MonkeyPatch, no_cudnn_tf32: None) -> None:
     monkeypatch.setattr("upsamplekit.folding.graph.FASTER", float("inf"))  # keep the rewrite whatever the timing
-    torch.backends.cudnn.allow_tf32 = False
-    try:
-        for mode in ("nearest", "bilinear"):
-            model = pair(mode, torch.float64).to("cuda")
-            x = torch.randn(2, 4, 9, 7, device="cuda", dtype=torch.float64, requires_grad=True)
-            folded, report = fold(model, x.detach(), report=True)
-            assert len(report.folded) == 1 and foldeds(folded)
-            want = model(x)
-            got = folded(x)
-            assert float((got - want).abs().max()) <= 1e-10 * float(want.abs().max())
-            g = torch.randn_like(want)
-            (gx_want,) = torch.autograd.grad(want, x, g)
-            (gx_got,) = torch.autograd.grad(got, x, g)
-            assert float((gx_got - gx_want).abs().max()) <= 1e-10 * float(gx_want.abs().max())
-    finally:
-        torch.backends.cudnn.allow_tf32 = True
+    for mode in ("nearest", "bilinear"):
+        model = pair(mode, torch.float64).to("cuda")
+        x = torch.randn(2, 4, 9, 7, device="cuda", dtype=torch.float64, requires_grad=True)
+        folded, report = fold(model, x.detach(), report=True)
+        assert len(report.folded) == 1 and foldeds(folded)
+        want = model(x)
+        got = folded(x)
+        assert float((got - want).abs().max()) <= 1e-10 * float(want.abs().max())
+        g = torch.randn_like(want)
+        (gx_want,) = torch.autograd.grad(want, x, g)
+        (gx_got,) = torch.autograd.grad(got, x, g)
+        assert float((gx_got - gx_want).abs().max()) <= 1e-10 * float(gx_want.abs().max())
 
 
 @needs_cuda
@@ -248,4 +245,31 @@ def test_fold_a_cuda_model_under_inference_mode() -> None:
     assert not any(p.is_inference() for p in folded.parameters())
     with torch.no_grad():
         want = model(x)
+    assert float((got - want).abs().max()) <= devices.tolerance(torch.float32, x.device) * float(want.abs().max())
+
+
+def test_the_folded_convolution_chunks_for_a_cpu_cache_only() -> None:
+    """On the CPU a batch runs a few images (or rows) at a time, to stay in cache; elsewhere whole images run
+    together up to DEVICE_CHUNK_BYTES of output (measured on an H200: 8 convolutions a forward were launch-bound)."""
+    extended, weight = torch.empty(8, 64, 66, 66, device="meta"), torch.empty(256, 64, 3, 3, device="meta")
+    per_image = 256 * 64 * 64 * 4  # the folded output of one image, bytes
+    assert module._chunk(extended, weight, 0, 64, "cpu") == (module.CHUNK_BYTES // per_image, 64)
+    assert module._chunk(extended, weight, 0, 64, "cuda") == (module.DEVICE_CHUNK_BYTES // per_image, 64)
+    huge = torch.empty(2, 64, 2050, 2050, device="meta")  # 4 GiB of output an image: one image a call, no row bands
+    assert module._chunk(huge, weight, 0, 2048, "cuda") == (1, 2048)
+    assert module._chunk(huge, weight, 0, 2048, "cpu")[1] < 2048
+
+
+@needs_cuda
+def test_a_folded_batch_is_one_convolution_on_cuda(monkeypatch: pytest.MonkeyPatch, no_cudnn_tf32: None) -> None:
+    model = pair("nearest")
+    folded = fold(model).to("cuda")  # folded on the CPU, where an untimed rewrite is made
+    model.to("cuda")
+    calls = []
+    conv = torch.nn.functional.conv2d
+    monkeypatch.setitem(module._CONV, 2, lambda *a, **k: calls.append(1) or conv(*a, **k))
+    x = torch.randn(8, 4, 64, 64, device="cuda")
+    with torch.no_grad():
+        got, want = folded(x), model(x)
+    assert len(calls) == 1, f"{len(calls)} convolutions for one batch"
     assert float((got - want).abs().max()) <= devices.tolerance(torch.float32, x.device) * float(want.abs().max())

@@ -10,13 +10,12 @@ import warnings
 import pytest
 import torch
 
+from tests.conftest import DEVICES
 from tests.upsampler_calls import upsampler_inputs
 from upsamplekit.nn import build_upsampler, list_upsamplers, upsampler_info
 
 IN, OUT = 4, 2
 SIZES = {1: (7,), 2: (5, 6), 3: (4, 3, 5)}
-DEVICES = [pytest.param("cpu"), pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
-                                                                                reason="needs a CUDA GPU"))]
 #: Relative tolerance of an autocast output against float32, per precision (of the output's largest value).
 TOLERANCE = {torch.bfloat16: 0.05, torch.float16: 0.01}
 

@@ -15,6 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from tests.conftest import forward_on
 from tests.layer_helpers import per_axis
 from upsamplekit import count_macs, count_params
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError
@@ -87,12 +88,12 @@ def naive_transposed(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, scale:
     (3, 2, 4, 2), (3, (1, 2, 3), 6, 2),
 ])
 def test_matches_a_naive_loop_of_the_papers_definition(d: int, scale: Any, in_channels: int,
-                                                       out_channels: int) -> None:
+                                                       out_channels: int, device: str) -> None:
     x = _input(in_channels, d, seed=d * 10 + in_channels)
     expected = naive_bilinear_additive(x.numpy(), out_channels, per_axis(scale, d))
     layer = BilinearAdditive(in_channels, out_channels, scale, dims=d)
-    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(bilinear_additive(x, out_channels, scale).numpy(), expected,
+    np.testing.assert_allclose(forward_on(device, layer, x).numpy(), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(bilinear_additive(x.to(device), out_channels, scale).cpu().numpy(), expected,
                                rtol=1e-12, atol=1e-12)
 
 
@@ -142,7 +143,7 @@ def test_residual_with_a_zero_branch_is_bilinear_additive_exactly(d: int, scale:
 
 
 @pytest.mark.parametrize(("d", "scale"), [(1, 2), (1, 3), (2, 2), (2, (3, 2)), (3, (1, 2, 2))])
-def test_residual_matches_naive_shortcut_plus_transposed_convolution(d: int, scale: Any) -> None:
+def test_residual_matches_naive_shortcut_plus_transposed_convolution(d: int, scale: Any, device: str) -> None:
     """out = BA(x) + T(x), both written as loops."""
     torch.manual_seed(d)
     layer = BilinearAdditive(4, 2, scale, dims=d, residual=True, dtype=torch.float64)
@@ -151,8 +152,7 @@ def test_residual_matches_naive_shortcut_plus_transposed_convolution(d: int, sca
     s = per_axis(scale, d)
     expected = naive_bilinear_additive(x.numpy(), 2, s) + naive_transposed(
         x.numpy(), layer.branch.weight.detach().numpy(), layer.branch.bias.detach().numpy(), s)
-    with torch.no_grad():
-        np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(forward_on(device, layer, x).numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_residual_branch_is_transposedconv_with_its_defaults() -> None:

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.conftest import forward_on
 from tests.layer_helpers import per_axis, randomise
 from tests.memory import peak_bytes
 from upsamplekit.errors import InvalidArgumentError
@@ -77,13 +78,13 @@ def unfold_carafe(x: torch.Tensor, masks: torch.Tensor, k: int, s: int) -> torch
     (2, 2, 5, None), (2, 3, 3, 5), (2, (2, 3), 5, None), (2, 4, 1, None), (2, 2, 7, None),
     (3, 2, 3, None), (3, (1, 2, 3), 3, 4),
 ])
-def test_matches_a_naive_loop_of_the_papers_equations(d: int, scale: object, k_up: int, out: int | None) -> None:
+def test_matches_a_naive_loop_of_the_papers_equations(d: int, scale: object, k_up: int, out: int | None,
+                                                      device: str) -> None:
     layer = CARAFE(3, scale, k_up=k_up, k_enc=3, compressed_channels=4, out_channels=out, dims=d,
                    dtype=torch.float64)
     randomise(layer, seed=d * 10 + k_up)
     x = torch.randn(2, 3, *SIZES[d], generator=torch.Generator().manual_seed(k_up), dtype=torch.float64)
-    with torch.no_grad():
-        y = layer(x).numpy()
+    y = forward_on(device, layer, x).numpy()  # float64 on any device: no TF32
     np.testing.assert_allclose(y, naive_carafe(layer, x), rtol=1e-12, atol=1e-12)
 
 
@@ -105,7 +106,7 @@ def test_matches_the_common_unfold_implementation(scale: int, k_up: int) -> None
 
 @pytest.mark.parametrize(("d", "scale", "k_up"), [(1, 2, 5), (1, 3, 3), (2, 2, 5), (2, 3, 3), (2, (3, 2), 5),
                                                  (3, 2, 3), (3, (2, 1, 3), 5)])
-def test_zero_parameters_are_a_box_average_then_nearest(d: int, scale: object, k_up: int) -> None:
+def test_zero_parameters_are_a_box_average_then_nearest(d: int, scale: object, k_up: int, device: str) -> None:
     layer = CARAFE(4, scale, k_up=k_up, dims=d, dtype=torch.float64)
     with torch.no_grad():
         for p in layer.parameters():
@@ -113,8 +114,7 @@ def test_zero_parameters_are_a_box_average_then_nearest(d: int, scale: object, k
     x = torch.randn(2, 4, *SIZES[d], generator=torch.Generator().manual_seed(d), dtype=torch.float64)
     box = POOL[d](F.pad(x, [(k_up - 1) // 2] * (2 * d)), k_up, stride=1)  # zeros outside count
     expected = F.interpolate(box, scale_factor=per_axis(scale, d), mode="nearest")
-    with torch.no_grad():
-        torch.testing.assert_close(layer(x), expected, rtol=1e-14, atol=1e-14)
+    torch.testing.assert_close(forward_on(device, layer, x), expected, rtol=1e-14, atol=1e-14)
 
 
 @pytest.mark.parametrize("d", [1, 2, 3])

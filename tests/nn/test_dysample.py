@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.conftest import forward_on
 from tests.layer_helpers import per_axis
 from upsamplekit import resize
 from upsamplekit.errors import InvalidArgumentError
@@ -105,13 +106,13 @@ def naive_dysample(layer: DySample, x: torch.Tensor) -> np.ndarray:
 @pytest.mark.parametrize("scale", [2, 3, 4])
 @pytest.mark.parametrize("dynamic", [False, True])
 @pytest.mark.parametrize("style", ["lp", "pl"])
-def test_matches_a_naive_loop_of_the_papers_equations_2d(style: str, dynamic: bool, scale: int, groups: int) -> None:
+def test_matches_a_naive_loop_of_the_papers_equations_2d(style: str, dynamic: bool, scale: int, groups: int,
+                                                         device: str) -> None:
     channels = math.lcm(groups, scale * scale) if style == "pl" else 2 * groups
     layer = DySample(channels, scale, style=style, dynamic=dynamic, groups=groups, dims=2, dtype=torch.float64)
     _randomise(layer, seed=scale * 10 + groups, std=1.0 if style == "lp" else 2.0)
     x = torch.randn(1, channels, 3, 4, generator=torch.Generator().manual_seed(scale + groups), dtype=torch.float64)
-    with torch.no_grad():
-        y = layer(x).numpy()
+    y = forward_on(device, layer, x).numpy()  # float64 on any device: no TF32
     np.testing.assert_allclose(y, naive_dysample(layer, x), rtol=1e-12, atol=1e-12)
 
 
@@ -121,15 +122,14 @@ def test_matches_a_naive_loop_of_the_papers_equations_2d(style: str, dynamic: bo
     (3, 2, "lp", False, 2, None), (3, (1, 2, 3), "lp", True, 1, None), (3, 2, "pl", True, 2, 5),
 ])
 def test_matches_the_naive_loop_in_1d_3d_andper_axis(d: int, scale: object, style: str, dynamic: bool, groups: int,
-                                                      out: int | None) -> None:
+                                                      out: int | None, device: str) -> None:
     block = math.prod(per_axis(scale, d))  # type: ignore[arg-type]
     channels = math.lcm(groups, block) if style == "pl" else 2 * groups
     layer = DySample(channels, scale, style=style, dynamic=dynamic, groups=groups, out_channels=out, dims=d,
                      dtype=torch.float64)
     _randomise(layer, seed=d + block)
     x = torch.randn(2, channels, *SIZES[d], generator=torch.Generator().manual_seed(block), dtype=torch.float64)
-    with torch.no_grad():
-        y = layer(x).numpy()
+    y = forward_on(device, layer, x).numpy()
     np.testing.assert_allclose(y, naive_dysample(layer, x), rtol=1e-12, atol=1e-12)
 
 
@@ -149,11 +149,10 @@ def test_zero_init_is_bilinear_upsampling(scale: int, style: str, dynamic: bool)
 
 @pytest.mark.parametrize(("d", "scale"), [(1, 2), (1, 3), (1, 4), (2, (2, 3)), (2, (4, 1)), (3, 2), (3, 3),
                                           (3, (1, 2, 3))])
-def test_zero_init_is_linear_upsampling_in_every_dims(d: int, scale: object) -> None:
+def test_zero_init_is_linear_upsampling_in_every_dims(d: int, scale: object, device: str) -> None:
     layer = DySample(4, scale, groups=2, init="zero", dims=d, dtype=torch.float64)
     x = torch.randn(2, 4, *(5, 4, 3)[:d], generator=torch.Generator().manual_seed(d), dtype=torch.float64)
-    with torch.no_grad():
-        y = layer(x)
+    y = forward_on(device, layer, x)
     torch.testing.assert_close(y, F.interpolate(x, scale_factor=per_axis(scale, d), mode=MODES[d]),
                                rtol=1e-13, atol=1e-13)
     torch.testing.assert_close(y, resize(x, scale_factor=per_axis(scale, d), method="linear"),

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.conftest import forward_on, needs_cuda
 from tests.layer_helpers import per_axis, randomise
 from tests.memory import peak_bytes
 from upsamplekit import count_macs, count_params
@@ -111,14 +112,13 @@ def naive_fade(layer: FADE, x: torch.Tensor, guide: torch.Tensor) -> np.ndarray:
     (3, 2, 3, 3, (2, 2, None)), (3, (1, 2, 3), 3, 1, (2, 3, 3)),
 ])
 def test_matches_a_naive_loop_of_the_papers_equations(d: int, scale: object, k_up: int, k_enc: int,
-                                                      channels: tuple[int, int, int | None]) -> None:
+                                                      channels: tuple[int, int, int | None], device: str) -> None:
     in_channels, out_channels, guide_channels = channels
     layer = FADE(in_channels, out_channels, scale, dims=d, guide_channels=guide_channels, k_up=k_up, k_enc=k_enc,
                  compressed_channels=4, dtype=torch.float64)
     randomise(layer, seed=d * 10 + k_up)
     x, guide = _inputs(layer, seed=k_up)
-    with torch.no_grad():
-        y = layer(x, guide).numpy()
+    y = forward_on(device, layer, x, guide).numpy()  # float64 on any device: no TF32
     np.testing.assert_allclose(y, naive_fade(layer, x, guide), rtol=1e-12, atol=1e-12)
 
 
@@ -203,7 +203,7 @@ def test_uniform_kernels_and_gates_are_box_nearest_and_the_guide(d: int, scale: 
 
 
 @pytest.mark.parametrize(("d", "scale", "out"), [(1, 3, 4), (2, 2, 4), (2, (2, 3), 3), (3, 2, 4)])
-def test_without_the_guide_in_the_kernels_it_is_our_carafe(d: int, scale: object, out: int) -> None:
+def test_without_the_guide_in_the_kernels_it_is_our_carafe(d: int, scale: object, out: int, device: str) -> None:
     """guide_compressor = 0 and gate -> 0: FADE(x, guide) is CARAFE(x) with the encoder's weights
     repeated over the sub-positions (channel n * prod(scale) + t) and its bias doubled (E runs twice)."""
     fade = FADE(4, out, scale, dims=d, k_up=3, compressed_channels=5, dtype=torch.float64)
@@ -222,8 +222,8 @@ def test_without_the_guide_in_the_kernels_it_is_our_carafe(d: int, scale: object
         if fade.proj is not None and reference.proj is not None:
             reference.proj.load_state_dict(fade.proj.state_dict())
     x, guide = _inputs(fade, seed=4)
-    with torch.no_grad():
-        torch.testing.assert_close(fade(x, guide), reference(x), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(forward_on(device, fade, x, guide), forward_on("cpu", reference, x),
+                               rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize(("scale", "d"), [(2, 1), (3, 2), ((2, 3), 2), ((1, 2, 3), 3)])
@@ -355,7 +355,7 @@ def test_device_and_dtype_reach_the_parameters() -> None:
     assert {p.device.type for p in meta.parameters()} == {"meta"}
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@needs_cuda
 def test_cuda_matches_the_cpu() -> None:
     layer = FADE(8, 6, 3, guide_channels=5, dtype=torch.float64)
     randomise(layer, seed=7)

@@ -171,6 +171,33 @@ def test_an_input_on_another_device_is_an_error_naming_both(layer: str) -> None:
     assert LAYERS[layer]().to("meta")(torch.zeros(1, 2, 3, 3, device="meta")).device.type == "meta"
 
 
+def _learned_entries() -> list[object]:
+    """Every registered entry whose layer (4 -> 2 channels, x2) has parameters, and BilinearAdditive's
+    residual form (the plain one has none)."""
+    entries: list[tuple[str, dict[str, object]]] = [(name, {}) for name in NAMES]
+    entries.append(("bilinear_additive", {"residual": True}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return [pytest.param(name, options, id="-".join([name, *options])) for name, options in entries
+                if any(True for _ in build_upsampler(name, 4, 2, 2, **options).parameters())]
+
+
+@pytest.mark.parametrize(("layer_device", "x_device"), [("meta", "cpu"), ("cpu", "meta")])
+@pytest.mark.parametrize(("name", "options"), _learned_entries())
+def test_every_learned_entry_names_both_devices(name: str, options: dict[str, object], layer_device: str,
+                                                x_device: str) -> None:
+    """x on one device, the parameters on another (meta fakes the second device): a clear error naming
+    the layer and both devices, before any computation (guided entries: the guide on x's device)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        layer = build_upsampler(name, 4, 2, 2, **options).to(layer_device)
+    x = torch.randn(1, 4, 3, 5).to(x_device)
+    pattern = (rf"{type(layer).__name__}: the input x must be on the device of the layer's parameters, but got x "
+               rf"on {x_device} and parameters on {layer_device}; move one of them with \.to\(\)")
+    with pytest.raises(InvalidArgumentError, match=pattern):
+        call_upsampler(layer, x, name)
+
+
 def test_autocast_may_feed_another_precision() -> None:
     """Under torch.autocast the check steps aside: torch runs the convolution in bfloat16, as for nn.Conv2d."""
     layer, conv = SubPixelConv(2, 2, 2, init="default"), nn.Conv2d(2, 8, 3, padding=1)

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.conftest import forward_on
 from upsamplekit import resize
 from upsamplekit.errors import InvalidArgumentError, InvalidTypeError
 from upsamplekit.nn import Interpolate, build_upsampler
@@ -41,10 +42,12 @@ def _shape(rng: np.random.Generator, d: int) -> tuple[int, ...]:
 
 
 @pytest.mark.parametrize(("d", "mode", "align_corners", "call"), CASES)
-def test_equals_nn_upsample_bit_for_bit(d: int, mode: str, align_corners: bool | None, call: tuple) -> None:
+def test_equals_nn_upsample_bit_for_bit(d: int, mode: str, align_corners: bool | None, call: tuple,
+                                        device: str) -> None:
+    """nn.Upsample on the same device: the same aten kernel, so bit for bit on CUDA too."""
     rng = np.random.default_rng(zlib.crc32(repr((d, mode, align_corners, call)).encode()))
     scale, size, recompute = _cut(call[0], d), _cut(call[1], d), call[2]
-    x = torch.from_numpy(rng.standard_normal(_shape(rng, d)))
+    x = torch.from_numpy(rng.standard_normal(_shape(rng, d))).to(device)
     kwargs = {} if align_corners is None else {"align_corners": align_corners}
     if recompute is not None:
         kwargs["recompute_scale_factor"] = recompute
@@ -54,16 +57,16 @@ def test_equals_nn_upsample_bit_for_bit(d: int, mode: str, align_corners: bool |
     assert actual.dtype == expected.dtype and torch.equal(actual, expected)
     # gradients too: the same upsampling backward
     xa, xe = x.clone().requires_grad_(), x.clone().requires_grad_()
-    weight = torch.from_numpy(rng.standard_normal(tuple(expected.shape)))
+    weight = torch.from_numpy(rng.standard_normal(tuple(expected.shape))).to(device)
     (layer(xa) * weight).sum().backward()
     (nn.Upsample(size=size, scale_factor=scale, mode=mode, **kwargs)(xe) * weight).sum().backward()
-    torch.testing.assert_close(xa.grad, xe.grad, rtol=0, atol=1e-12)
+    torch.testing.assert_close(xa.grad, xe.grad, rtol=0, atol=1e-12)  # CUDA: atomicAdd order, float64
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize(("d", "mode"), [(1, "linear"), (2, "bicubic"), (3, "trilinear"), (2, "nearest")])
-def test_other_dtypes_match_nn_upsample(d: int, mode: str, dtype: torch.dtype) -> None:
-    x = torch.randn(2, 3, *[5] * d, generator=torch.Generator().manual_seed(d)).to(dtype)
+def test_other_dtypes_match_nn_upsample(d: int, mode: str, dtype: torch.dtype, device: str) -> None:
+    x = torch.randn(2, 3, *[5] * d, generator=torch.Generator().manual_seed(d)).to(dtype).to(device)
     actual = Interpolate(scale_factor=2, method=mode, dims=d)(x)
     expected = F.interpolate(x, scale_factor=2, mode=mode)
     assert actual.dtype == dtype
@@ -105,14 +108,14 @@ def test_keras_upsampling2d_itself() -> None:
 # ---------------------------------------------------------------------------- channels
 @pytest.mark.parametrize("d", [1, 2, 3])
 @pytest.mark.parametrize("method", ["nearest", "linear", "cubic"])
-def test_out_channels_is_a_1x1_convolution_after_the_resize(d: int, method: str) -> None:
+def test_out_channels_is_a_1x1_convolution_after_the_resize(d: int, method: str, device: str) -> None:
     torch.manual_seed(d)
     layer = Interpolate(scale_factor=2, method=method, in_channels=4, out_channels=6, dims=d, dtype=torch.float64)
     x = torch.randn(2, 4, *[4] * d, dtype=torch.float64)
     up = resize(x, scale_factor=2, method=method)
     weight = layer.proj.weight.view(6, 4)
     expected = torch.einsum("oc,nc...->no...", weight, up) + layer.proj.bias.view(1, 6, *[1] * d)
-    torch.testing.assert_close(layer(x), expected, rtol=0, atol=1e-12)
+    torch.testing.assert_close(forward_on(device, layer, x), expected.detach(), rtol=0, atol=1e-12)
     assert sum(p.numel() for p in layer.parameters()) == 6 * 4 + 6
 
 

@@ -78,14 +78,14 @@ def _inputs(name: str, d: int, scale: object, dtype: torch.dtype = torch.float32
 # ------------------------------------------------------------------------- every entry
 @pytest.mark.parametrize("out", [OUT, None])
 @pytest.mark.parametrize(("name", "d", "scale"), _cases())
-def test_shape_and_gradients(name: str, d: int, scale: object, out: int | None) -> None:
+def test_shape_and_gradients(name: str, d: int, scale: object, out: int | None, device: str) -> None:
     torch.manual_seed(0)
-    module = _build(name, out, scale, d)
-    inputs = [t.requires_grad_() for t in _inputs(name, d, scale)]
+    module = _build(name, out, scale, d).to(device)
+    inputs = [t.to(device).requires_grad_() for t in _inputs(name, d, scale)]
     y = module(*inputs)
     assert tuple(y.shape) == (2, OUT if out is not None else IN, *_out_sizes(SIZES[d], scale))
-    assert y.dtype == torch.float32 and bool(torch.isfinite(y).all())
-    (y * torch.randn(y.shape, generator=torch.Generator().manual_seed(1))).sum().backward()
+    assert y.dtype == torch.float32 and y.device.type == device and bool(torch.isfinite(y).all())
+    (y * torch.randn(y.shape, generator=torch.Generator().manual_seed(1)).to(device)).sum().backward()
     assert inputs[0].grad is not None and inputs[0].grad.abs().sum() > 0, "no gradient reaches the input"
     params = dict(module.named_parameters())
     for pname, p in params.items():
@@ -111,10 +111,11 @@ def test_integer_entries_reject_fractional_scales(name: str) -> None:
 
 
 @pytest.mark.parametrize(("name", "d"), [(n, d) for n in NAMES for d in upsampler_info(n).dims])
-def test_float64_and_bfloat16(name: str, d: int) -> None:
+def test_float64_and_bfloat16(name: str, d: int, device: str, no_cudnn_tf32: None) -> None:
+    """float64 and bfloat16 against float32 on the same device (CUDA: float32 convolutions without TF32)."""
     torch.manual_seed(0)
-    module = _build(name, OUT, 2, d).eval()
-    inputs = _inputs(name, d, 2)
+    module = _build(name, OUT, 2, d).eval().to(device)
+    inputs = [t.to(device) for t in _inputs(name, d, 2)]
     with torch.no_grad():
         y32 = module(*inputs)
         y64 = copy.deepcopy(module).to(torch.float64)(*[t.double() for t in inputs])

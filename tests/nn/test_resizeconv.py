@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch import nn
 
+from tests.conftest import forward_on
 from upsamplekit import resize
 from upsamplekit.errors import InvalidArgumentError
 from upsamplekit.nn import ResizeConv
@@ -32,12 +33,14 @@ def _torch_reference(layer: ResizeConv, mode: str, **upsample: object) -> nn.Mod
 @pytest.mark.parametrize("d", [1, 2, 3])
 @pytest.mark.parametrize(("method", "scale", "kernel"), [("nearest", 2, 3), ("linear", 3, 3), ("nearest-exact", 2, 4),
                                                        ("linear", 2, 1), ("nearest", 1.5, 5)])
-def test_equals_upsample_then_same_conv(d: int, method: str, scale: float, kernel: int) -> None:
+def test_equals_upsample_then_same_conv(d: int, method: str, scale: float, kernel: int, device: str) -> None:
     torch.manual_seed(d)
     layer = ResizeConv(3, 4, scale, method=method, kernel_size=kernel, dims=d, dtype=torch.float64)
     mode = LINEAR[d] if method == "linear" else method
     x = torch.randn(2, 3, *(5, 4, 3)[:d], dtype=torch.float64)
-    torch.testing.assert_close(layer(x), _torch_reference(layer, mode)(x), rtol=0, atol=1e-12)
+    # float64 on any device (no TF32); the reference runs on the CPU
+    torch.testing.assert_close(forward_on(device, layer, x), _torch_reference(layer, mode)(x).detach(),
+                               rtol=0, atol=1e-12)
 
 
 def test_per_axis_and_align_corners() -> None:

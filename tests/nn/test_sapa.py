@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.conftest import forward_on
 from tests.layer_helpers import per_axis, randomise
 from tests.memory import peak_bytes
 from upsamplekit import count_macs, count_params
@@ -125,13 +126,12 @@ def sapa_naive_memory_reference(x: torch.Tensor, query: torch.Tensor, key: torch
     (3, 2, 3, "B", "zeros", None, None), (3, (1, 2, 3), 3, "I", "exclude", None, 4),
 ])
 def test_matches_a_naive_loop_of_the_papers_equations(d: int, scale: object, k: int, variant: str, padding: str,
-                                                      guide: int | None, out: int | None) -> None:
+                                                      guide: int | None, out: int | None, device: str) -> None:
     layer = SAPA(3, out, scale, d, guide_channels=guide, variant=variant, kernel_size=k, embed_dim=4,
                  padding=padding, dtype=torch.float64)
     randomise(layer, seed=d * 10 + k)
     x, y = _pair(layer, 2, SIZES[d], seed=k)
-    with torch.no_grad():
-        result = layer(x, y).numpy()
+    result = forward_on(device, layer, x, y).numpy()  # float64 on any device: no TF32
     np.testing.assert_allclose(result, naive_sapa(layer, x, y), rtol=1e-12, atol=1e-12)
 
 
@@ -149,7 +149,7 @@ def test_matches_the_naive_neighbourhood_implementation(scale: int, k: int) -> N
 @pytest.mark.parametrize(("d", "scale", "k"), [(1, 2, 5), (1, 3, 3), (2, 2, 5), (2, 3, 3), (2, (3, 2), 5),
                                                (3, 2, 3), (3, (2, 1, 3), 5)])
 @pytest.mark.parametrize("padding", ["zeros", "exclude"])
-def test_zero_query_is_a_box_average_then_nearest(d: int, scale: object, k: int, padding: str) -> None:
+def test_zero_query_is_a_box_average_then_nearest(d: int, scale: object, k: int, padding: str, device: str) -> None:
     """q = 0 makes every similarity 0: uniform weights over the window. With "zeros" the taps outside the input
     count (as zeros): CARAFE's zero-parameter box; with "exclude" the average is over the taps inside."""
     layer = SAPA(4, 4, scale, d, guide_channels=3, kernel_size=k, padding=padding, dtype=torch.float64)
@@ -163,8 +163,7 @@ def test_zero_query_is_a_box_average_then_nearest(d: int, scale: object, k: int,
     if padding == "exclude":  # divide by the share of the window inside the input instead
         box = box / POOL[d](F.pad(torch.ones_like(x[:, :1]), pad), k, stride=1)
     expected = F.interpolate(box, scale_factor=per_axis(scale, d), mode="nearest")  # type: ignore[arg-type]
-    with torch.no_grad():
-        torch.testing.assert_close(layer(x, y), expected, rtol=1e-14, atol=1e-14)
+    torch.testing.assert_close(forward_on(device, layer, x, y), expected, rtol=1e-14, atol=1e-14)
 
 
 @pytest.mark.parametrize("padding", ["zeros", "exclude"])

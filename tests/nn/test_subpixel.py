@@ -12,6 +12,7 @@ import pytest
 import torch
 from torch import nn
 
+from tests.conftest import forward_on
 from upsamplekit import resize
 from upsamplekit.errors import InvalidArgumentError
 from upsamplekit.nn import SubPixelConv
@@ -72,14 +73,14 @@ def test_pixel_shuffle_errors() -> None:
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 @pytest.mark.parametrize("kernel", [1, 3, 4])
 @pytest.mark.parametrize("init", ["icnr", "default"])
-def test_subpixel_is_conv_then_pixel_shuffle_2d(kernel: int, init: str) -> None:
+def test_subpixel_is_conv_then_pixel_shuffle_2d(kernel: int, init: str, device: str) -> None:
     layer = SubPixelConv(3, 2, 2, kernel_size=kernel, init=init, dtype=torch.float64)
     conv = nn.Conv2d(3, 8, kernel, padding="same", dtype=torch.float64)
     with torch.no_grad():
         conv.weight.copy_(layer.weight)
         conv.bias.copy_(layer.bias)
     x = torch.randn(2, 3, 5, 6, dtype=torch.float64)
-    torch.testing.assert_close(layer(x), nn.PixelShuffle(2)(conv(x)), rtol=0, atol=1e-12)
+    torch.testing.assert_close(forward_on(device, layer, x), nn.PixelShuffle(2)(conv(x)).detach(), rtol=0, atol=1e-12)
 
 
 SCALES = [(1, 2), (1, 3), (2, 2), (2, 3), (2, (2, 3)), (3, 2), (3, (1, 2, 3))]
@@ -87,7 +88,8 @@ SCALES = [(1, 2), (1, 3), (2, 2), (2, 3), (2, (2, 3)), (3, 2), (3, (1, 2, 3))]
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize(("d", "scale"), SCALES)
-def test_icnr_output_is_nearest_upsampled_conv(d: int, scale: object, dtype: torch.dtype) -> None:
+def test_icnr_output_is_nearest_upsampled_conv(d: int, scale: object, dtype: torch.dtype, device: str,
+                                               no_cudnn_tf32: None) -> None:
     torch.manual_seed(d)
     layer = SubPixelConv(3, 2, scale, dims=d, dtype=dtype)
     r = scale if isinstance(scale, tuple) else (scale,) * d
@@ -96,8 +98,9 @@ def test_icnr_output_is_nearest_upsampled_conv(d: int, scale: object, dtype: tor
     # the underlying C_out convolution, nearest-upsampled (a real reference, float round-off apart)
     base_w, base_b = layer.weight[::block].detach(), layer.bias[::block].detach()
     expected = resize(conv_same(x, base_w, base_b), scale_factor=r, method="nearest")
-    tolerance = 1e-12 if dtype == torch.float64 else 1e-5
-    torch.testing.assert_close(layer(x).detach(), expected, rtol=0, atol=tolerance)
+    tolerance = 1e-12 if dtype == torch.float64 else 1e-5  # float32 on CUDA too: TF32 is off (no_cudnn_tf32)
+    layer, x = layer.to(device), x.to(device)  # the reference stays on the CPU; the rest runs on the device
+    torch.testing.assert_close(layer(x).detach().cpu(), expected, rtol=0, atol=tolerance)
     # Every scale block is constant, exactly. The convolution backend may sum the repeated filters
     # in different orders (it blocks output channels), so round weights and inputs to dyadic values
     # first: every partial sum is then exact and any order gives the same bits. Rounding keeps the
@@ -147,7 +150,7 @@ def _naive_blur(x: np.ndarray, axes: list[bool]) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("d", "scale"), [(1, 2), (2, 2), (2, (2, 1)), (3, (2, 3, 2))])
-def test_blur_is_fastais_replicate_pad_and_average(d: int, scale: object) -> None:
+def test_blur_is_fastais_replicate_pad_and_average(d: int, scale: object, device: str) -> None:
     torch.manual_seed(d)
     layer = SubPixelConv(3, 2, scale, dims=d, blur=True, dtype=torch.float64)
     plain = SubPixelConv(3, 2, scale, dims=d, dtype=torch.float64)
@@ -155,7 +158,7 @@ def test_blur_is_fastais_replicate_pad_and_average(d: int, scale: object) -> Non
     x = torch.randn(2, 3, *(4, 3, 3)[:d], dtype=torch.float64)
     r = scale if isinstance(scale, tuple) else (scale,) * d
     expected = _naive_blur(plain(x).detach().numpy(), [f > 1 for f in r])
-    np.testing.assert_allclose(layer(x).detach().numpy(), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(forward_on(device, layer, x).numpy(), expected, rtol=0, atol=1e-12)
     if d == 2 and r == (2, 2):
         fastai = nn.Sequential(nn.ReplicationPad2d((1, 0, 1, 0)), nn.AvgPool2d(2, stride=1))
         torch.testing.assert_close(layer(x), fastai(plain(x)), rtol=0, atol=1e-12)

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.conftest import forward_on
 from upsamplekit import resize
 from upsamplekit.errors import InvalidArgumentError
 from upsamplekit.nn import TransposedConv
@@ -89,11 +90,11 @@ CONFIGS = [(d, scale, extra) for d in (1, 2, 3) for scale in (1, 2, 3, 4) for ex
 
 
 @pytest.mark.parametrize(("d", "scale", "extra"), CONFIGS)
-def test_output_is_in_times_scale_and_equals_conv_transpose(d: int, scale: int, extra: int) -> None:
+def test_output_is_in_times_scale_and_equals_conv_transpose(d: int, scale: int, extra: int, device: str) -> None:
     kernel = scale + extra  # from K = s (no overlap) to K = 2s + 1 (uneven)
     layer = _layer(3, 2, scale, dims=d, kernel_size=kernel, dtype=torch.float64)
     x = torch.randn(2, 3, *[(5, 4, 3)[i] for i in range(d)], dtype=torch.float64)
-    y = layer(x)
+    y = forward_on(device, layer, x)  # float64 on any device: no TF32; the reference runs on the CPU
     assert y.shape == (2, 2, *[n * scale for n in x.shape[2:]])
     torch.testing.assert_close(y, _reference(x, layer), rtol=0, atol=1e-12)
 
@@ -147,9 +148,9 @@ def _image(d: int, s: int, seed: int = 0) -> torch.Tensor:
 
 
 @pytest.mark.parametrize(("d", "s"), SCALES)
-def test_bilinear_init_is_linear_interpolation_in_the_interior(d: int, s: int) -> None:
+def test_bilinear_init_is_linear_interpolation_in_the_interior(d: int, s: int, device: str) -> None:
     x = _image(d, s)
-    y = TransposedConv(3, 3, s, dims=d, init="bilinear", dtype=torch.float64)(x).detach()
+    y = forward_on(device, TransposedConv(3, 3, s, dims=d, init="bilinear", dtype=torch.float64), x)
     expected = resize(x, scale_factor=s, method="linear", convention="torch")
     inner = (slice(None), slice(None)) + (slice(s, -s),) * d
     torch.testing.assert_close(y[inner], expected[inner], rtol=0, atol=1e-12)
@@ -158,12 +159,12 @@ def test_bilinear_init_is_linear_interpolation_in_the_interior(d: int, s: int) -
 
 @pytest.mark.parametrize(("d", "s"), SCALES)
 @pytest.mark.parametrize("kernel", ["default", "caffe"])
-def test_exact_borders_is_linear_interpolation_everywhere(d: int, s: int, kernel: str) -> None:
+def test_exact_borders_is_linear_interpolation_everywhere(d: int, s: int, kernel: str, device: str) -> None:
     x = _image(d, s, seed=1)
     size = None if kernel == "default" else 2 * s - s % 2
     layer = _layer(3, 3, s, dims=d, init="bilinear", exact_borders=True, kernel_size=size, dtype=torch.float64)
     expected = resize(x, scale_factor=s, method="linear", convention="torch")
-    torch.testing.assert_close(layer(x).detach(), expected, rtol=0, atol=1e-12)
+    torch.testing.assert_close(forward_on(device, layer, x), expected, rtol=0, atol=1e-12)
     mode = ("linear", "bilinear", "trilinear")[d - 1]
     torch.testing.assert_close(expected, F.interpolate(x, scale_factor=s, mode=mode), rtol=0, atol=1e-12)
 

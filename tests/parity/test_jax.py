@@ -32,7 +32,7 @@ import upsamplekit
 from upsamplekit import Resampling
 from upsamplekit.resample.conventions.jax import arithmetic_table
 
-from tests.conftest import assert_close, random_image
+from tests.conftest import assert_close, on_device, random_image, to_numpy
 
 METHODS = ("nearest", "linear", "cubic", "lanczos3", "lanczos5", "cubic-pytorch", "area")
 RADIUS = {"nearest": 0.5, "linear": 1.0, "cubic": 2.0, "lanczos3": 3.0, "lanczos5": 5.0, "cubic-pytorch": 2.0,
@@ -71,20 +71,22 @@ def jax_resize(x: np.ndarray, size: tuple[int, ...], method: str, antialias: boo
     return np.asarray(jax.image.resize(jnp.asarray(x), size, method=method, antialias=antialias))
 
 
-def uk(x: np.ndarray, size: tuple[int, ...], method: str, **options: object) -> np.ndarray:
-    return upsamplekit.resize(x[None, None], size=size, method=method, convention="jax", **options)[0, 0]
+def uk(x: np.ndarray, size: tuple[int, ...], method: str, device: str = "cpu", **options: object) -> np.ndarray:
+    batch = on_device(x[None, None], device)
+    return to_numpy(upsamplekit.resize(batch, size=size, method=method, convention="jax", **options))[0, 0]
 
 
 @pytest.mark.parametrize("antialias", [True, False])
 @pytest.mark.parametrize("method", METHODS)
-def test_every_method_in_one_to_four_dimensions(method: str, antialias: bool) -> None:
-    """antialias=True covers 2-D and 4-D images, antialias=False 1-D and 3-D (nearest and area ignore it)."""
+def test_every_method_in_one_to_four_dimensions(method: str, antialias: bool, device: str) -> None:
+    """antialias=True covers 2-D and 4-D images, antialias=False 1-D and 3-D (nearest and area ignore it).
+    On CUDA too (upsamplekit on the device, JAX on the CPU): the same float32 bound, the same selection."""
     rng = np.random.default_rng([METHODS.index(method), antialias])
     for ndim in ((2, 4) if antialias else (1, 3)):
         shape, size = draw_case(rng, ndim)
         x = random_image(rng, shape, "float32")
         expected = jax_resize(x, size, method, antialias)
-        actual = uk(x, size, method, antialias=antialias)
+        actual = uk(x, size, method, device, antialias=antialias)
         assert actual.dtype == expected.dtype == np.float32
         if method == "nearest":
             np.testing.assert_array_equal(actual, expected)

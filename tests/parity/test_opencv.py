@@ -43,7 +43,7 @@ import upsamplekit
 from upsamplekit import Resampling
 from upsamplekit.resample.conventions.pillow import running_centres
 
-from tests.conftest import assert_close, random_image
+from tests.conftest import DEVICES, assert_close, on_device, random_image, to_numpy
 
 FLAGS = {
     "nearest": cv2.INTER_NEAREST,
@@ -119,10 +119,10 @@ def cv(x: np.ndarray, method: str, size: tuple[int, int] | None = None,
 
 
 def uk(x: np.ndarray, method: str, size: tuple[int, int] | None = None,
-       factors: tuple[float, float] | None = None) -> np.ndarray:
-    batch = x[None] if x.ndim == 3 else x[None, :, :, None]
-    out = upsamplekit.resize(batch, size=size, scale_factor=factors, method=method, convention="opencv",
-                             channels_last=True)
+       factors: tuple[float, float] | None = None, device: str = "cpu") -> np.ndarray:
+    batch = on_device(x[None] if x.ndim == 3 else x[None, :, :, None], device)
+    out = to_numpy(upsamplekit.resize(batch, size=size, scale_factor=factors, method=method, convention="opencv",
+                                      channels_last=True))
     return out[0] if x.ndim == 3 else out[0, :, :, 0]
 
 
@@ -148,15 +148,17 @@ def _longest(x: np.ndarray, y: np.ndarray) -> int:
 
 
 # --------------------------------------------------------------------------- nearest
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", ["float32", "float64", "uint8"])
 @pytest.mark.parametrize("method", NEAREST)
 @settings(SETTINGS)
 @given(case=cases())
-def test_nearest_copies_the_same_pixels(method: str, dtype: str, case: Case) -> None:
+def test_nearest_copies_the_same_pixels(method: str, dtype: str, case: Case, device: str) -> None:
+    """On CUDA too (upsamplekit on the device, OpenCV on the CPU): a selection, exact anywhere."""
     shape, size, factors = case
     x = _image(shape, dtype)
     expected = cv(x, method, size, factors)
-    actual = uk(x, method, size, factors)
+    actual = uk(x, method, size, factors, device=device)
     assert actual.dtype == expected.dtype
     np.testing.assert_array_equal(actual, expected)
 
@@ -240,16 +242,18 @@ def test_opencv_4x_fixed_point_would_drift_on_those_factors() -> None:
 
 
 # --------------------------------------------------------------------------- filters
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("method", FILTERS)
 @settings(SETTINGS)
 @given(case=cases())
-def test_filters_match_opencvs_own_code(method: str, dtype: str, case: Case) -> None:
+def test_filters_match_opencvs_own_code(method: str, dtype: str, case: Case, device: str) -> None:
+    """On CUDA too: the same coefficients summed in yet another order, within the same bounds."""
     shape, size, factors = case
     x = _image(shape, dtype)
     with opencv_own_code():
         expected = cv(x, method, size, factors)
-    actual = uk(x, method, size, factors)
+    actual = uk(x, method, size, factors, device=device)
     assert actual.dtype == expected.dtype
     if dtype == "float32":
         assert_close(actual, expected, F32, WHY["f32"])

@@ -35,7 +35,7 @@ from upsamplekit import Resampling
 from upsamplekit.resample.conventions.pillow import running_centres
 from upsamplekit.resample.tables import axis_table
 
-from tests.conftest import assert_close, random_image
+from tests.conftest import DEVICES, assert_close, on_device, random_image, to_numpy
 
 FILTERS = {
     "box": Image.Resampling.BOX,
@@ -97,24 +97,29 @@ def pil(x: np.ndarray, method: str, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(image.resize((size[1], size[0]), ALL[method]))
 
 
-def uk(x: np.ndarray, method: str, size: tuple[int, int], spec: Resampling | None = None) -> np.ndarray:
-    batch = x[None] if x.ndim == 3 else x[None, :, :, None]
+def uk(x: np.ndarray, method: str, size: tuple[int, int], spec: Resampling | None = None,
+       device: str = "cpu") -> np.ndarray:
+    batch = on_device(x[None] if x.ndim == 3 else x[None, :, :, None], device)
     if spec is not None:
         out = upsamplekit.resize(batch, size=size, spec=spec, channels_last=True)
     else:
         out = upsamplekit.resize(batch, size=size, method=method, convention="pillow", channels_last=True)
+    out = to_numpy(out)
     return out[0] if x.ndim == 3 else out[0, :, :, 0]
 
 
 # ------------------------------------------------------------------------ 'F' images
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("method", ALL)
 @settings(SETTINGS)
 @given(case=cases())
-def test_float_images_match(method: str, case: Case) -> None:
+def test_float_images_match(method: str, case: Case, device: str) -> None:
+    """On CUDA too (upsamplekit on the device, Pillow on the CPU): the float32 bound holds for any
+    summation order, and nearest selects the same pixels."""
     shape, size = case
     x = _image(shape, "F")
     expected = pil(x, method, size)
-    actual = uk(x, method, size)
+    actual = uk(x, method, size, device=device)
     assert actual.dtype == expected.dtype == np.float32
     if method == "nearest":
         np.testing.assert_array_equal(actual, expected)

@@ -41,7 +41,7 @@ from upsamplekit import Resampling
 from upsamplekit.errors import InvalidArgumentError
 from upsamplekit.resample.kernels import kernel_function, tf_cubic_table
 
-from tests.conftest import assert_close, random_image
+from tests.conftest import DEVICES, assert_close, on_device, random_image, to_numpy
 
 tf1 = tf.compat.v1.image
 
@@ -107,20 +107,25 @@ def _value_scale(x: np.ndarray) -> float:
     return 1.0 if x.dtype.kind == "f" else 2.0 * float(np.abs(x.astype(np.float64)).max()) + 1.0
 
 
-def _uk(x: np.ndarray, size: tuple[int, int], method: str, convention: str, **options: object) -> np.ndarray:
-    return upsamplekit.resize(x, size=size, method=method, convention=convention, channels_last=True, **options)
+def _uk(x: np.ndarray, size: tuple[int, int], method: str, convention: str, device: str = "cpu",
+        **options: object) -> np.ndarray:
+    return to_numpy(upsamplekit.resize(on_device(x, device), size=size, method=method, convention=convention,
+                                       channels_last=True, **options))
 
 
 # --------------------------------------------------------------------------- tf (v2)
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("antialias", [False, True])
 @pytest.mark.parametrize("method", TF_METHODS)
 @settings(SETTINGS)
 @given(case=shapes())
-def test_tf_resize_matches(method: str, antialias: bool, case: tuple[tuple[int, ...], tuple[int, int]]) -> None:
+def test_tf_resize_matches(method: str, antialias: bool, case: tuple[tuple[int, ...], tuple[int, int]],
+                           device: str) -> None:
+    """On CUDA too (upsamplekit on the device, TensorFlow on the CPU), with the same bounds."""
     shape, size = case
     x = _image(shape)
     expected = tf.image.resize(x, size, method=method, antialias=antialias).numpy()
-    actual = _uk(x, size, method, "tf", antialias=antialias)
+    actual = _uk(x, size, method, "tf", device, antialias=antialias)
     assert actual.dtype == expected.dtype == np.float32
     assert_close(actual, expected, *_tolerance(method))
 

@@ -12,6 +12,10 @@ Two engines are checked against F.interpolate:
 
 Torch has no 4-D or 5-D resize: there the reference applies torch's 1-D operation along each
 axis in turn (every mode here is separable).
+
+The central checks also run on CUDA where there is a GPU (``DEVICES``): the native path against
+F.interpolate on the same device (the same aten kernel, so the same bounds), the table engine on the
+device against the CPU reference (float64 tables: the same round-off; nearest: the same selection).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from upsamplekit.resample import fast
 from upsamplekit.resample.fast import _tables_only
 from upsamplekit.resample.tables import axis_table
 
-from tests.conftest import assert_close, random_image
+from tests.conftest import DEVICES, assert_close, random_image
 
 SETTINGS = settings(max_examples=250, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -153,15 +157,17 @@ def resize(x: Any, case: Case, **extra: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------ native path
+@pytest.mark.parametrize("device", DEVICES)
 @settings(SETTINGS)
 @given(case=cases(), dtype=st.sampled_from([torch.float64, torch.float32]))
-def test_native_path_is_interpolate(case: Case, dtype: torch.dtype) -> None:
-    x = torch.from_numpy(random_image(np.random.default_rng(1), case.shape, "float64")).to(dtype)
-    expected = interpolate(x, case)
+def test_native_path_is_interpolate(case: Case, dtype: torch.dtype, device: str) -> None:
+    x = torch.from_numpy(random_image(np.random.default_rng(1), case.shape, "float64")).to(dtype).to(device)
+    expected = interpolate(x, case).cpu()  # F.interpolate on the same device: the same aten kernel
     # An antialiased output of width 1 is torch's two passes against its channels-last kernel.
     width_one = case.mode.antialias and expected.shape[-1] == 1
     atol = (ROUND_OFF if dtype == torch.float64 else 1e-6) if width_one else 0.0
-    assert_close(resize(x, case), expected, atol=atol, why="the same aten kernel (width-1 antialias: same passes)")
+    assert_close(resize(x, case).cpu(), expected, atol=atol,
+                 why="the same aten kernel (width-1 antialias: same passes)")
 
 
 @pytest.mark.parametrize("mode", MODES, ids=repr)
@@ -205,12 +211,13 @@ def test_numpy_in_numpy_out(case: Case) -> None:
 
 
 # ------------------------------------------------------------------------------ table engine
+@pytest.mark.parametrize("device", DEVICES)
 @settings(SETTINGS, max_examples=300)
 @given(case=cases())
-def test_table_engine_matches_interpolate(case: Case) -> None:
+def test_table_engine_matches_interpolate(case: Case, device: str) -> None:
     x = float32_values(np.random.default_rng(4), case.shape)
-    with _tables_only():
-        actual = resize(x, case)
+    with _tables_only():  # float64 tables on the device; the references run on the CPU
+        actual = resize(x.to(device), case).cpu()
     if case.mode.method.startswith("nearest"):
         # torch's float32 indices (its generic kernel, which 1-D calls always take).
         expected = along_axes(x.float(), case).double()

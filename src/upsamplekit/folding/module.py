@@ -41,9 +41,12 @@ _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 # The folded convolution runs on as many images at a time as keep its output under CHUNK_BYTES
 # (so the output is reused from the allocator and still in cache when it is interleaved); an
 # image whose output is larger runs in bands of rows under ROW_BYTES. Measured on a 2-core CPU
-# at decoder shapes (docs/fold.md).
+# at decoder shapes (docs/fold.md). Cache sizes are a CPU's concern: elsewhere (CUDA), where each
+# call costs a launch and cuDNN's layout transposes, whole images run together up to
+# DEVICE_CHUNK_BYTES of output (the convolution's output is a second copy of the result).
 CHUNK_BYTES = 8 * 2**20
 ROW_BYTES = 2 * 2**20
+DEVICE_CHUNK_BYTES = 512 * 2**20
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,7 @@ class FoldedConv(nn.Module):
             n = x.shape[0]
             out = x.new_empty(n, spec.out_channels, *(a.scale * b for a, b in zip(spec.axes, blocks)),
                               dtype=weight.dtype)
-            step, rows = _chunk(extended, weight, padding, blocks[0])
+            step, rows = _chunk(extended, weight, padding, blocks[0], x.device.type)
             if rows < blocks[0]:  # one image's output is large: a band of block rows at a time
                 pads = padding if isinstance(padding, list) else [padding] * spec.dims
                 if pads[0]:
@@ -425,12 +428,16 @@ def _extend(x: torch.Tensor, axes: tuple[AxisPlan, ...], lengths: list[int]) -> 
     return x, 0
 
 
-def _chunk(extended: torch.Tensor, weight: torch.Tensor, padding: list[int] | int, blocks: int) -> tuple[int, int]:
-    """(images, block rows) per folded convolution call: whole images while their output stays
-    under :data:`CHUNK_BYTES`, else bands of block rows of one image under :data:`ROW_BYTES`."""
+def _chunk(extended: torch.Tensor, weight: torch.Tensor, padding: list[int] | int, blocks: int,
+           device_type: str = "cpu") -> tuple[int, int]:
+    """(images, block rows) per folded convolution call: on the CPU, whole images while their
+    output stays under :data:`CHUNK_BYTES`, else bands of block rows of one image under
+    :data:`ROW_BYTES`; on any other device, whole images under :data:`DEVICE_CHUNK_BYTES`."""
     pads = padding if isinstance(padding, list) else [padding] * (weight.dim() - 2)
     per_image = weight.shape[0] * weight.element_size() * math.prod(
         n + 2 * p - k + 1 for n, p, k in zip(extended.shape[2:], pads, weight.shape[2:]))
+    if device_type != "cpu":
+        return max(1, DEVICE_CHUNK_BYTES // max(per_image, 1)), blocks
     if per_image <= CHUNK_BYTES:
         return max(1, CHUNK_BYTES // max(per_image, 1)), blocks
     per_row = per_image / max(extended.shape[2] + 2 * pads[0] - weight.shape[2] + 1, 1)
