@@ -332,3 +332,15 @@ def test_every_supported_numpy_dtype_round_trips(dtype: str) -> None:
     out = upsamplekit.resize(x, scale_factor=2, method="nearest")
     assert isinstance(out, np.ndarray) and out.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(out, x.repeat(2, axis=2).repeat(2, axis=3))
+
+
+@pytest.mark.parametrize("method", ["bilinear", "bicubic"])
+def test_torch_uint8_filters_off_the_cpu_are_refused_naming_the_device(method: str) -> None:
+    """torch's uint8 filters are fixed-point CPU kernels; elsewhere the tables would round the exact result
+    instead, another answer than the CPU's, so the call is refused (a meta tensor stands in for CUDA)."""
+    x = torch.zeros(1, 3, 8, 8, dtype=torch.uint8, device="meta")
+    with pytest.raises(InvalidTypeError, match=r"uint8 tensor on meta, .* runs on the CPU only; resize x on the CPU"):
+        upsamplekit.resize(x, scale_factor=2, method=method)
+    assert upsamplekit.resize(x, scale_factor=2, method="nearest").shape == (1, 3, 16, 16), "a copy needs no filter"
+    assert upsamplekit.resize(torch.zeros(1, 3, 8, 8, dtype=torch.uint8), scale_factor=2,
+                              method=method).dtype == torch.uint8, "on the CPU: torch's own kernel"

@@ -36,7 +36,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, InvalidTypeError
 from .coordinates import input_step
 from .spec import Resampling
 
@@ -256,7 +256,10 @@ def native_resize(
     if _declines_for_determinism(x, kind):
         return None  # the tables' gather backward is reproducible; aten's atomic one is not
     if x.dtype == torch.uint8 and spec.kernel != "nearest" and x.device.type != "cpu":
-        return None  # torch's uint8 filter kernels are CPU kernels
+        # The tables would round the exact result, not torch's fixed-point steps: another answer than the CPU's.
+        raise InvalidTypeError(
+            f"x is a uint8 tensor on {x.device}, but torch's uint8 {kind} filter (the arithmetic "
+            "convention='torch' promises) runs on the CPU only; resize x on the CPU, or convert it to float first")
     if spec.coordinates == "pytorch_antialias_align_corners" or spec.kernel == "adaptive_area":
         native_scales: list[float | None] = [None] * len(scales)
     else:
