@@ -347,14 +347,18 @@ def not_measured(command: str, load_at_start: str) -> str:
     lines = [
         SECTION, "",
         f"{NOT_MEASURED} (`torch.cuda.is_available()` is False), so nothing in this section is measured yet: "
-        "resize per mode against aten's bicubic and against the memory-bandwidth time, determinism per mode "
+        "resize per mode in float32 and bfloat16, with the engine that ran (aten, or the table engine's banded "
+        "matrix products, CUDA's), against aten's bicubic and against the memory-bandwidth time, "
+        "determinism per mode "
         "(two backward passes bit-equal, backward under `torch.use_deterministic_algorithms(True)`), every "
         "registered layer's forward and forward + backward time and peak memory, and fold's speedups on the GPU "
         "(and what `fold` decides there). To measure them, run on a CUDA machine:", "",
         f"    {MEASURE_COMMAND}", "",
         "Measured elsewhere, for now (an NVIDIA H200, see docs/fold.md, \"On a GPU\"): fold made nearest x2 + 3x3 "
         "run at 0.08x-0.38x and bilinear x2 + 3x3 at 0.14x-0.16x the original's speed (launch-bound), so on CUDA "
-        "`fold` declines the rewrites unless `example_input` is given and they time faster there.", "",
+        "`fold` declines the rewrites unless `example_input` is given and they time faster there. Both the banded "
+        "products (docs/resampling.md, \"The table engine on a GPU\") and the folded convolution's one launch per "
+        "batch off the CPU (docs/fold.md) were written since and are tested on the CPU only.", "",
         "This section was written on:", "",
         *machine(load_at_start),
         device_line(None),

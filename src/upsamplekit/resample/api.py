@@ -162,7 +162,11 @@ def _frozen(value: Any) -> Any:
 
 def _call_key(tensor: torch.Tensor, size: Any, scale_factor: Any, options: tuple[Any, ...],
               attributes: dict[str, Any]) -> tuple[Any, ...] | None:
-    """The call's plan key, or None (not cached) when an argument is not a plain value."""
+    """The call's plan key, or None (not cached) when an argument is not a plain value, or while
+    ``torch.compile`` traces the call: Dynamo would guard on every entry of the cache (seconds to
+    trace once it holds many plans, and a recompile whenever a plan is added)."""
+    if torch.compiler.is_compiling():
+        return None
     try:
         key = [tensor.shape, tensor.dtype, DEFAULT_MAX_OUTPUT_BYTES, _frozen(size), _frozen(scale_factor)]
         key += [(type(v), v) if v is None or isinstance(v, _KEYABLE) else _frozen(v) for v in options]
