@@ -10,7 +10,8 @@ A table whose band would save less than half the work of the dense matrix is one
 
 An axis is applied as one batched matrix product over the blocks (:func:`apply_bands`):
 
-* the axis stored innermost, as one block (W of NCHW, short axes): ``x @ matrix.T``, in place;
+* the axis stored innermost, as one block (W of NCHW, short axes): ``x @ matrix.T``, with no
+  copy and the result in the input's memory order;
 * otherwise the windows are gathered with the axis moved outermost in memory, one copy of the
   input, and the product writes the output in that order; the caller restores the layout.
 
