@@ -3,7 +3,8 @@
 Four groups, every time the median of ``--repeats`` synchronised runs (``torch.cuda.synchronize``
 before the clock starts and before it stops) after two warm-up calls:
 
-* resize per mode (the modes of ``benchmarks/bench_resize.py``, NCHW float32 and bfloat16) at an x2
+* resize per mode (the modes of ``benchmarks/bench_resize.py`` and TF's bicubic, lanczos3 and TF1's
+  bilinear; NCHW float32 and bfloat16) at an x2
   and an x0.5 output, with the engine that ran (aten, the banded products or the gathers), against
   aten's bicubic (``F.interpolate(mode="bicubic")``) on the same input and output
   sizes, and against the memory-bandwidth time: the input read once and the output written once at
@@ -59,8 +60,16 @@ from upsamplekit.resample import api, bands  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import command_line, load, machine, publish  # noqa: E402
 from bench_layers import WithGuide, cases  # noqa: E402
-from bench_resize import MODES  # noqa: E402
+from bench_resize import MODES, Mode  # noqa: E402
 
+# bench_resize's modes, and the TensorFlow ones an H200 probe measured among the slowest (5.8x-13x aten's bicubic).
+GPU_MODES: dict[str, Mode] = {
+    **MODES,
+    "tf-bicubic": Mode("bicubic (TF, Keras)", {"method": "bicubic", "convention": "tf"}),
+    "tf-lanczos3": Mode("lanczos3 (TF)", {"method": "lanczos3", "convention": "tf"}),
+    "tf1-bilinear": Mode("bilinear (TF1, align_corners)", {"method": "bilinear", "convention": "tf1",
+                                                          "align_corners": True}),
+}
 SECTION = "## GPU"
 MEASURE_COMMAND = "python benchmarks/bench_gpu.py --out docs/benchmarks.md"
 NOT_MEASURED = "Not measured yet: this machine has no CUDA GPU"
@@ -178,7 +187,7 @@ def resize_rows(device: torch.device, shape: tuple[int, int, int, int], factors:
         label = f"{shape} -> {tuple(size)}"
         bicubic = median_ms(lambda: F.interpolate(x, size=size, mode="bicubic"), device, repeats)
         bound = (x.numel() + n * c * size[0] * size[1]) * x.element_size() / rate
-        for mode, spec in MODES.items():
+        for mode, spec in GPU_MODES.items():
             row = ResizeRow(mode, label, str(dtype).removeprefix("torch."), bicubic_ms=bicubic, bound_ms=bound)
             rows.append(row)
             try:
@@ -354,6 +363,7 @@ def not_measured(command: str, load_at_start: str) -> str:
         "registered layer's forward and forward + backward time and peak memory, and fold's speedups on the GPU "
         "(and what `fold` decides there). To measure them, run on a CUDA machine:", "",
         f"    {MEASURE_COMMAND}", "",
+        "or `bash scripts/gpu_check.sh`, which also runs every CUDA variant of the test suite.", "",
         "Measured elsewhere, for now (an NVIDIA H200, see docs/fold.md, \"On a GPU\"): fold made nearest x2 + 3x3 "
         "run at 0.08x-0.38x and bilinear x2 + 3x3 at 0.14x-0.16x the original's speed (launch-bound), so on CUDA "
         "`fold` declines the rewrites unless `example_input` is given and they time faster there. Both the banded "

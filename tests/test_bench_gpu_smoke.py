@@ -47,3 +47,14 @@ def test_the_measurements_run_on_the_cpu(tmp_path: Path) -> None:
     assert "| bilinear | (1, 3, 16, 16) -> (32, 32) |" in text
     assert "| carafe |" in text
     assert "| nearest x2 + 3x3 | bfloat16 |" in text
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without CUDA")
+def test_the_gpu_check_script_refuses_a_machine_without_cuda(tmp_path: Path) -> None:
+    """scripts/gpu_check.sh runs the CUDA tests and this benchmark on a GPU; without one it stops at once,
+    saying why, and writes nothing."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHON": sys.executable, "OUT": str(tmp_path / "out")}
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_check.sh")], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1 and "no CUDA GPU here" in result.stderr
+    assert not any((tmp_path / "out").iterdir())
