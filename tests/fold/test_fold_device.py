@@ -10,6 +10,8 @@ folded layer reports. The tests at the end fold real CUDA models and skip withou
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -118,12 +120,24 @@ def test_tolerance_per_dtype_and_device(monkeypatch: pytest.MonkeyPatch) -> None
     assert devices.tolerance(torch.float32, CUDA) == 1e-4
 
 
-def test_tf32_is_read_from_torchs_flags() -> None:
-    with torch.backends.cudnn.flags(allow_tf32=True):
-        assert devices.tf32_allowed()
-    with torch.backends.cudnn.flags(allow_tf32=False):
-        assert devices.tf32_allowed() == (torch.backends.cuda.matmul.allow_tf32
-                                          or torch.get_float32_matmul_precision() != "highest")
+@pytest.mark.parametrize(("setting", "matmuls", "anything"), [
+    ("pass", False, True),  # torch's defaults: float32 matmuls exact, cuDNN convolutions in TF32
+    ("torch.backends.cudnn.allow_tf32 = False", False, False),
+    ("torch.set_float32_matmul_precision('high')", True, True),
+    ("torch.backends.cudnn.conv.fp32_precision = 'ieee'", False, False),  # torch 2.9's API: then the legacy
+    ("torch.backends.cudnn.conv.fp32_precision = 'ieee'; torch.backends.cuda.matmul.fp32_precision = 'tf32'",
+     True, True),  # flags raise when read, so only the new ones may be
+    ("torch.backends.fp32_precision = 'tf32'", True, True),
+    ("torch.backends.fp32_precision = 'tf32'; torch.backends.cuda.matmul.fp32_precision = 'ieee'; "
+     "torch.backends.cudnn.conv.fp32_precision = 'ieee'", False, False),
+])
+def test_tf32_is_read_from_torchs_flags_whichever_api_set_them(setting: str, matmuls: bool, anything: bool) -> None:
+    """tf32_matmuls (the band engine's rule) and tf32_allowed (fold's tolerance), in a fresh process: the flags
+    are global, and once the new API is used the legacy ones raise when read."""
+    code = (f"import torch\n{setting}\nfrom upsamplekit.folding import devices\n"
+            "from upsamplekit.resample.bands import tf32_matmuls\nprint(tf32_matmuls(), devices.tf32_allowed())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert out.split() == [str(matmuls), str(anything)]
 
 
 # ---------------------------------------------------------------------- routing through fold (faked CUDA)

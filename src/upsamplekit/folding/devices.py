@@ -20,11 +20,12 @@ True
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import torch
+
+from ..resample.bands import tf32_matmuls
 
 __all__ = ["CUDA_MEASUREMENT", "synchronised", "synchronizer", "tf32_allowed", "tolerance", "untimed_decline"]
 
@@ -76,12 +77,12 @@ def synchronised(fn: Callable[[], T], sync: Callable[[], None] | None) -> Callab
 
 
 def tf32_allowed() -> bool:
-    """Whether CUDA may compute float32 convolutions or matrix products in TF32 (10-bit mantissa)."""
-    with warnings.catch_warnings():  # newer torch may warn that these flags are superseded
-        warnings.simplefilter("ignore")
-        flags: list[Any] = [getattr(torch.backends.cudnn, "allow_tf32", False),
-                            getattr(torch.backends.cuda.matmul, "allow_tf32", False)]
-    return any(bool(f) for f in flags) or torch.get_float32_matmul_precision() != "highest"
+    """Whether CUDA may compute float32 convolutions or matrix products in TF32 (10-bit mantissa).
+    The ``fp32_precision`` flags are read where torch has them (the legacy ``allow_tf32`` flags
+    raise once the new API has been used)."""
+    conv = getattr(getattr(torch.backends.cudnn, "conv", None), "fp32_precision", None)
+    convolutions = conv == "tf32" if conv is not None else bool(torch.backends.cudnn.allow_tf32)
+    return convolutions or tf32_matmuls()
 
 
 def tolerance(dtype: torch.dtype, device: torch.device | str) -> float:

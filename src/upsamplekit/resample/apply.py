@@ -16,12 +16,12 @@ where ``inner`` is the number of elements stored inside the axis:
 
 When several axes are resized, :func:`resample_axes` tries every axis order (up to four
 axes) on an estimated cost, counting the copies, and returns the input's memory layout.
+The backward applies the transposed table the same way (no scatter-add, so no atomics and
+bit-for-bit reproducible gradients), and is itself differentiable.
 
 That is the "gather" engine, the CPU's. On CUDA the "bands" engine runs instead: each axis
 as one batched product of banded matrices (:mod:`~upsamplekit.resample.bands`, which also
 says when it leaves an input to the gathers); a nearest table stays one ``index_select``.
-The backward applies the transposed table the same way (no scatter-add, so no atomics and
-bit-for-bit reproducible gradients), and is itself differentiable.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ import torch
 
 from .tables import AxisTable
 
-__all__ = ["BLOCK", "Bands", "apply_bands", "bands_of", "engine_for"]
+__all__ = ["BLOCK", "Bands", "apply_bands", "bands_of", "engine_for", "tf32_matmuls"]
 
 # Outputs per block: a multiple of the tensor cores' tile sides, with a halo of a few taps
 # on windows of ~BLOCK / scale inputs. Not yet tuned on a GPU.
@@ -120,6 +120,18 @@ def _uses_bands(device_type: str, dtype: torch.dtype, finite: bool, deterministi
             and not (tf32 and dtype == torch.float32))
 
 
+def tf32_matmuls() -> bool:
+    """Whether CUDA may compute float32 matrix products in TF32 (10-bit mantissa). torch 2.9's
+    ``fp32_precision`` flag is read where torch has it: it follows both APIs, while reading the
+    legacy ``allow_tf32`` raises once the new API has been used.
+
+    >>> tf32_matmuls()  # torch's default
+    False
+    """
+    precision = getattr(torch.backends.cuda.matmul, "fp32_precision", None)
+    return precision == "tf32" if precision is not None else bool(torch.backends.cuda.matmul.allow_tf32)
+
+
 def engine_for(x: torch.Tensor) -> str:
     """``"bands"`` or ``"gather"``: the engine that applies tables to ``x`` (see the module).
 
@@ -130,7 +142,7 @@ def engine_for(x: torch.Tensor) -> str:
     """
     if x.device.type not in _BAND_DEVICES or not x.is_floating_point() or x.numel() == 0:
         return "gather"
-    tf32 = x.device.type == "cuda" and torch.backends.cuda.matmul.allow_tf32
+    tf32 = x.device.type == "cuda" and tf32_matmuls()
     deterministic = torch.are_deterministic_algorithms_enabled()
     finite = bool(torch.isfinite(x).all())
     return "bands" if _uses_bands(x.device.type, x.dtype, finite, deterministic, tf32) else "gather"
