@@ -153,3 +153,15 @@ def test_cuda_resize_matches_the_cpu(convention: str, method: str, options: dict
     assert got.device.type == "cuda" and bands.engine_for(x.to("cuda", dtype)) == "bands"
     atol = 2e-6 if dtype == torch.float32 else 2e-2  # bfloat16: 8 bits of the weights and the values
     assert_close(got.float().cpu().numpy(), expected.float().numpy(), atol=atol, why=SINGLE)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_inputs_on_bands(dtype: torch.dtype, rng: np.random.Generator, cpu_bands: None) -> None:
+    """resample_axis applies bands in the input's dtype (resize itself computes halves in float32)."""
+    table = axis_table(SPECS[3], 90, 200, 200 / 90)  # jax lanczos3, x2.2: several bands of 16
+    x = random_image(rng, (3, 90, 5), "float64")
+    got = resample_axis(torch.from_numpy(x).to(dtype), 1, table)
+    assert got.dtype == dtype and bands.bands_of(table).blocks > 1
+    expected = np.einsum("oi,bic->boc", table.dense(), x)
+    atol = 3 * 2.0**-8 if dtype == torch.bfloat16 else 3 * 2.0**-11  # 3 units of 8 or 11 bits: values, weights, result
+    assert_close(got.double().numpy(), expected, atol=atol, why="half-precision values and weights")
