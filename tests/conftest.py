@@ -64,6 +64,18 @@ def to_numpy(y: Any) -> np.ndarray:
     return y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
 
 
+def graph_nodes(fn: Any) -> set[str]:
+    """The names of the autograd nodes reachable from ``fn`` (a tensor's ``grad_fn``)."""
+    seen: set[str] = set()
+    stack = [fn]
+    while stack:
+        node = stack.pop()
+        if node is not None:
+            seen.add(type(node).__name__)
+            stack.extend(child for child, _ in node.next_functions)
+    return seen
+
+
 def random_image(rng: np.random.Generator, shape: tuple[int, ...], dtype: str = "float32") -> np.ndarray:
     """A random image of ``shape``: uniform [0, 1) floats, or the full range of an integer dtype."""
     if np.issubdtype(np.dtype(dtype), np.integer):

@@ -31,7 +31,7 @@ from upsamplekit.resample import conventions
 from upsamplekit.resample.fast import _tables_only, native_resize
 from upsamplekit.resample.tables import axis_table, call_rules
 
-from tests.conftest import assert_close, random_image
+from tests.conftest import assert_close, graph_nodes, random_image
 
 IN, OUT = (5, 4), (3, 7)  # one axis shrinks (antialias widens it), one grows
 
@@ -111,17 +111,6 @@ _NODES = {"_ResampleAxisBackward", "PermuteBackward0", "ViewBackward0", "SliceBa
           "CloneBackward0", "AccumulateGrad"}
 
 
-def _graph_nodes(fn: Any) -> set[str]:
-    seen: set[str] = set()
-    stack = [fn]
-    while stack:
-        node = stack.pop()
-        if node is not None:
-            seen.add(type(node).__name__)
-            stack.extend(child for child, _ in node.next_functions)
-    return seen
-
-
 def _inside(event: Any, name: str) -> bool:
     parent = event.cpu_parent
     while parent is not None:
@@ -141,7 +130,7 @@ def test_table_backward_is_deterministic_and_gathers_only(method: str, dtype: to
     def backward() -> tuple[torch.Tensor, set[str]]:
         with _tables_only():
             y = upsamplekit.resize(x, size=(64, 17), method=method, spec=spec)
-        assert _graph_nodes(y.grad_fn) <= _NODES, _graph_nodes(y.grad_fn)
+        assert graph_nodes(y.grad_fn) <= _NODES, graph_nodes(y.grad_fn)
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
             (gx,) = torch.autograd.grad(y, x, grad)
         # The backward's own ops; embedding_bag's CPU float64 kernel sums each bag with a serial

@@ -31,7 +31,7 @@ from upsamplekit.errors import InvalidArgumentError
 from upsamplekit.resample import conventions, fast
 from upsamplekit.resample.fast import KERNEL_KINDS, _declines, _tables_only, atomic_backward, native_resize
 
-from tests.conftest import needs_cuda, random_image
+from tests.conftest import graph_nodes, needs_cuda, random_image
 
 
 def _variants() -> list[tuple[str, str, dict[str, Any]]]:
@@ -155,23 +155,12 @@ def test_declined_resize_is_the_table_engine(
     actual = upsamplekit.resize(x, scale_factor=2, method=method, channels_last=channels_last)
     with _tables_only():
         tables = upsamplekit.resize(x, scale_factor=2, method=method, channels_last=channels_last)
-    aten = {n for n in _nodes(actual) if "Upsample" in n or "Adaptive" in n}
+    aten = {n for n in graph_nodes(actual.grad_fn) if "Upsample" in n or "Adaptive" in n}
     if method == "nearest":
         assert aten == {"UpsampleNearest2DBackward0"}, aten  # aten's nearest stays
     else:
         assert not aten, aten
         assert torch.equal(actual, tables), "the tables ran"
-
-
-def _nodes(y: torch.Tensor) -> set[str]:
-    """The names of the autograd nodes that compute ``y``."""
-    seen, stack = set(), [y.grad_fn]
-    while stack:
-        node = stack.pop()
-        if node is not None:
-            seen.add(type(node).__name__)
-            stack.extend(child for child, _ in node.next_functions)
-    return seen
 
 
 # --------------------------------------------------------------------------- forward + backward

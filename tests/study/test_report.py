@@ -180,8 +180,12 @@ class _Html(HTMLParser):
 
 
 def _parse(path: Path) -> _Html:
+    return _parse_text(path.read_text(encoding="utf-8"))
+
+
+def _parse_text(text: str) -> _Html:
     parser = _Html()
-    parser.feed(path.read_text(encoding="utf-8"))
+    parser.feed(text)
     parser.close()
     assert not parser.errors and not parser.stack, (parser.errors, parser.stack)
     return parser
@@ -464,11 +468,7 @@ def test_curves_svg_draws_every_candidate_legibly(rng: np.random.Generator) -> N
     summary = make_summary(rng, n=16, images=False, short=(3, 9))
     data = curve_plot_data(summary)
     svg = curves_svg(data)
-    parser = _Html()
-    parser.feed(svg)
-    parser.close()
-    assert not parser.errors and not parser.stack
-    tags = parser.tags
+    tags = _parse_text(svg).tags
     assert tags[0][0] == "svg" and tags[0][1]["class"] == "plot curves"
     lines = [a for t, a in tags if t == "polyline"]
     assert [a["data-key"] for a in lines].count(summary.recommendation.candidate.key) == 1
@@ -937,11 +937,7 @@ def test_halving_curves_end_the_stopped_candidate_with_a_cross(rng: np.random.Ge
     assert data.lines[4].standing == "stopped at rung 2/3 (50 steps)"
     assert data.lines[5].standing == "in progress (rung 1/3, 17 steps)"
     svg = curves_svg(data)
-    parser = _Html()
-    parser.feed(svg)
-    parser.close()
-    assert not parser.errors and not parser.stack
-    tags = parser.tags
+    tags = _parse_text(svg).tags
     # The finalists end in their markers at step 150: the right edge of the plot area.
     ends = [a for t, a in tags if a.get("class") == "end"]
     assert len(ends) == 5  # four finalists and the one in progress; the stopped one ends in a cross instead
